@@ -50,3 +50,87 @@ class RunResult:
     seconds: float = 0.0
     error: str = ""
     warnings: tuple[Issue, ...] = field(default=())
+
+
+def lock_file_for(path: Path) -> Path:
+    """Excel's owner file for an open workbook: ``~$`` + the name (first two chars dropped
+    for long names on some versions, so both spellings are checked by :func:`is_open_in_excel`)."""
+    return path.with_name("~$" + path.name)
+
+
+def is_open_in_excel(path: Path) -> bool:
+    candidates = {path.with_name("~$" + path.name), path.with_name("~$" + path.name[2:])}
+    return any(c.exists() for c in candidates)
+
+
+def output_paths(source: Path, options: RunOptions) -> tuple[Path, Path]:
+    """Where the planned workbook and its PDF go: in place, or into ``--out``."""
+    folder = options.out_dir if options.out_dir is not None else source.parent
+    return folder / source.name, folder / f"{source.stem}-derisk-plan.pdf"
+
+
+def run_one(source: Path, options: RunOptions = RunOptions()) -> RunResult:
+    """Plan one workbook end to end. User errors come back as issues, never as exceptions.
+
+    The user's file is only replaced, atomically, after the plan, sheets and PDF all
+    succeeded; a failed run leaves it byte for byte as it was.
+    """
+    from .core.issues import Issue, errors, warnings
+    from .core.plan import make_plan
+    from .workbook.reader import read_workbook
+
+    started = time.perf_counter()
+    source = Path(source)
+    today = options.today or dt.date.today()
+
+    def failed(issues: tuple[Issue, ...], error: str = "") -> RunResult:
+        return RunResult(
+            source=source, status="failed", issues=issues, seconds=time.perf_counter() - started,
+            error=error or "; ".join(str(i) for i in issues),
+        )
+
+    read = read_workbook(source, as_of=options.as_of, today=today)
+    if read.inputs is None or errors(read.issues):
+        return failed(errors(read.issues))
+    plan = make_plan(read.inputs)
+
+    workbook_out, pdf_out = output_paths(source, options)
+    if options.out_dir is None and is_open_in_excel(source):
+        return failed((Issue("", f"{source.name} is open in Excel (lock file "
+                             f"{lock_file_for(source).name} beside it): close it and run again, "
+                             "or use --out to write a copy."),))
+    if options.out_dir is not None:
+        options.out_dir.mkdir(parents=True, exist_ok=True)
+
+    pdf_path = None
+    pdf_bytes = None
+    if options.pdf or options.email:
+        from .report import render_pdf
+
+        pdf_bytes = render_pdf(plan, template_dir=options.template_dir, paper=options.paper)
+
+    from .workbook.writer import write_plan
+
+    write_plan(source, workbook_out, plan)
+    if pdf_bytes is not None and options.pdf:
+        from .fsutil import atomic_write_bytes
+
+        atomic_write_bytes(pdf_out, pdf_bytes)
+        pdf_path = pdf_out
+
+    email_status = ""
+    if options.email:
+        from .mail import deliver_report
+
+        outbox = options.outbox or (options.out_dir or source.parent) / "derisk-outbox"
+        delivery = deliver_report(
+            plan, pdf_bytes or b"", pdf_name=pdf_out.name, outbox=outbox,
+            config_path=options.mail_config,
+        )
+        email_status = delivery.status
+
+    return RunResult(
+        source=source, status="planned", workbook=workbook_out, pdf=pdf_path, plan=plan,
+        issues=warnings(read.issues) + plan.warnings, email_status=email_status,
+        seconds=time.perf_counter() - started, warnings=warnings(read.issues) + plan.warnings,
+    )

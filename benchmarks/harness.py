@@ -1,0 +1,44 @@
+"""Timing helpers shared by the benchmark sections: best-of-N wall time, and ratios.
+
+Machines here are noisy, so every figure is printed against a baseline measured in the same
+run, and each measurement is the best (minimum) of several repeats.
+"""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import time
+from typing import Callable, Sequence
+
+
+def best_of(fn: Callable[[], object], repeat: int = 5) -> float:
+    """Minimum wall time of ``repeat`` calls of ``fn``, in seconds."""
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+def median_of(fn: Callable[[], object], repeat: int = 5) -> float:
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def fresh_process(args: Sequence[str], repeat: int = 3, **kwargs) -> float:
+    """Best wall time of a fresh Python process running ``args`` (python -c … or -m …)."""
+    cmd = [sys.executable, *args]
+    return best_of(lambda: subprocess.run(cmd, check=True, capture_output=True, **kwargs), repeat)
+
+
+def line(label: str, seconds: float, baseline: float | None = None, target: str = "") -> str:
+    ratio = f"  ratio {seconds / baseline:6.2f}×" if baseline else ""
+    tail = f"  (target: {target})" if target else ""
+    return f"{label:<58} {seconds * 1000:10.1f} ms{ratio}{tail}"
