@@ -92,9 +92,16 @@ def run_one(source: Path, options: RunOptions = RunOptions()) -> RunResult:
     read = read_workbook(source, as_of=options.as_of, today=today)
     if read.inputs is None or errors(read.issues):
         return failed(errors(read.issues))
+    workbook_out, pdf_out = output_paths(source, options)
+    if not options.force and workbook_out.exists():
+        from .core.fingerprint import inputs_fingerprint
+        from .workbook.writer import read_plan_fingerprint
+
+        if read_plan_fingerprint(workbook_out) == inputs_fingerprint(read.inputs):
+            return RunResult(source=source, status="skipped-unchanged", workbook=workbook_out,
+                             seconds=time.perf_counter() - started)
     plan = make_plan(read.inputs)
 
-    workbook_out, pdf_out = output_paths(source, options)
     if options.out_dir is None and is_open_in_excel(source):
         return failed((Issue("", f"{source.name} is open in Excel (lock file "
                              f"{lock_file_for(source).name} beside it): close it and run again, "

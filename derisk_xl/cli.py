@@ -1,0 +1,227 @@
+"""The ``derisk`` command: parse, call the pipeline, print, exit code. Nothing else lives here.
+
+User errors print as ``Error: …`` sentences with their cells and exit 1, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from . import __version__
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from None
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="derisk",
+        description="Turn a holdings workbook into a written de-risking plan.",
+    )
+    p.add_argument("--version", action="version", version=f"derisk_xl {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add_run_options(c: argparse.ArgumentParser) -> None:
+        c.add_argument("--out", type=Path, metavar="DIR",
+                       help="write planned copies and PDFs into DIR instead of in place")
+        c.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD",
+                       help="plan as of this date (wins over Settings 'As Of'; default today)")
+        c.add_argument("--no-pdf", action="store_true", help="write the plan sheets only")
+        c.add_argument("--email", action="store_true",
+                       help="send the PDF to the workbook's Report Recipients (or the outbox)")
+        c.add_argument("--outbox", type=Path, metavar="DIR",
+                       help="outbox folder (default: derisk-outbox beside the workbook or in --out)")
+        c.add_argument("--config", type=Path, metavar="FILE",
+                       help="TOML file with SMTP settings (else DERISK_SMTP_* variables)")
+        c.add_argument("--template-dir", type=Path, metavar="DIR",
+                       help="use the report templates in DIR (a desk's own branding)")
+        c.add_argument("--paper", choices=("a4", "letter"), default="a4", help="PDF paper size")
+
+    run = sub.add_parser("run", help="plan one workbook: plan sheets, PDF, optional email")
+    run.add_argument("book", type=Path, metavar="BOOK")
+    add_run_options(run)
+    run.add_argument("--json", action="store_true", help="print the result as JSON")
+
+    check = sub.add_parser("check", help="validate a workbook without writing anything")
+    check.add_argument("book", type=Path, metavar="BOOK")
+    check.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD")
+
+    new = sub.add_parser("new", help="create a fresh input workbook (.xlsx, or .xlsm with a button)")
+    new.add_argument("path", type=Path, metavar="PATH")
+    new.add_argument("--force", action="store_true", help="overwrite PATH if it exists")
+
+    batch = sub.add_parser("batch", help="plan every workbook in files, folders and globs")
+    batch.add_argument("paths", nargs="+", metavar="PATH")
+    add_run_options(batch)
+    batch.add_argument("--jobs", type=int, default=None, metavar="N",
+                       help="worker processes (default: number of CPUs)")
+    batch.add_argument("--scheduler", metavar="ADDRESS",
+                       help="run on a Dask distributed cluster, e.g. tcp://10.0.0.5:8786")
+    batch.add_argument("--force", action="store_true",
+                       help="plan workbooks whose inputs have not changed since their last plan")
+
+    send = sub.add_parser("send", help="retry the messages waiting in an outbox")
+    send.add_argument("outbox", type=Path, nargs="?", default=Path("derisk-outbox"), metavar="OUTBOX")
+    send.add_argument("--config", type=Path, metavar="FILE")
+    return p
+
+
+def _options(args: argparse.Namespace, *, force: bool = True):
+    from .pipeline import RunOptions
+
+    return RunOptions(
+        out_dir=args.out, as_of=args.as_of, pdf=not args.no_pdf, email=args.email,
+        template_dir=args.template_dir, paper=args.paper, outbox=args.outbox,
+        mail_config=args.config, force=force,
+    )
+
+
+def _print_issues(issues, stream) -> None:
+    for issue in issues:
+        print(f"  - {issue}", file=stream)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .pipeline import run_one
+
+    result = run_one(args.book, _options(args))
+    if args.json:
+        print(json.dumps(_result_json(result), indent=2))
+        return 0 if result.status != "failed" else 1
+    if result.status == "failed":
+        print(f"Error: {args.book} was not planned; nothing was changed.", file=sys.stderr)
+        _print_issues(result.issues, sys.stderr)
+        return 1
+    plan = result.plan
+    print(f"Planned {result.source} as of {plan.as_of}: status {plan.status}.")
+    print(f"  plan sheets: {result.workbook}")
+    if result.pdf:
+        print(f"  PDF:         {result.pdf}")
+    if result.email_status:
+        print(f"  email:       {result.email_status}")
+    if result.warnings:
+        print("  warnings:")
+        _print_issues(result.warnings, sys.stdout)
+    return 0 if not result.email_status.startswith("failed") else 1
+
+
+def _result_json(result) -> dict:
+    plan = result.plan
+    out = {
+        "source": str(result.source),
+        "status": result.status,
+        "workbook": str(result.workbook) if result.workbook else None,
+        "pdf": str(result.pdf) if result.pdf else None,
+        "email": result.email_status or None,
+        "issues": [{"location": i.location, "message": i.message, "severity": i.severity}
+                   for i in result.issues],
+        "seconds": round(result.seconds, 3),
+    }
+    if plan is not None:
+        out["plan"] = {
+            "as_of": plan.as_of.isoformat(),
+            "status": plan.status,
+            "fingerprint": plan.fingerprint,
+            "total_before": str(plan.total_before),
+            "total_after": str(plan.total_after),
+            "realized_gain": str(plan.realized_gain),
+            "fees": str(plan.fees),
+            "buckets": {b.name: {"before": str(b.before), "target": str(b.target),
+                                 "after": str(b.after)} for b in plan.buckets},
+            "trades": len(plan.trades),
+            "hedge_notional": str(plan.hedge.notional) if plan.hedge else "0",
+        }
+    return out
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from .core.issues import errors, warnings
+    from .workbook.reader import read_workbook
+
+    read = read_workbook(args.book, as_of=args.as_of, today=dt.date.today())
+    errs = errors(read.issues)
+    if errs:
+        print(f"Error: {args.book} has {len(errs)} problem(s):", file=sys.stderr)
+        _print_issues(errs, sys.stderr)
+        return 1
+    inputs = read.inputs
+    print(f"{args.book} is ready to plan: {len(inputs.positions)} position(s), "
+          f"{len(inputs.futures)} futures position(s), model {inputs.settings.model}.")
+    if warnings(read.issues):
+        print("  warnings:")
+        _print_issues(warnings(read.issues), sys.stdout)
+    return 0
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    path: Path = args.path
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        print(f"Error: {path} must end in .xlsx or .xlsm (.xlsm adds the Excel button).",
+              file=sys.stderr)
+        return 1
+    if path.exists() and not args.force:
+        print(f"Error: {path} exists; choose another name or pass --force.", file=sys.stderr)
+        return 1
+    if path.suffix.lower() == ".xlsm":
+        from .excel.xlsm import new_macro_workbook
+
+        new_macro_workbook(path)
+    else:
+        from .workbook.new import new_workbook
+
+        new_workbook(path)
+    print(f"Created {path}. Fill in Holdings (and Futures, Settings as needed), then run "
+          f"'derisk run {path}'.")
+    return 0
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    from .batch import run_batch
+
+    report = run_batch(args.paths, _options(args, force=args.force), jobs=args.jobs,
+                       scheduler=args.scheduler)
+    return 1 if report.failed else 0
+
+
+def cmd_send(args: argparse.Namespace) -> int:
+    from .mail import send_pending
+
+    deliveries = send_pending(args.outbox, config_path=args.config)
+    bad = [d for d in deliveries if not d.ok]
+    for d in deliveries:
+        print(f"  {d.status}")
+    if not deliveries:
+        print(f"Nothing pending in {args.outbox}.")
+    return 1 if bad else 0
+
+
+COMMANDS = {"run": cmd_run, "check": cmd_check, "new": cmd_new, "batch": cmd_batch,
+            "send": cmd_send}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from .core.issues import DeriskError
+
+    args = _parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except DeriskError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("Interrupted; files already written are complete, the rest are untouched.",
+              file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
