@@ -1,0 +1,189 @@
+"""SPEC 4 steps 3–5: tier sales, allocation sales, and what the sales bring in.
+
+Tier sales (step 3). For each risk spot position that is not protected and has a known cost:
+  due = min(1, Σ Sell % of the tiers that apply to it and whose trigger ≤ its multiple);
+  already sold = max(0, Q0 − q);
+  sell = max(0, due·Q0 − already sold), capped at q·(1 − min keep).
+A tier applies when its Applies To is empty, the asset, or the position's category
+(case-insensitive). A position with unknown cost takes no tier sales (its multiple is unknown)
+and gets a warning; it is sold last by the allocation.
+
+Allocation sales (step 4). Risk spot after step 3 (at market prices) minus S* is the excess.
+When the excess is larger than the band (Rebalance Band % · T) the whole excess is sold, from
+unprotected positions in order of multiple, highest first; unknown cost last; ties by larger
+value, then asset name, then row order. Each position goes down to its min keep at most.
+If protected positions alone are worth more than S*, the target cannot be reached: the
+unprotected positions are sold down to their min keep and a warning says why. The plan never
+buys risk assets, so a portfolio already below S* gets no allocation sales.
+
+Every sale (tier or allocation) is rounded down to the position's Lot Step; a sale worth less
+than Min Trade Value (at market price) is dropped. A dropped or rounded allocation sale leaves
+its excess to the next position in the order. Min keep is a share of the quantity held before
+the plan: the floor q·min keep is never sold.
+
+Proceeds (step 5). A sale of q at price p executes at p·(1 − slippage); slippage cost =
+q·p − q·p·(1 − slippage); fee = fee bps · q·p·(1 − slippage) / 10⁴; proceeds = executed
+notional − fee, all of which goes to the Stable Asset.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Sequence
+
+from .issues import Issue
+from .model import Position, Settings, Step, Tier
+from .money import BPS, ONE, ZERO, round_down
+from .valuation import fmt_money as _fmt, fmt_qty as _qty
+
+#: An allocation excess below a cent is not worth a trade.
+_DUST = Decimal("0.01")
+
+
+@dataclass(frozen=True, slots=True)
+class Sale:
+    """A spot sale planned by step 3 or 4, at market price (before slippage and fee).
+
+    ``index`` is the position's index in the inputs' positions.
+    """
+
+    index: int
+    step: Step
+    quantity: Decimal
+    price: Decimal
+    reason: str
+
+    @property
+    def market_value(self) -> Decimal:
+        return self.quantity * self.price
+
+
+@dataclass(frozen=True, slots=True)
+class Proceeds:
+    """Step 5 for one sale: executed price and notional, slippage cost, fee and net proceeds."""
+
+    exec_price: Decimal
+    notional: Decimal
+    slippage: Decimal
+    fee: Decimal
+    net: Decimal
+
+
+def proceeds(sale: Sale, settings: Settings) -> Proceeds:
+    exec_price = sale.price * (ONE - settings.slippage_bps / BPS)
+    notional = sale.quantity * exec_price
+    slippage = sale.quantity * sale.price - notional
+    fee = settings.fee_bps * notional / BPS
+    return Proceeds(exec_price, notional, slippage, fee, notional - fee)
+
+
+def floor_quantity(p: Position) -> Decimal:
+    """The quantity min keep protects: q·min keep."""
+    return p.quantity * p.min_keep
+
+
+def tier_applies(tier: Tier, p: Position) -> bool:
+    if not tier.applies_to:
+        return True
+    target = tier.applies_to.strip().upper()
+    return target == p.asset.upper() or target == p.category.upper()
+
+
+def fraction_due(p: Position, tiers: Sequence[Tier]) -> Decimal:
+    multiple = p.multiple
+    if multiple is None:
+        return ZERO
+    due = sum((t.sell_fraction for t in tiers if tier_applies(t, p)
+               and multiple >= t.trigger_multiple), ZERO)
+    return min(due, ONE)
+
+
+def _sellable(q: Decimal, p: Position, settings: Settings, remaining: Decimal) -> Decimal:
+    """Round ``q`` down to the lot step and drop it under Min Trade Value; never above what is left."""
+    q = round_down(min(q, remaining - floor_quantity(p)), p.lot_step)
+    if q <= 0 or q * p.price < settings.min_trade_value:
+        return ZERO
+    return q
+
+
+def tier_sales(
+    positions: Sequence[Position], settings: Settings, tiers: Sequence[Tier]
+) -> tuple[tuple[Sale, ...], tuple[Issue, ...]]:
+    sales: list[Sale] = []
+    issues: list[Issue] = []
+    for i, p in enumerate(positions):
+        if p.is_stable or p.quantity <= 0 or settings.is_protected(p):
+            continue
+        if p.multiple is None:
+            issues.append(Issue(p.location, f"{p.asset} has no average cost: its multiple is "
+                                "unknown, so no tier sales; the allocation sells it last and its "
+                                "gain is not estimated.", "warning"))
+            continue
+        due = fraction_due(p, tiers)
+        if due <= 0:
+            continue
+        q0 = p.q0
+        already = max(ZERO, q0 - p.quantity)
+        want = max(ZERO, due * q0 - already)
+        q = _sellable(want, p, settings, p.quantity)
+        if q > 0:
+            sales.append(Sale(i, "tier", q, p.price, (
+                f"{p.asset} trades at {_qty(p.multiple)}× its cost: tiers due "
+                f"{_qty(due * 100)} % of the original {_qty(q0)}; already sold "
+                f"{_qty(already)}.")))
+    return tuple(sales), tuple(issues)
+
+
+def allocation_sales(
+    positions: Sequence[Position],
+    remaining: Sequence[Decimal],
+    settings: Settings,
+    spot_target: Decimal,
+    band: Decimal,
+) -> tuple[tuple[Sale, ...], tuple[Issue, ...]]:
+    """Sell the excess of risk spot over S* (``remaining``: quantities after the tier sales)."""
+    risk = ZERO
+    protected_value = ZERO
+    candidates: list[int] = []
+    for i, p in enumerate(positions):
+        if p.is_stable:
+            continue
+        value = remaining[i] * p.price
+        risk += value
+        if settings.is_protected(p):
+            protected_value += value
+        elif remaining[i] > floor_quantity(p):
+            candidates.append(i)
+    excess = risk - spot_target
+    issues: list[Issue] = []
+    if excess <= band:
+        return (), ()
+    if protected_value > spot_target:
+        issues.append(Issue("Settings", (
+            f"Protected positions alone are worth {_fmt(protected_value)}, more than the spot "
+            f"target S* {_fmt(spot_target)}: the target cannot be reached; unprotected "
+            "positions are sold down to their min keep and protected ones are never sold."),
+            "warning"))
+
+    def order(i: int):
+        p = positions[i]
+        m = p.multiple
+        return (m is None, -(m or ZERO), -(remaining[i] * p.price), p.asset, i)
+
+    candidates.sort(key=order)
+    sales: list[Sale] = []
+    for i in candidates:
+        if excess < _DUST:
+            break
+        p = positions[i]
+        q = _sellable(excess / p.price, p, settings, remaining[i])
+        if q <= 0:
+            continue
+        before = excess
+        excess -= q * p.price
+        mult = "unknown cost" if p.multiple is None else f"{_qty(p.multiple)}×"
+        sales.append(Sale(i, "allocation", q, p.price, (
+            f"Risk spot exceeds the target S* {_fmt(spot_target)} by {_fmt(before)}: "
+            f"sold from {p.asset} ({mult}), highest multiple first.")))
+    return tuple(sales), tuple(issues)

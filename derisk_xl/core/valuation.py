@@ -1,0 +1,127 @@
+"""SPEC 4 steps 1–2: what everything is worth now, and what each bucket should be worth.
+
+Rules (SPEC 4.1):
+- Spot: value = q·p, cost = q·avg_cost, multiple = p/avg_cost (unknown without a cost).
+- Linear futures: notional = size·mark, uPnL = side·size·(mark − entry).
+- Inverse futures (N contracts of value V): notional = N·V; uPnL in coin =
+  side·N·V·(1/entry − 1/mark), in the base currency × mark.
+- equity = margin + uPnL; effective leverage = notional / equity, None when equity ≤ 0
+  (the position is beyond liquidation: no finite leverage describes it).
+- The futures wallet = Futures Free Collateral + Σ equity of the positions.
+- T = Σ spot values (stable included) + wallet equity.
+
+Buckets: *spot* is risk spot (every non-stable position, protected ones included), *stable*
+is every stable position, *futures* is the wallet equity. Targets (step 2): S* = spot%·T,
+C* = stable%·T, F* = sleeve%·T.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Iterable, Sequence
+
+from .model import FuturesPosition, Position, Settings
+from .money import ZERO, cents
+
+
+@dataclass(frozen=True, slots=True)
+class FuturesValue:
+    """A futures position valued at its mark, in the base currency."""
+
+    notional: Decimal
+    upnl: Decimal
+    equity: Decimal
+    leverage: Decimal | None
+
+
+def futures_notional(f: FuturesPosition) -> Decimal:
+    if f.contract_type == "inverse":
+        return f.size * f.contract_value
+    return f.size * f.mark_price
+
+
+def futures_upnl(f: FuturesPosition) -> Decimal:
+    if f.contract_type == "inverse":
+        coin = f.sign * f.size * f.contract_value * (1 / f.entry_price - 1 / f.mark_price)
+        return coin * f.mark_price
+    return f.sign * f.size * (f.mark_price - f.entry_price)
+
+
+def value_futures(f: FuturesPosition) -> FuturesValue:
+    notional = futures_notional(f)
+    upnl = futures_upnl(f)
+    equity = f.margin + upnl
+    leverage = notional / equity if equity > 0 else None
+    return FuturesValue(notional, upnl, equity, leverage)
+
+
+@dataclass(frozen=True, slots=True)
+class Valuation:
+    """The portfolio at one moment: the three buckets and T."""
+
+    risk_spot: Decimal
+    stable: Decimal
+    wallet: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        return self.risk_spot + self.stable + self.wallet
+
+
+def value_portfolio(
+    positions: Iterable[Position], futures: Iterable[FuturesPosition], free_collateral: Decimal
+) -> Valuation:
+    risk = ZERO
+    stable = ZERO
+    for p in positions:
+        if p.is_stable:
+            stable += p.quantity * p.price
+        else:
+            risk += p.quantity * p.price
+    wallet = free_collateral + sum((value_futures(f).equity for f in futures), ZERO)
+    return Valuation(risk, stable, wallet)
+
+
+@dataclass(frozen=True, slots=True)
+class Targets:
+    """S*, C*, F* and the rebalance band, all in the base currency."""
+
+    spot: Decimal
+    stable: Decimal
+    futures: Decimal
+    band: Decimal
+
+
+def targets(total: Decimal, settings: Settings) -> Targets:
+    return Targets(
+        spot=settings.spot_target * total,
+        stable=settings.stable_target * total,
+        futures=settings.futures_sleeve * total,
+        band=settings.rebalance_band * total,
+    )
+
+
+def spot_price_of(asset: str, positions: Sequence[Position],
+                  futures: Sequence[FuturesPosition] = ()) -> Decimal | None:
+    """The spot price of ``asset``: its first Holdings row, else a futures row's Underlying Price."""
+    for p in positions:
+        if p.asset == asset:
+            return p.price
+    for f in futures:
+        if f.underlying == asset and f.underlying_price is not None:
+            return f.underlying_price
+    return None
+
+
+def fmt_money(x: Decimal) -> str:
+    """Money as reasons and warnings write it: to the cent with thousands separators."""
+    return f"{cents(x):,}"
+
+
+def fmt_qty(x: Decimal) -> str:
+    """A quantity or multiple for a sentence: at most 8 decimals, no trailing zeros."""
+    if -x.as_tuple().exponent > 8:  # type: ignore[operator]
+        x = x.quantize(Decimal("1e-8"))
+    text = f"{x.normalize():f}"
+    return text

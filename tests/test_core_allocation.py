@@ -1,0 +1,55 @@
+"""Steps 1–5 in the domain's notation: valuation, targets, tier and allocation sales, proceeds.
+
+Every expected figure is worked by hand in the test, never taken from the code.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal as d
+
+from derisk_xl.core import allocation as alloc
+from derisk_xl.core import valuation as val
+from derisk_xl.core.model import DEFAULT_TIERS, Position, Settings
+
+
+def sales_of(positions, settings, tiers=DEFAULT_TIERS):
+    """Run steps 2–4 and return {(step, asset): quantity} plus the warnings."""
+    v = val.value_portfolio(positions, (), settings.futures_free_collateral)
+    t = val.targets(v.total, settings)
+    tier, w1 = alloc.tier_sales(positions, settings, tiers)
+    remaining = [p.quantity for p in positions]
+    for s in tier:
+        remaining[s.index] -= s.quantity
+    allocation, w2 = alloc.allocation_sales(positions, remaining, settings, t.spot, t.band)
+    out = {(s.step, positions[s.index].asset): s.quantity for s in tier + allocation}
+    return out, w1 + w2
+
+
+def test_case_study_values_targets_and_sales(case_study):
+    #   asset  qty     price   avg cost  value
+    #   BTC    0.1     40,000  40,000     4,000   protected (Core Assets)
+    #   ETH    2.5      3,000   1,200     7,500   2.5×  → tier 2.0 due: 25 %
+    #   ALT    1,000       12       3    12,000   4×    → tiers 2.0 and 4.0: 50 %
+    #   USDC   11,500       1       1    11,500
+    v = val.value_portfolio(case_study.positions, (), d(0))
+    assert v.total == d(35000)
+    t = val.targets(v.total, case_study.settings)
+    assert (t.spot, t.stable, t.futures, t.band) == (d(14000), d(14000), d(7000), d(350))
+    sales, warnings = sales_of(case_study.positions, case_study.settings)
+    # risk spot after tiers = 4,000 + 1.875·3,000 + 500·12 = 15,625; excess 1,625 > band 350
+    assert sales[("tier", "ALT")] == d(500)
+    assert sales[("tier", "ETH")] == d("0.625")
+    assert abs(sales[("allocation", "ALT")] - d(1625) / d(12)) < d("1e-20")
+    assert ("allocation", "ETH") not in sales and ("tier", "BTC") not in sales
+    assert warnings == ()
+
+
+def test_proceeds_fee_on_the_slipped_notional():
+    # 10 units at 100, slippage 50 bps → executes at 99.50; notional 995; fee 10 bps = 0.995
+    s = Settings.for_model(fee_bps=d(10), slippage_bps=d(50))
+    pr = alloc.proceeds(alloc.Sale(0, "tier", d(10), d(100), ""), s)
+    assert pr.exec_price == d("99.5")
+    assert pr.notional == d(995)
+    assert pr.slippage == d(5)
+    assert pr.fee == d("0.995")
+    assert pr.net == d("994.005")
