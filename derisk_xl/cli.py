@@ -72,6 +72,8 @@ def _parser() -> argparse.ArgumentParser:
     send = sub.add_parser("send", help="retry the messages waiting in an outbox")
     send.add_argument("outbox", type=Path, nargs="?", default=Path("derisk-outbox"), metavar="OUTBOX")
     send.add_argument("--config", type=Path, metavar="FILE")
+    send.add_argument("--resend-in-doubt", action="store_true",
+                      help="also resend messages whose earlier send was not confirmed")
     return p
 
 
@@ -195,7 +197,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
 def cmd_send(args: argparse.Namespace) -> int:
     from .mail import send_pending
 
-    deliveries = send_pending(args.outbox, config_path=args.config)
+    deliveries = send_pending(args.outbox, config_path=args.config,
+                              resend_in_doubt=args.resend_in_doubt)
     bad = [d for d in deliveries if not d.ok]
     for d in deliveries:
         print(f"  {d.status}")
