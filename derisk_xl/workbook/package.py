@@ -1,0 +1,792 @@
+"""Add the plan sheets to a workbook at the package level, so nothing the user had is lost.
+
+openpyxl's load-and-save drops what it does not model (shapes, sparklines, threaded comments,
+Excel 2010+ formats, Strict files…), so the user's workbook is never round-tripped through a
+library. Instead:
+
+1. XlsxWriter writes the plan sheets into a scratch workbook (tables, formats, the chart);
+2. their worksheet, table, drawing and chart parts are renamed (``derisk_plan_*``) and copied
+   into a copy of the user's zip, every existing part byte for byte;
+3. only the parts that list sheets are edited, by insertion (``[Content_Types].xml``, the
+   workbook part and its relationships), plus ``styles.xml`` by appending the few cell formats
+   the new sheets need; strings are inline so ``sharedStrings.xml`` is untouched.
+
+A re-run first removes the previous plan sheets (sheets named ``Plan …`` of SPEC 5.1) and the
+parts only they use, then adds the new ones at the same place in the tab order, so two runs give
+identical bytes. Strict Open XML workbooks get the new parts in Strict namespaces.
+
+XML of the user's package is edited as text, with a parse of the same text as the guide: the
+parse says what is there (names, ids, counts); the edit splices new elements in next to the
+existing ones and leaves every other byte as it was.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import posixpath
+import re
+import xml.etree.ElementTree as ET
+import zipfile
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Iterable
+
+from ..core.issues import DeriskError, InputError, Issue
+from .plan_sheets import NUMBER_FORMATS, PLAN_SHEET_NAMES, TABLE_STYLE, SheetSpec
+
+# ---------------------------------------------------------------------------------------------
+# Namespaces
+# ---------------------------------------------------------------------------------------------
+
+CT_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
+PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+STRICT_MAIN_NS = "http://purl.oclc.org/ooxml/spreadsheetml/main"
+STRICT_REL_NS = "http://purl.oclc.org/ooxml/officeDocument/relationships"
+
+#: Transitional → Strict, for the parts we add to a Strict workbook.
+STRICT_NAMESPACES = (
+    (MAIN_NS, STRICT_MAIN_NS),
+    (REL_NS, STRICT_REL_NS),
+    ("http://schemas.openxmlformats.org/drawingml/2006/main",
+     "http://purl.oclc.org/ooxml/drawingml/main"),
+    ("http://schemas.openxmlformats.org/drawingml/2006/chart",
+     "http://purl.oclc.org/ooxml/drawingml/chart"),
+    ("http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing",
+     "http://purl.oclc.org/ooxml/drawingml/spreadsheetDrawing"),
+)
+
+WORKSHEET_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+RELS_CT = "application/vnd.openxmlformats-package.relationships+xml"
+STYLES_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"
+
+PART_PREFIX = "derisk_plan_"
+_PLAN_NAMES = {n.lower() for n in PLAN_SHEET_NAMES}
+_FIXED_TIME = (1980, 1, 1, 0, 0, 0)
+
+_ATTR = re.compile(r'([\w:.-]+)\s*=\s*(?:"([^"]*)"|\'([^\']*)\')')
+
+
+class PackageError(DeriskError):
+    """The file is not a workbook package we can safely add sheets to."""
+
+
+def _problem(message: str) -> InputError:
+    return InputError([Issue("", message)])
+
+
+def _attrs(start_tag: str) -> dict[str, str]:
+    return {m.group(1): html.unescape(m.group(2) if m.group(2) is not None else m.group(3))
+            for m in _ATTR.finditer(start_tag)}
+
+
+def _parse(data: bytes, part: str) -> ET.Element:
+    """Parse one of the user's parts, refusing DTDs (entity bombs) before expat sees them."""
+    head = data[:4096]
+    if b"<!DOCTYPE" in head or b"<!ENTITY" in data:
+        raise _problem(f"{part} declares a DTD or entities; refusing to parse it (a workbook "
+                       "saved by Excel never does: the file may be crafted).")
+    try:
+        return ET.fromstring(data)
+    except ET.ParseError as exc:
+        raise _problem(f"{part} is not well-formed XML ({exc}); the workbook is damaged.") from None
+
+
+def _ns(tag: str) -> str:
+    return tag[1:].split("}")[0] if tag.startswith("{") else ""
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _prefix_of(text: str, local: str) -> str:
+    """The prefix (with colon, or "") the document uses on element ``local``."""
+    m = re.search(r"<([\w.-]+:)?" + local + r"[\s/>]", text)
+    return m.group(1) or "" if m else ""
+
+
+def _declared_prefix(text: str, uri: str) -> str | None:
+    """The prefix bound to ``uri`` on the root element, if any."""
+    root = re.search(r"<(?!\?|!)[^>]*>", text)
+    if not root:
+        return None
+    for m in re.finditer(r'xmlns:([\w.-]+)\s*=\s*["\']([^"\']*)["\']', root.group(0)):
+        if m.group(2) == uri:
+            return m.group(1)
+    return None
+
+
+def _decode(data: bytes) -> str:
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise _problem("a workbook part is UTF-16 encoded; only UTF-8 packages are supported.")
+    return data.decode("utf-8")
+
+
+def _encode(text: str, original: bytes) -> bytes:
+    bom = b"\xef\xbb\xbf" if original.startswith(b"\xef\xbb\xbf") else b""
+    return bom + text.encode("utf-8")
+
+
+def _resolve(base_part: str, target: str) -> str:
+    """A relationship target as a part name (no leading slash), relative to ``base_part``."""
+    if target.startswith("/"):
+        return posixpath.normpath(target.lstrip("/"))
+    return posixpath.normpath(posixpath.join(posixpath.dirname(base_part), target))
+
+
+def rels_name(part: str) -> str:
+    folder, name = posixpath.split(part)
+    return posixpath.join(folder, "_rels", name + ".rels")
+
+
+def _relative(from_part: str, to_part: str) -> str:
+    return posixpath.relpath(to_part, posixpath.dirname(from_part) or ".")
+
+
+# ---------------------------------------------------------------------------------------------
+# The user's package, as read
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Rel:
+    id: str
+    type: str
+    target: str  # part name, or the raw target when external
+    external: bool
+
+
+@dataclass
+class Package:
+    infos: list[zipfile.ZipInfo]
+    data: dict[str, bytes]  # only the parts we read or edit
+    zf: zipfile.ZipFile
+    names_lower: dict[str, str] = field(default_factory=dict)
+
+    def has(self, part: str) -> bool:
+        return part.lower() in self.names_lower
+
+    def read(self, part: str) -> bytes:
+        if part not in self.data:
+            self.data[part] = self.zf.read(self.names_lower[part.lower()])
+        return self.data[part]
+
+    def rels(self, part: str) -> list[Rel]:
+        name = rels_name(part)
+        if not self.has(name):
+            return []
+        root = _parse(self.read(self.names_lower[name.lower()]), name)
+        out = []
+        for r in root:
+            if _local(r.tag) != "Relationship":
+                continue
+            external = r.get("TargetMode") == "External"
+            target = r.get("Target", "")
+            out.append(Rel(r.get("Id", ""), r.get("Type", ""),
+                           target if external else _resolve(part, target), external))
+        return out
+
+
+def _open(source: bytes) -> Package:
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(source))
+    except zipfile.BadZipFile:
+        raise _problem("the file is not a workbook (not a zip package): an .xlsx or .xlsm "
+                       "was expected.") from None
+    infos = zf.infolist()
+    names = {i.filename.lower(): i.filename for i in infos}
+    if "[content_types].xml" not in names:
+        raise _problem("the file is a zip but not an Office package ([Content_Types].xml is "
+                       "missing).")
+    return Package(infos, {}, zf, names)
+
+
+# ---------------------------------------------------------------------------------------------
+# Generating the new sheets (XlsxWriter into a scratch workbook)
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Generated:
+    """The scratch workbook's parts that the plan sheets need."""
+
+    parts: dict[str, bytes]  # scratch part name → bytes
+    content_types: dict[str, str]  # scratch part name → content type
+    sheets: list[str]  # scratch worksheet parts, in tab order
+    styles: bytes
+
+
+def _excel_value(value):
+    """Decimal → float at the very edge; everything else as it is."""
+    if isinstance(value, Decimal):
+        return float(value)
+    return value
+
+
+def render_scratch(specs: Iterable[SheetSpec], table_names: dict[str, str] | None = None) -> bytes:
+    """Write ``specs`` with XlsxWriter into an in-memory workbook; returns its bytes."""
+    import datetime as dt
+
+    import xlsxwriter
+
+    table_names = table_names or {}
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {
+        "in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False,
+        "strings_to_urls": False, "nan_inf_to_errors": True,
+    })
+    formats: dict[str, object] = {}
+
+    def fmt(kind: str):
+        if kind not in formats:
+            formats[kind] = wb.add_format({"num_format": NUMBER_FORMATS[kind]})
+        return formats[kind]
+
+    bold = wb.add_format({"bold": True})
+    title = wb.add_format({"bold": True, "font_size": 12})
+    for spec in specs:
+        ws = wb.add_worksheet(spec.name)
+        for i, w in enumerate(spec.widths):
+            ws.set_column(i, i, w)
+        for block in spec.blocks:
+            if block.title:
+                ws.write_string(block.top, 0, block.title, title)
+            h = block.header_row
+            ws.add_table(h, 0, h + block.data_rows, len(block.columns) - 1, {
+                "name": table_names.get(block.table, block.table),
+                "style": TABLE_STYLE,
+                "columns": [{"header": c.name, "header_format": bold} for c in block.columns],
+            })
+            for r, row in enumerate(block.rows):
+                for c, value in enumerate(row):
+                    kind = block.kind(r, c)
+                    value = _excel_value(value)
+                    if value is None or value == "":
+                        ws.write_blank(h + 1 + r, c, None, fmt(kind))
+                    elif isinstance(value, str):
+                        ws.write_string(h + 1 + r, c, value, fmt("text"))
+                    elif isinstance(value, dt.date):
+                        ws.write_datetime(h + 1 + r, c,
+                                          dt.datetime(value.year, value.month, value.day),
+                                          fmt("date"))
+                    else:
+                        ws.write_number(h + 1 + r, c, value, fmt(kind))
+        if spec.freeze_rows:
+            ws.freeze_panes(spec.freeze_rows, 0)
+        if spec.chart is not None:
+            ch = spec.chart
+            chart = wb.add_chart({"type": "bar"})
+            for name, values in ch.series:
+                chart.add_series({"name": name, "categories": "=" + ch.categories,
+                                  "values": "=" + values})
+            chart.set_title({"name": ch.title})
+            chart.set_size({"width": ch.size[0], "height": ch.size[1]})
+            ws.insert_chart(ch.anchor[0], ch.anchor[1], chart)
+    wb.close()
+    return buf.getvalue()
+
+
+def _scratch_parts(scratch: bytes) -> Generated:
+    zf = zipfile.ZipFile(io.BytesIO(scratch))
+    parts = {n: zf.read(n) for n in zf.namelist()}
+    ct_root = ET.fromstring(parts["[Content_Types].xml"])
+    cts = {o.get("PartName", "").lstrip("/"): o.get("ContentType", "")
+           for o in ct_root if _local(o.tag) == "Override"}
+    wb_rels = ET.fromstring(parts["xl/_rels/workbook.xml.rels"])
+    by_id = {r.get("Id"): _resolve("xl/workbook.xml", r.get("Target", "")) for r in wb_rels}
+    wb = ET.fromstring(parts["xl/workbook.xml"])
+    sheets = [by_id[s.get(f"{{{REL_NS}}}id")] for s in wb.iter(f"{{{MAIN_NS}}}sheet")]
+    return Generated(parts, cts, sheets, parts["xl/styles.xml"])
+
+
+# ---------------------------------------------------------------------------------------------
+# Styles: append what the new sheets need
+# ---------------------------------------------------------------------------------------------
+
+_STYLE_SECTIONS = ("numFmts", "fonts", "fills", "borders", "cellXfs")
+
+
+def _canon(el: ET.Element) -> tuple:
+    return (_local(el.tag), tuple(sorted((_local(k), v) for k, v in el.attrib.items())),
+            tuple(_canon(c) for c in el))
+
+
+def _children_text(section_text: str, child: str) -> list[str]:
+    """Top-level ``<child>`` elements of a section written by XlsxWriter (no nesting of same)."""
+    return re.findall(r"<" + child + r"\b(?:[^>]*/>|.*?</" + child + r">)", section_text, re.S)
+
+
+def _section(text: str, prefix: str, local: str) -> re.Match | None:
+    return re.search(r"<" + re.escape(prefix) + local + r"\b([^>]*?)(/?)>(?:(.*?)</"
+                     + re.escape(prefix) + local + r">)?", text, re.S)
+
+
+def _with_prefix(snippet: str, prefix: str) -> str:
+    if not prefix:
+        return snippet
+    return re.sub(r"<(/?)([A-Za-z])", lambda m: f"<{m.group(1)}{prefix}{m.group(2)}", snippet)
+
+
+def merge_styles(user: bytes, scratch: bytes, used: Iterable[int], *, strict: bool
+                 ) -> tuple[bytes, dict[int, int]]:
+    """Append the scratch cell formats ``used`` to the user's styles.xml.
+
+    Existing entries keep their bytes and indices; an entry equal to one already there is
+    reused (so a re-run appends nothing). Returns the new styles.xml and the map from scratch
+    xf index to the index in the user's file.
+    """
+    text = _decode(user)
+    root = _parse(user, "xl/styles.xml")
+    main = _ns(root.tag)
+    prefix = _prefix_of(text, "styleSheet")
+    sroot = ET.fromstring(scratch)
+    stext = scratch.decode("utf-8")
+
+    def section(r: ET.Element, local: str) -> ET.Element | None:
+        return r.find(f"{{{_ns(r.tag)}}}{local}")
+
+    s_fmts = {int(n.get("numFmtId")): n.get("formatCode")
+              for n in (section(sroot, "numFmts") or [])}
+    s_fonts = _children_text(_section(stext, "", "fonts").group(3), "font")
+    s_fills = _children_text(_section(stext, "", "fills").group(3), "fill")
+    s_borders = _children_text(_section(stext, "", "borders").group(3), "border")
+    s_xfs = _children_text(_section(stext, "", "cellXfs").group(3), "xf")
+
+    appended: dict[str, list[str]] = {k: [] for k in _STYLE_SECTIONS}
+    existing = {k: list(section(root, k) if section(root, k) is not None else [])
+                for k in _STYLE_SECTIONS}
+    canon = {k: [_canon(e) for e in existing[k]] for k in _STYLE_SECTIONS}
+    if any(section(root, k) is None for k in ("fonts", "fills", "borders", "cellXfs")):
+        raise _problem("xl/styles.xml lacks fonts, fills, borders or cellXfs; the workbook is "
+                       "damaged (open and save it in Excel).")
+
+    def add(kind: str, snippet: str) -> int:
+        if strict and kind == "borders":
+            snippet = snippet.replace("<left", "<start").replace("<right", "<end")
+        el = ET.fromstring(snippet)
+        key = _canon(el)
+        if key in canon[kind]:
+            return canon[kind].index(key)
+        canon[kind].append(key)
+        appended[kind].append(_with_prefix(snippet, prefix))
+        return len(canon[kind]) - 1
+
+    numfmt_codes = {e.get("formatCode"): int(e.get("numFmtId")) for e in existing["numFmts"]}
+    next_fmt = max([163, *numfmt_codes.values()]) + 1
+    fmt_map: dict[int, int] = {}
+    for fid, code in s_fmts.items():
+        if code in numfmt_codes:
+            fmt_map[fid] = numfmt_codes[code]
+        else:
+            fmt_map[fid] = numfmt_codes[code] = next_fmt
+            appended["numFmts"].append(_with_prefix(
+                f'<numFmt numFmtId="{next_fmt}" formatCode="{html.escape(code)}"/>', prefix))
+            next_fmt += 1
+
+    xf_map: dict[int, int] = {}
+    for i in sorted(set(used)):
+        xf = s_xfs[i]
+        a = _attrs(xf[: xf.index(">")])
+        font = add("fonts", s_fonts[int(a.get("fontId", 0))])
+        fill = add("fills", s_fills[int(a.get("fillId", 0))])
+        border = add("borders", s_borders[int(a.get("borderId", 0))])
+        num = int(a.get("numFmtId", 0))
+        num = fmt_map.get(num, num)
+        new = (xf.replace(f'numFmtId="{a.get("numFmtId", 0)}"', f'numFmtId="{num}"', 1)
+               .replace(f'fontId="{a.get("fontId", 0)}"', f'fontId="{font}"', 1)
+               .replace(f'fillId="{a.get("fillId", 0)}"', f'fillId="{fill}"', 1)
+               .replace(f'borderId="{a.get("borderId", 0)}"', f'borderId="{border}"', 1))
+        xf_map[i] = add("cellXfs", new)
+
+    # Splice, back to front so earlier offsets stay valid.
+    edits: list[tuple[int, int, str]] = []
+    for kind in _STYLE_SECTIONS:
+        if not appended[kind]:
+            continue
+        m = _section(text, prefix, kind)
+        total = len(canon[kind]) if kind != "numFmts" else len(existing[kind]) + len(
+            appended[kind])
+        if m is None:  # only numFmts may be absent: it goes first in styleSheet
+            root_tag = re.search(r"<" + re.escape(prefix) + r"styleSheet\b[^>]*>", text)
+            body = "".join(appended[kind])
+            edits.append((root_tag.end(), root_tag.end(),
+                          f'<{prefix}{kind} count="{total}">{body}</{prefix}{kind}>'))
+            continue
+        start_attrs, selfclose = m.group(1), m.group(2)
+        new_attrs = _set_count(start_attrs, total)
+        body = "".join(appended[kind])
+        if selfclose:
+            edits.append((m.start(), m.end(),
+                          f"<{prefix}{kind}{new_attrs}>{body}</{prefix}{kind}>"))
+        else:
+            tag_end = m.start() + len(f"<{prefix}{kind}{start_attrs}>")
+            close = m.end() - len(f"</{prefix}{kind}>")
+            edits.append((close, close, body))
+            edits.append((m.start(), tag_end, f"<{prefix}{kind}{new_attrs}>"))
+    for start, end, new in sorted(edits, key=lambda e: (e[0], e[1]), reverse=True):
+        text = text[:start] + new + text[end:]
+    return _encode(text, user), xf_map
+
+
+def _set_count(attrs: str, total: int) -> str:
+    if re.search(r'\bcount\s*=\s*["\']\d*["\']', attrs):
+        return re.sub(r'\bcount\s*=\s*(["\'])\d*\1', f'count="{total}"', attrs, count=1)
+    return attrs
+
+
+# ---------------------------------------------------------------------------------------------
+# The merge
+# ---------------------------------------------------------------------------------------------
+
+_CELL_STR = re.compile(r'<c ([^>]*?)t="s"><v>(\d+)</v></c>')
+_CELL_STYLE = re.compile(r'(<c [^>]*?\bs=")(\d+)(")')
+_COL_STYLE = re.compile(r'(<col [^>]*?\bstyle=")(\d+)(")')
+
+
+def _inline_strings(sheet: str, strings: list[str]) -> str:
+    def repl(m: re.Match) -> str:
+        text = html.escape(strings[int(m.group(2))], quote=False)
+        return f'<c {m.group(1)}t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
+
+    return _CELL_STR.sub(repl, sheet)
+
+
+def _shared_strings(parts: dict[str, bytes]) -> list[str]:
+    data = parts.get("xl/sharedStrings.xml")
+    if not data:
+        return []
+    root = ET.fromstring(data)
+    return ["".join(t.text or "" for t in si.iter(f"{{{MAIN_NS}}}t")) for si in root]
+
+
+def _to_strict(text: str) -> str:
+    for old, new in STRICT_NAMESPACES:
+        text = text.replace(old, new)
+    return text
+
+
+def _splice(text: str, edits: list[tuple[int, int, str]]) -> str:
+    for start, end, new in sorted(edits, key=lambda e: (e[0], e[1]), reverse=True):
+        text = text[:start] + new + text[end:]
+    return text
+
+
+def _elements(text: str, prefix: str, local: str) -> Iterable[re.Match]:
+    p = re.escape(prefix) + local
+    return re.finditer(r"<" + p + r"\b[^>]*?(?:/>|>.*?</" + p + r">)", text, re.S)
+
+
+def add_plan_sheets(source: bytes, specs: tuple[SheetSpec, ...]) -> bytes:
+    """The workbook ``source`` (bytes of an .xlsx/.xlsm) with the plan sheets added or replaced."""
+    pkg = _open(source)
+    root_rels = pkg.rels("")
+    office = [r for r in root_rels
+              if r.type.endswith("/officeDocument") and not r.external]
+    if not office or not pkg.has(office[0].target):
+        raise _problem("the package has no workbook part (no officeDocument relationship).")
+    wb_part = pkg.names_lower[office[0].target.lower()]
+    wb_bytes = pkg.read(wb_part)
+    wb_root = _parse(wb_bytes, wb_part)
+    main = _ns(wb_root.tag)
+    if _local(wb_root.tag) != "workbook" or main not in (MAIN_NS, STRICT_MAIN_NS):
+        raise _problem(f"{wb_part} is not a spreadsheet workbook (a Word or PowerPoint file?).")
+    strict = main == STRICT_MAIN_NS
+    rel_ns = STRICT_REL_NS if strict else REL_NS
+    wb_rels_part = rels_name(wb_part)
+    wb_rels = pkg.rels(wb_part)
+    rel_by_id = {r.id: r for r in wb_rels}
+
+    # The sheets as listed, and which are previous plan sheets.
+    sheets = []
+    for s in wb_root.iter(f"{{{main}}}sheet"):
+        rid = s.get(f"{{{rel_ns}}}id") or s.get(f"{{{REL_NS}}}id") or ""
+        sheets.append((s.get("name", ""), s.get("sheetId", ""), rid))
+    old = [s for s in sheets if s[0].lower() in _PLAN_NAMES]
+    old_rids = {s[2] for s in old}
+    old_parts = {rel_by_id[r].target for r in old_rids
+                 if r in rel_by_id and not rel_by_id[r].external}
+
+    # Parts used only by the old plan sheets go with them.
+    remove = _owned_closure(pkg, old_parts, wb_part)
+    remove_lower = {p.lower() for p in remove} | {rels_name(p).lower() for p in remove}
+    live = [i for i in pkg.infos if i.filename.lower() not in remove_lower]
+    live_lower = {i.filename.lower() for i in live}
+
+    # Names in use: table names, defined names, table ids, part names.
+    used_names = {n.get("name", "").lower() for n in wb_root.iter(f"{{{main}}}definedName")}
+    table_ids = [0]
+    for info in live:
+        if re.search(r"/tables/[^/]+\.xml$", info.filename, re.I):
+            t = _parse(pkg.read(info.filename), info.filename)
+            used_names |= {t.get("name", "").lower(), t.get("displayName", "").lower()}
+            if (t.get("id") or "").isdigit():
+                table_ids.append(int(t.get("id")))
+    table_names: dict[str, str] = {}
+    for spec in specs:
+        for b in spec.blocks:
+            name, n = b.table, 1
+            while name.lower() in used_names:
+                n += 1
+                name = f"{b.table}_{n}"
+            used_names.add(name.lower())
+            table_names[b.table] = name
+
+    gen = _scratch_parts(render_scratch(specs, table_names))
+    strings = _shared_strings(gen.parts)
+
+    # Rename every scratch part the sheets reach, under the workbook's folder.
+    wb_dir = posixpath.dirname(wb_part)
+    prefix = PART_PREFIX
+    n = 1
+    while True:
+        rename = _rename_map(gen, wb_dir, prefix)
+        if not any(p.lower() in live_lower for p in rename.values()):
+            break
+        n += 1
+        prefix = f"{PART_PREFIX}{n}_"
+
+    # Styles used by the new sheets.
+    used_xfs: set[int] = set()
+    for sheet in gen.sheets:
+        txt = gen.parts[sheet].decode("utf-8")
+        used_xfs |= {int(m.group(2)) for m in _CELL_STYLE.finditer(txt)}
+        used_xfs |= {int(m.group(2)) for m in _COL_STYLE.finditer(txt)}
+    styles_rel = next((r for r in wb_rels if r.type.endswith("/styles") and not r.external), None)
+    new_parts: dict[str, bytes] = {}
+    edited: dict[str, bytes] = {}
+    extra_wb_rels: list[tuple[str, str]] = []  # (type suffix, target part)
+    extra_cts: dict[str, str] = {}
+    if styles_rel is not None and pkg.has(styles_rel.target):
+        styles_part = pkg.names_lower[styles_rel.target.lower()]
+        merged, xf_map = merge_styles(pkg.read(styles_part), gen.styles, used_xfs, strict=strict)
+        if merged != pkg.read(styles_part):
+            edited[styles_part] = merged
+    else:  # no styles at all: ours become the workbook's
+        styles_part = posixpath.join(wb_dir, f"{prefix}styles.xml")
+        new_parts[styles_part] = _to_strict(gen.styles.decode()).encode() if strict \
+            else gen.styles
+        xf_map = {i: i for i in used_xfs}
+        extra_wb_rels.append(("styles", styles_part))
+        extra_cts[styles_part] = STYLES_CT
+
+    def remap(m: re.Match) -> str:
+        return f"{m.group(1)}{xf_map[int(m.group(2))]}{m.group(3)}"
+
+    for old_name, new_name in rename.items():
+        data = gen.parts[old_name]
+        if old_name in gen.sheets:
+            txt = data.decode("utf-8")
+            txt = txt.replace(' tabSelected="1"', "")
+            txt = _CELL_STYLE.sub(remap, txt)
+            txt = _COL_STYLE.sub(remap, txt)
+            txt = _inline_strings(txt, strings)
+            data = txt.encode("utf-8")
+        elif old_name.endswith(".rels"):
+            data = _retarget(data, old_name, rename)
+        elif "/tables/" in old_name:
+            table_ids_next = max(table_ids) + 1
+            table_ids.append(table_ids_next)
+            data = re.sub(rb'(<table\b[^>]*?\bid=")\d+(")',
+                          lambda m: m.group(1) + str(table_ids_next).encode() + m.group(2),
+                          data, count=1)
+        if strict:
+            data = _to_strict(data.decode("utf-8")).encode("utf-8")
+        new_parts[new_name] = data
+        if old_name in gen.content_types:
+            extra_cts[new_name] = gen.content_types[old_name]
+
+    # xl/workbook.xml.rels: drop the old sheets' relationships, add ours.
+    rels_bytes = pkg.read(pkg.names_lower[wb_rels_part.lower()])
+    rels_text = _decode(rels_bytes)
+    rprefix = _prefix_of(rels_text, "Relationship")
+    edits = [(m.start(), m.end(), "") for m in _elements(rels_text, rprefix, "Relationship")
+             if _attrs(m.group(0).split(">", 1)[0]).get("Id") in old_rids]
+    remaining_ids = {r.id for r in wb_rels if r.id not in old_rids}
+    next_rid = max([0] + [int(i[3:]) for i in remaining_ids if re.fullmatch(r"rId\d+", i)]) + 1
+    new_rels = []
+    sheet_rids = []
+    for sheet in gen.sheets:
+        while f"rId{next_rid}" in remaining_ids:
+            next_rid += 1
+        rid = f"rId{next_rid}"
+        remaining_ids.add(rid)
+        sheet_rids.append(rid)
+        new_rels.append(f'<{rprefix}Relationship Id="{rid}" Type="{rel_ns}/worksheet" '
+                        f'Target="{_relative(wb_part, rename[sheet])}"/>')
+    for kind, target in extra_wb_rels:
+        while f"rId{next_rid}" in remaining_ids:
+            next_rid += 1
+        rid = f"rId{next_rid}"
+        remaining_ids.add(rid)
+        new_rels.append(f'<{rprefix}Relationship Id="{rid}" Type="{rel_ns}/{kind}" '
+                        f'Target="{_relative(wb_part, target)}"/>')
+    close = rels_text.rindex(f"</{rprefix}Relationships>")
+    edits.append((close, close, "".join(new_rels)))
+    edited[pkg.names_lower[wb_rels_part.lower()]] = _encode(_splice(rels_text, edits),
+                                                            rels_bytes)
+
+    # The workbook part: drop the old <sheet>s, insert ours where the first old one was.
+    wb_text = _decode(wb_bytes)
+    sprefix = _prefix_of(wb_text, "sheets")
+    rdecl = _declared_prefix(wb_text, rel_ns)
+    rattr = f"{rdecl}:id" if rdecl else "r:id"
+    xmlns = "" if rdecl else f' xmlns:r="{rel_ns}"'
+    edits = []
+    insert_at = None
+    for m in _elements(wb_text, sprefix, "sheet"):
+        a = _attrs(m.group(0).split(">", 1)[0])
+        rid = next((v for k, v in a.items() if k.endswith(":id")), None)
+        if a.get("name", "").lower() in _PLAN_NAMES and rid in old_rids:
+            edits.append((m.start(), m.end(), ""))
+            insert_at = m.start() if insert_at is None else insert_at
+    remaining_sheet_ids = [int(s[1]) for s in sheets if s not in old and s[1].isdigit()]
+    next_sid = max([0] + remaining_sheet_ids) + 1
+    new_sheets = "".join(
+        f'<{sprefix}sheet name="{html.escape(spec.name)}" sheetId="{next_sid + i}"{xmlns} '
+        f'{rattr}="{rid}"/>'
+        for i, (spec, rid) in enumerate(zip(specs, sheet_rids))
+    )
+    if insert_at is None:
+        sm = _section(wb_text, sprefix, "sheets")
+        if sm is None:
+            raise _problem(f"{wb_part} lists no sheets; the workbook is damaged.")
+        if sm.group(2):  # <sheets/>
+            edits.append((sm.start(), sm.end(),
+                          f"<{sprefix}sheets{sm.group(1)}>{new_sheets}</{sprefix}sheets>"))
+        else:
+            close = sm.end() - len(f"</{sprefix}sheets>")
+            edits.append((close, close, new_sheets))
+    else:
+        edits.append((insert_at, insert_at, new_sheets))
+    edited[wb_part] = _encode(_splice(wb_text, edits), wb_bytes)
+
+    # [Content_Types].xml: drop overrides of removed parts, add ours.
+    ct_name = pkg.names_lower["[content_types].xml"]
+    ct_bytes = pkg.read(ct_name)
+    ct_text = _decode(ct_bytes)
+    ct_root = _parse(ct_bytes, "[Content_Types].xml")
+    cprefix = _prefix_of(ct_text, "Types")
+    edits = []
+    for m in _elements(ct_text, cprefix, "Override"):
+        part = _attrs(m.group(0).split(">", 1)[0]).get("PartName", "").lstrip("/").lower()
+        if part in remove_lower:
+            edits.append((m.start(), m.end(), ""))
+    defaults = {d.get("Extension", "").lower() for d in ct_root if _local(d.tag) == "Default"}
+    additions = []
+    if "rels" not in defaults:
+        additions.append(f'<{cprefix}Default Extension="rels" ContentType="{RELS_CT}"/>')
+    additions += [f'<{cprefix}Override PartName="/{html.escape(p)}" ContentType="{ct}"/>'
+                  for p, ct in extra_cts.items()]
+    close = ct_text.rindex(f"</{cprefix}Types>")
+    edits.append((close, close, "".join(additions)))
+    edited[ct_name] = _encode(_splice(ct_text, edits), ct_bytes)
+
+    return _write_zip(pkg, live, edited, new_parts)
+
+
+def _owned_closure(pkg: Package, roots: set[str], wb_part: str) -> set[str]:
+    """``roots`` and every part reachable from them that nothing else refers to."""
+    if not roots:
+        return set()
+    graph: dict[str, list[str]] = {}
+    for info in pkg.infos:
+        name = info.filename
+        if name.endswith(".rels") and "/_rels/" in "/" + name:
+            folder, base = posixpath.split(name)
+            source = posixpath.join(posixpath.dirname(folder), base[: -len(".rels")])
+            graph[source.lower()] = [r.target.lower() for r in pkg.rels(source) if not r.external]
+    roots_l = {r.lower() for r in roots}
+    closure = set(roots_l)
+    stack = list(roots_l)
+    while stack:
+        for t in graph.get(stack.pop(), []):
+            if t not in closure and pkg.has(t):
+                closure.add(t)
+                stack.append(t)
+    changed = True
+    while changed:  # a part that something outside still refers to stays, with what it needs
+        changed = False
+        for src, targets in graph.items():
+            if src in closure:
+                continue
+            for t in targets:
+                if t in closure and t not in roots_l:
+                    closure.discard(t)
+                    changed = True
+    return {pkg.names_lower[c] for c in closure}
+
+
+def _rename_map(gen: Generated, wb_dir: str, prefix: str) -> dict[str, str]:
+    """Scratch part → our part name, for every part reachable from the scratch sheets."""
+    out: dict[str, str] = {}
+    stack = list(gen.sheets)
+    while stack:
+        part = stack.pop()
+        if part in out:
+            continue
+        rel = posixpath.relpath(part, "xl")
+        folder, base = posixpath.split(rel)
+        out[part] = posixpath.join(wb_dir, folder, prefix + base)
+        rname = rels_name(part)
+        if rname in gen.parts:
+            folder, base = posixpath.split(posixpath.relpath(rname, "xl"))
+            out[rname] = posixpath.join(wb_dir, folder, prefix + base.replace(".xml.rels", "")
+                                        + ".xml.rels")
+            for r in ET.fromstring(gen.parts[rname]):
+                if r.get("TargetMode") != "External":
+                    stack.append(_resolve(part, r.get("Target", "")))
+    return out
+
+
+def _retarget(data: bytes, rels_part: str, rename: dict[str, str]) -> bytes:
+    """Rewrite the targets of one of our rels files to the renamed parts."""
+    folder = posixpath.dirname(posixpath.dirname(rels_part))
+    source = posixpath.join(folder, posixpath.basename(rels_part)[: -len(".rels")])
+    new_source = rename[source]
+
+    def repl(m: re.Match) -> bytes:
+        target = m.group(2).decode()
+        resolved = _resolve(source, target)
+        if resolved in rename:
+            target = _relative(new_source, rename[resolved])
+        return m.group(1) + target.encode() + m.group(3)
+
+    return re.sub(rb'(\bTarget=")([^"]*)(")', repl, data)
+
+
+def _write_zip(pkg: Package, live: list[zipfile.ZipInfo], edited: dict[str, bytes],
+               new_parts: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for info in live:
+            data = edited.get(info.filename)
+            if data is None:
+                data = pkg.data.get(info.filename) or pkg.zf.read(info)
+            z.writestr(_info(info.filename, info.date_time, info.compress_type,
+                             info.external_attr), data)
+        for name in sorted(new_parts, key=_natural):
+            data = new_parts[name]
+            z.writestr(_info(name, _FIXED_TIME, zipfile.ZIP_DEFLATED, 0o600 << 16), data)
+    return out.getvalue()
+
+
+def _natural(name: str) -> list:
+    return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", name)]
+
+
+def _info(name: str, date_time, compress_type: int, external_attr: int) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time=date_time)
+    info.compress_type = (compress_type if compress_type in (zipfile.ZIP_STORED,
+                                                             zipfile.ZIP_DEFLATED)
+                          else zipfile.ZIP_DEFLATED)
+    info.external_attr = external_attr
+    return info
+
+
+__all__ = ["PART_PREFIX", "PackageError", "add_plan_sheets", "merge_styles", "render_scratch",
+           "rels_name"]
