@@ -1,0 +1,103 @@
+"""SPEC 4 step 10: net and gross exposure, and the betas every risk figure uses.
+
+Betas (SPEC 3.1, 3.7): a position's Beta column wins; else β from Prices versus the hedge
+underlying (:func:`stats.beta`, ≥ 30 paired returns); else 1. The hedge underlying itself has
+β = 1. Under ``beta`` hedge sizing a beta that falls back to 1 is warned (the hedge would be
+sized on a guess); otherwise the fallback is silent, as the SPEC's default.
+
+Exposure at one moment:
+  net   = Σ w·V over risk spot + Σ side·w·notional over futures,
+  gross = Σ V over risk spot + Σ |notional| over futures (size, never weighted),
+with w = β under beta sizing and 1 otherwise (futures weighted by their underlying's β);
+both also as a share of T (the T of that moment). Wallet leverage = Σ futures notional /
+wallet equity, None without futures or when the wallet has no equity.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Iterable, Sequence
+
+from .issues import Issue
+from .model import Exposure, FuturesPosition, Position, PriceHistory
+from .money import ONE, ZERO, pct
+from .valuation import value_futures
+
+
+@dataclass(slots=True)
+class Betas:
+    """β per asset versus the hedge underlying, computed once per asset (never per row)."""
+
+    underlying: str
+    prices: PriceHistory | None
+    _cache: dict[str, Decimal | None] = field(default_factory=dict)
+
+    def from_prices(self, asset: str) -> Decimal | None:
+        """β from Prices, or None when Prices cannot give one."""
+        if asset == self.underlying:
+            return ONE
+        if asset in self._cache:
+            return self._cache[asset]
+        value: Decimal | None = None
+        if self.prices is not None and asset in self.prices.closes \
+                and self.underlying in self.prices.closes:
+            from .stats import beta
+
+            b = beta(asset, self.underlying, self.prices)
+            value = None if b is None else Decimal(repr(b))
+        self._cache[asset] = value
+        return value
+
+    def of_asset(self, asset: str) -> Decimal:
+        b = self.from_prices(asset)
+        return ONE if b is None else b
+
+    def of_position(self, p: Position) -> Decimal:
+        if p.beta is not None:
+            return Decimal(repr(p.beta))
+        return self.of_asset(p.asset)
+
+    def fallback_issues(self, positions: Iterable[Position]) -> tuple[Issue, ...]:
+        """Warnings for risk positions whose β falls back to 1 (one per asset)."""
+        seen: set[str] = set()
+        out: list[Issue] = []
+        for p in positions:
+            if p.is_stable or p.beta is not None or p.asset in seen or p.quantity <= 0:
+                continue
+            seen.add(p.asset)
+            if self.from_prices(p.asset) is None:
+                out.append(Issue(p.location, (
+                    f"{p.asset} has no Beta and Prices give none (needs ≥ 30 daily returns of "
+                    f"{p.asset} and {self.underlying}): β = 1 is assumed."), "warning"))
+        return tuple(out)
+
+
+def weighted_spot(positions: Iterable[Position], betas: Betas | None) -> Decimal:
+    """Σ w·V over risk spot (w = β when ``betas`` is given, else 1)."""
+    total = ZERO
+    for p in positions:
+        if not p.is_stable:
+            v = p.quantity * p.price
+            total += v if betas is None else betas.of_position(p) * v
+    return total
+
+
+def exposure(
+    positions: Sequence[Position],
+    futures: Sequence[FuturesPosition],
+    wallet_equity: Decimal,
+    total: Decimal,
+    betas: Betas | None,
+) -> Exposure:
+    net = weighted_spot(positions, betas)
+    gross = sum((p.quantity * p.price for p in positions if not p.is_stable), ZERO)
+    notional_sum = ZERO
+    for f in futures:
+        n = value_futures(f).notional
+        w = ONE if betas is None else betas.of_asset(f.underlying)
+        net += f.sign * w * n
+        gross += n
+        notional_sum += n
+    leverage = notional_sum / wallet_equity if notional_sum and wallet_equity > 0 else None
+    return Exposure(net, pct(net, total), gross, pct(gross, total), leverage)
