@@ -140,16 +140,24 @@ class ReportRenderer:
             if self._weasy is None:
                 from weasyprint import CSS
                 from weasyprint.text.fonts import FontConfiguration
+                from weasyprint.urls import FatalURLFetchingError
 
                 from .fetcher import ClosedFetcher
 
                 fonts = FontConfiguration()
                 fetcher = ClosedFetcher(self.dirs)
-                sheets = [
-                    CSS(filename=str(self.stylesheet_path), url_fetcher=fetcher,
-                        font_config=fonts),
-                    CSS(string=f"@page {{ size: {self.paper}; }}", font_config=fonts),
-                ]
+                try:
+                    sheets = [
+                        CSS(filename=str(self.stylesheet_path), url_fetcher=fetcher,
+                            font_config=fonts),
+                        CSS(string=f"@page {{ size: {self.paper}; }}", font_config=fonts),
+                    ]
+                except FatalURLFetchingError as exc:
+                    refused = [r for r in fetcher.log if not r.served]
+                    raise EnvironmentProblem(
+                        f"{self.stylesheet_path} asked for "
+                        f"{refused[-1].url if refused else exc!r}, which the PDF renderer may "
+                        "not fetch; only files inside the template folder are served") from exc
                 self.stylesheet_fetches = tuple(fetcher.log)
                 self._weasy = (fonts, sheets)
             return self._weasy
@@ -157,6 +165,7 @@ class ReportRenderer:
     def render_pdf(self, plan: Plan, *, fetch_log: list | None = None) -> bytes:
         """The PDF's bytes. ``fetch_log`` (a list) receives a FetchRecord per URL requested."""
         from weasyprint import HTML
+        from weasyprint.urls import FatalURLFetchingError
 
         from .fetcher import ClosedFetcher
 
@@ -167,6 +176,14 @@ class ReportRenderer:
         try:
             document = html.render(stylesheets=sheets, font_config=fonts)
             return document.write_pdf()
+        except FatalURLFetchingError as exc:  # a BaseException: callers must see a DeriskError
+            refused = [r for r in fetcher.log if not r.served]
+            what = refused[-1].url if refused else str(exc)
+            why = refused[-1].reason if refused else str(exc.__cause__ or exc)
+            raise EnvironmentProblem(
+                f"the report templates in {self.dirs[0]} asked for {what!r}, which the PDF "
+                f"renderer may not fetch ({why}); only files inside the template folder are "
+                "served") from exc
         finally:
             if fetch_log is not None:
                 fetch_log.extend(fetcher.log)
