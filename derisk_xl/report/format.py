@@ -92,8 +92,11 @@ def rate(fraction: Decimal | float | None) -> str:
     points = f * 100
     places = 2
     if points and abs(points) < Decimal("0.01"):
-        places = min(6, -abs(points).adjusted() + 1)
-    return number(points, places) + NBSP + "%"
+        places = min(6, -abs(points).adjusted() + 1)  # two significant digits
+    text = number(points, places)
+    while places > 2 and text.endswith("0"):
+        text, places = text[:-1], places - 1
+    return text + NBSP + "%"
 
 
 def multiple(value: Decimal | None) -> str:
