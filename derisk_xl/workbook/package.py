@@ -22,7 +22,9 @@ existing ones and leaves every other byte as it was.
 
 from __future__ import annotations
 
+import functools
 import html
+import warnings
 import io
 import posixpath
 import re
@@ -291,6 +293,13 @@ def render_scratch(specs: Iterable[SheetSpec], table_names: dict[str, str] | Non
     return buf.getvalue()
 
 
+@functools.lru_cache(maxsize=2)
+def _generated(specs: tuple[SheetSpec, ...], table_names: tuple[tuple[str, str], ...]
+               ) -> Generated:
+    """Render once per plan and table naming: a batch of copies of one plan reuses it."""
+    return _scratch_parts(render_scratch(specs, dict(table_names)))
+
+
 def _scratch_parts(scratch: bytes) -> Generated:
     zf = zipfile.ZipFile(io.BytesIO(scratch))
     parts = {n: zf.read(n) for n in zf.namelist()}
@@ -308,7 +317,7 @@ def _scratch_parts(scratch: bytes) -> Generated:
 # Styles: append what the new sheets need
 # ---------------------------------------------------------------------------------------------
 
-_STYLE_SECTIONS = ("numFmts", "fonts", "fills", "borders", "cellXfs")
+_STYLE_SECTIONS = ("numFmts", "fonts", "fills", "borders", "cellStyleXfs", "cellXfs")
 
 
 def _canon(el: ET.Element) -> tuple:
@@ -361,9 +370,16 @@ def merge_styles(user: bytes, scratch: bytes, used: Iterable[int], *, strict: bo
     existing = {k: list(section(root, k) if section(root, k) is not None else [])
                 for k in _STYLE_SECTIONS}
     canon = {k: [_canon(e) for e in existing[k]] for k in _STYLE_SECTIONS}
-    if any(section(root, k) is None for k in ("fonts", "fills", "borders", "cellXfs")):
-        raise _problem("xl/styles.xml lacks fonts, fills, borders or cellXfs; the workbook is "
-                       "damaged (open and save it in Excel).")
+    # A styles part without the basic sections (some generators write an empty one) gets
+    # Excel's defaults first, so that unstyled cells keep meaning "the default format".
+    seeds = {"fonts": s_fonts[:1], "fills": s_fills[:2], "borders": s_borders[:1],
+             "cellStyleXfs": ['<xf numFmtId="0" fontId="0" fillId="0" borderId="0"/>'],
+             "cellXfs": s_xfs[:1]}
+    for kind, defaults in seeds.items():
+        if section(root, kind) is None:
+            for snippet in defaults:
+                canon[kind].append(_canon(ET.fromstring(snippet)))
+                appended[kind].append(_with_prefix(snippet, prefix))
 
     def add(kind: str, snippet: str) -> int:
         if strict and kind == "borders":
@@ -405,21 +421,26 @@ def merge_styles(user: bytes, scratch: bytes, used: Iterable[int], *, strict: bo
 
     # Splice, back to front so earlier offsets stay valid.
     edits: list[tuple[int, int, str]] = []
+    root_tag = re.search(r"<" + re.escape(prefix) + r"styleSheet\b[^>]*>", text)
+    anchor = root_tag.end()
+    missing: list[str] = []
     for kind in _STYLE_SECTIONS:
-        if not appended[kind]:
-            continue
         m = _section(text, prefix, kind)
-        total = len(canon[kind]) if kind != "numFmts" else len(existing[kind]) + len(
-            appended[kind])
-        if m is None:  # only numFmts may be absent: it goes first in styleSheet
-            root_tag = re.search(r"<" + re.escape(prefix) + r"styleSheet\b[^>]*>", text)
-            body = "".join(appended[kind])
-            edits.append((root_tag.end(), root_tag.end(),
-                          f'<{prefix}{kind} count="{total}">{body}</{prefix}{kind}>'))
+        total = (len(existing[kind]) + len(appended[kind]) if kind == "numFmts"
+                 else len(canon[kind]))
+        body = "".join(appended[kind])
+        if m is None:
+            if body:
+                missing.append(f'<{prefix}{kind} count="{total}">{body}</{prefix}{kind}>')
+            continue
+        if missing:
+            edits.append((anchor, anchor, "".join(missing)))
+            missing = []
+        anchor = m.end()
+        if not body:
             continue
         start_attrs, selfclose = m.group(1), m.group(2)
         new_attrs = _set_count(start_attrs, total)
-        body = "".join(appended[kind])
         if selfclose:
             edits.append((m.start(), m.end(),
                           f"<{prefix}{kind}{new_attrs}>{body}</{prefix}{kind}>"))
@@ -428,8 +449,9 @@ def merge_styles(user: bytes, scratch: bytes, used: Iterable[int], *, strict: bo
             close = m.end() - len(f"</{prefix}{kind}>")
             edits.append((close, close, body))
             edits.append((m.start(), tag_end, f"<{prefix}{kind}{new_attrs}>"))
-    for start, end, new in sorted(edits, key=lambda e: (e[0], e[1]), reverse=True):
-        text = text[:start] + new + text[end:]
+    if missing:
+        edits.append((anchor, anchor, "".join(missing)))
+    text = _splice(text, edits)
     return _encode(text, user), xf_map
 
 
@@ -494,7 +516,9 @@ def add_plan_sheets(source: bytes, specs: tuple[SheetSpec, ...]) -> bytes:
     wb_root = _parse(wb_bytes, wb_part)
     main = _ns(wb_root.tag)
     if _local(wb_root.tag) != "workbook" or main not in (MAIN_NS, STRICT_MAIN_NS):
-        raise _problem(f"{wb_part} is not a spreadsheet workbook (a Word or PowerPoint file?).")
+        raise _problem(f"{wb_part} is not a SpreadsheetML workbook (root element "
+                       f"{_local(wb_root.tag)!r} in namespace {main!r}); an .xlsx or .xlsm "
+                       "saved by Excel 2007 or later was expected.")
     strict = main == STRICT_MAIN_NS
     rel_ns = STRICT_REL_NS if strict else REL_NS
     wb_rels_part = rels_name(wb_part)
@@ -536,7 +560,7 @@ def add_plan_sheets(source: bytes, specs: tuple[SheetSpec, ...]) -> bytes:
             used_names.add(name.lower())
             table_names[b.table] = name
 
-    gen = _scratch_parts(render_scratch(specs, table_names))
+    gen = _generated(specs, tuple(sorted(table_names.items())))
     strings = _shared_strings(gen.parts)
 
     # Rename every scratch part the sheets reach, under the workbook's folder.
@@ -762,7 +786,8 @@ def _retarget(data: bytes, rels_part: str, rename: dict[str, str]) -> bytes:
 def _write_zip(pkg: Package, live: list[zipfile.ZipInfo], edited: dict[str, bytes],
                new_parts: dict[str, bytes]) -> bytes:
     out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+    with warnings.catch_warnings(), zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        warnings.filterwarnings("ignore", "Duplicate name", UserWarning)
         for info in live:
             data = edited.get(info.filename)
             if data is None:
