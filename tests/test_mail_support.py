@@ -32,7 +32,7 @@ def hand_plan(**settings_overrides) -> Plan:
     return Plan(
         as_of=dt.date(2026, 11, 28), settings=settings,
         total_before=d(35000), total_after=d(35000),
-        buckets=(Bucket("spot", d(15625), d(14000), d(14000)),
+        buckets=(Bucket("spot", d(23500), d(14000), d(14000)),
                  Bucket("stable", d(11500), d(14000), d(14000)),
                  Bucket("futures", d(0), d(7000), d(7000))),
         trades=(), futures=(), hedge=hedge, exposure_before=exposure, exposure_after=exposure,

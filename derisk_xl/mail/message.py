@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import unicodedata
 from decimal import Decimal
 from email import policy
 from email.errors import HeaderParseError
@@ -25,7 +26,7 @@ from ..core.model import Plan
 RECIPIENTS_CELL = "Settings!Report Recipients"
 CLIENT_CELL = "Settings!Client"
 SUBJECT_DASH = "\u2014"  # em dash, as SPEC 5.3 writes the subject
-_FORBIDDEN = {chr(c) for c in range(32)} | {"\x7f", "\u2028", "\u2029", "\x85"}
+_SEPARATORS = {"\u2028", "\u2029"}
 
 
 def template_root() -> Path:
@@ -42,7 +43,8 @@ def template_root() -> Path:
 
 
 def _control_chars(text: str) -> bool:
-    return any(ch in _FORBIDDEN for ch in text)
+    """Any C0/C1 control (CR, LF, NUL, NEL…) or Unicode line separator."""
+    return any(unicodedata.category(ch) == "Cc" or ch in _SEPARATORS for ch in text)
 
 
 def parse_address(text: str) -> str | None:
@@ -217,5 +219,23 @@ def _fix_boundaries(msg: EmailMessage) -> None:
 
 
 def message_bytes(msg: EmailMessage) -> bytes:
-    """CRLF line ends: the bytes written to the outbox are the bytes sent after the Date line."""
-    return msg.as_bytes(policy=policy.SMTP)
+    """CRLF line ends: the bytes written to the outbox are the bytes sent after the Date line.
+
+    The Subject is re-encoded with :class:`email.header.Header`: the modern folder in Python
+    3.11 drops the space between two encoded words when it folds a long non-ASCII subject
+    (about one in eight long mixed-script client names), and a client's name must arrive as
+    written.
+    """
+    from email.header import Header
+
+    raw = msg.as_bytes(policy=policy.SMTP)
+    head, sep, body = raw.partition(b"\r\n\r\n")
+    subject = Header(str(msg["Subject"]), "utf-8", header_name="Subject").encode(linesep="\r\n")
+    lines: list[bytes] = []
+    in_subject = False
+    for line in head.split(b"\r\n"):
+        if line[:1] in (b" ", b"\t") and in_subject:
+            continue
+        in_subject = line.lower().startswith(b"subject:")
+        lines.append(b"Subject: " + subject.encode("ascii") if in_subject else line)
+    return b"\r\n".join(lines) + sep + body
