@@ -18,7 +18,8 @@ buys risk assets, so a portfolio already below S* gets no allocation sales.
 
 Every sale (tier or allocation) is rounded down to the position's Lot Step; a sale worth less
 than Min Trade Value (at market price) is dropped. A dropped or rounded allocation sale leaves
-its excess to the next position in the order. Min keep is a share of the quantity held before
+its excess to the next position in the order. Nothing is sold for less than a cent, whatever
+Min Trade Value says. Min keep is a share of the quantity held before
 the plan: the floor q·min keep is never sold.
 
 Proceeds (step 5). A sale of q at price p executes at p·(1 − slippage); slippage cost =
@@ -102,7 +103,7 @@ def fraction_due(p: Position, tiers: Sequence[Tier]) -> Decimal:
 def _sellable(q: Decimal, p: Position, settings: Settings, remaining: Decimal) -> Decimal:
     """Round ``q`` down to the lot step and drop it under Min Trade Value; never above what is left."""
     q = round_down(min(q, remaining - floor_quantity(p)), p.lot_step)
-    if q <= 0 or q * p.price < settings.min_trade_value:
+    if q <= 0 or q * p.price < max(settings.min_trade_value, _DUST):
         return ZERO
     return q
 
