@@ -1,0 +1,734 @@
+"""``derisk batch``: many workbooks through the same :func:`~derisk_xl.pipeline.run_one`.
+
+Thin shell, three steps: collect the workbooks (files, folders, globs), run each one in a worker
+process (a local process pool, or a Dask cluster with ``--scheduler``), then write and print the
+summary (SPEC 5.4). Nothing here computes a plan or writes a plan sheet.
+
+Decisions, stated once:
+
+- A folder means its top level (a desk's folder of client workbooks); to go down into
+  subfolders, pass a glob with ``**``, e.g. ``'clients/**/*.xlsx'``.
+- With ``--out``, outputs go flat into that folder; two inputs that would write the same output
+  file (``a/x.xlsx`` and ``b/x.xlsx``, or ``x.xlsx`` and ``x.xlsm`` sharing one PDF name) are
+  both reported as failed with the clash named, and neither is planned.
+- A workbook's failure never stops the batch: user errors come back as issues, unexpected
+  exceptions and a dead worker process are caught per workbook. After a worker dies the pool is
+  restarted; the workbooks that were in flight are retried one at a time, so only the one that
+  kills its worker is reported failed.
+- Every file is written atomically (temp file + rename), so an interrupted batch leaves each
+  workbook either as it was or fully planned; the next run removes the temp files a killed run
+  left behind and, without ``--force``, skips what is already planned.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import signal
+import sys
+import time
+import traceback
+from collections import deque
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+from .core.issues import Issue
+from .pipeline import RunOptions, RunResult, RunStatus, output_paths, run_one
+
+SUMMARY_NAME = "batch-summary.xlsx"
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
+_GLOB_CHARS = frozenset("*?[")
+
+#: Modules a worker process imports once, before its first workbook (loaded in the forkserver
+#: so a restarted worker starts warm too). Missing ones are skipped.
+HEAVY_MODULES = (
+    "openpyxl", "python_calamine", "jinja2", "weasyprint",
+    "derisk_xl.pipeline", "derisk_xl.workbook.reader", "derisk_xl.workbook.writer",
+    "derisk_xl.core.plan", "derisk_xl.core.fingerprint", "derisk_xl.report",
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# Records
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BatchRow:
+    """One line of the summary (SPEC 5.4). Money in Decimal; percentages as fractions of T."""
+
+    file: str
+    status: RunStatus
+    error: str = ""
+    issues: tuple[Issue, ...] = ()
+    total: Decimal | None = None
+    risk_spot_before: Decimal | None = None
+    risk_spot_after: Decimal | None = None
+    realized_gain: Decimal | None = None
+    hedge_notional: Decimal | None = None
+    workbook: str = ""
+    pdf: str = ""
+    email: str = ""
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class BatchReport:
+    """What the batch did: one row per workbook in input order, and where the summary went."""
+
+    rows: tuple[BatchRow, ...]
+    summary_path: Path | None
+    seconds: float
+    interrupted: bool = False
+
+    def with_status(self, status: str) -> tuple[BatchRow, ...]:
+        return tuple(r for r in self.rows if r.status == status)
+
+    @property
+    def failed(self) -> tuple[BatchRow, ...]:
+        return self.with_status("failed")
+
+    @property
+    def planned(self) -> tuple[BatchRow, ...]:
+        return self.with_status("planned")
+
+    @property
+    def skipped(self) -> tuple[BatchRow, ...]:
+        return self.with_status("skipped-unchanged")
+
+
+@dataclass(frozen=True)
+class Collected:
+    """The workbooks to run (deduplicated, in order) and the named paths that gave none."""
+
+    files: tuple[Path, ...]
+    missing: tuple[BatchRow, ...] = field(default=())
+
+
+# ---------------------------------------------------------------------------------------------
+# Collecting the workbooks
+# ---------------------------------------------------------------------------------------------
+
+
+def is_candidate(path: Path) -> bool:
+    """A workbook a batch should plan: ``.xlsx``/``.xlsm``, not an Excel lock file (``~$…``),
+    not a LibreOffice lock (``.~lock…``), not a hidden or temp file (ours are ``.name.XXXX.tmp``),
+    and not a batch summary."""
+    name = path.name
+    lowered = name.lower()
+    return (
+        lowered.endswith(WORKBOOK_SUFFIXES)
+        and not name.startswith(("~", "."))
+        and lowered != SUMMARY_NAME
+    )
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        path.relative_to(folder)
+        return True
+    except ValueError:
+        return False
+
+
+def collect_workbooks(paths: Iterable[str | os.PathLike], *, out_dir: Path | None = None) -> Collected:
+    """Expand files, folders (top level) and globs (``**`` recurses) into workbook paths.
+
+    Deduplicated by real path and sorted, so the same arguments always give the same order.
+    A folder or glob skips lock, temp and summary files and anything inside ``out_dir`` when
+    ``out_dir`` lies below it (our own outputs). A file named explicitly is taken as it is:
+    the reader then says clearly what is wrong with it. A named path that does not exist, or a
+    glob that matches nothing, comes back as a failed row.
+    """
+    out_real = Path(out_dir).resolve() if out_dir is not None else None
+    found: dict[Path, Path] = {}
+    missing: list[BatchRow] = []
+
+    def keep(path: Path, *, scanned_from: Path | None) -> None:
+        real = path.resolve()
+        if scanned_from is not None:
+            if not is_candidate(path) or not path.is_file():
+                return
+            if out_real is not None and out_real != scanned_from and _inside(real, out_real) \
+                    and _inside(out_real, scanned_from):
+                return
+        found.setdefault(real, path)
+
+    for raw in paths:
+        text = os.fspath(raw)
+        path = Path(text)
+        if any(c in text for c in _GLOB_CHARS) and not path.exists():
+            matches = sorted(glob.glob(text, recursive=True))
+            root = Path(_glob_root(text)).resolve()
+            hits = [Path(m) for m in matches if Path(m).is_file()]
+            if not hits:
+                missing.append(BatchRow(file=text, status="failed",
+                                        error=f"{text} matched no files"))
+            for m in hits:
+                keep(m, scanned_from=root)
+        elif path.is_dir():
+            root = path.resolve()
+            for child in sorted(path.iterdir()):
+                keep(child, scanned_from=root)
+        elif path.is_file():
+            keep(path, scanned_from=None)
+        else:
+            missing.append(BatchRow(file=text, status="failed",
+                                    error=f"{text}: no such file or folder"))
+    files = tuple(sorted(found.values(), key=lambda p: str(p)))
+    return Collected(files=files, missing=tuple(missing))
+
+
+def _glob_root(pattern: str) -> str:
+    """The folder part of a glob before its first wildcard (``a/b/*/c`` → ``a/b``)."""
+    parts = Path(pattern).parts
+    fixed: list[str] = []
+    for part in parts:
+        if any(c in part for c in _GLOB_CHARS):
+            break
+        fixed.append(part)
+    return str(Path(*fixed)) if fixed else "."
+
+
+def output_clashes(files: Sequence[Path], options: RunOptions) -> dict[Path, str]:
+    """Inputs that would write the same output file as another input, with the reason.
+
+    Compared case-insensitively: the desk's share may be on Windows or macOS.
+    """
+    owners: dict[str, list[Path]] = {}
+    for source in files:
+        workbook_out, pdf_out = output_paths(source, options)
+        targets = [workbook_out] + ([pdf_out] if options.pdf or options.email else [])
+        for target in targets:
+            owners.setdefault(str(target.resolve()).lower(), []).append(source)
+    clashes: dict[Path, str] = {}
+    for target, sources in owners.items():
+        if len(sources) < 2:
+            continue
+        for source in sources:
+            others = ", ".join(str(s) for s in sources if s != source)
+            clashes.setdefault(
+                source,
+                f"{source} and {others} would write the same output file {target}; rename one "
+                "or run them into different --out folders",
+            )
+    return clashes
+
+
+def remove_stale_temp_files(folder: Path, names: Iterable[str]) -> list[Path]:
+    """Delete the temp files (``.<name>.XXXX.tmp``) a killed run left beside ``names``.
+
+    Only temp files of the outputs this batch is about to write are touched, so another
+    program's files are never removed.
+    """
+    removed: list[Path] = []
+    for name in names:
+        for stale in folder.glob(f".{glob.escape(name)}.*.tmp"):
+            try:
+                stale.unlink()
+                removed.append(stale)
+            except FileNotFoundError:
+                pass
+    return removed
+
+
+def _clean_stale(files: Sequence[Path], options: RunOptions, summary_dir: Path) -> list[Path]:
+    by_folder: dict[Path, set[str]] = {summary_dir: {SUMMARY_NAME}}
+    for source in files:
+        workbook_out, pdf_out = output_paths(source, options)
+        by_folder.setdefault(workbook_out.parent, set()).update({workbook_out.name, pdf_out.name})
+    removed: list[Path] = []
+    for folder, names in by_folder.items():
+        if folder.is_dir():
+            removed += remove_stale_temp_files(folder, sorted(names))
+    return removed
+
+
+# ---------------------------------------------------------------------------------------------
+# One workbook, in a worker
+# ---------------------------------------------------------------------------------------------
+
+
+def row_from_result(result: RunResult, display: str) -> BatchRow:
+    """The summary line of one :class:`RunResult` (small, so workers send back little)."""
+    plan = result.plan
+    total = before = after = gain = hedge = None
+    if plan is not None:
+        from .core.money import pct
+
+        spot = plan.bucket("spot")
+        total = plan.total_before
+        before = pct(spot.before, plan.total_before)
+        after = pct(spot.after, plan.total_after)
+        gain = plan.realized_gain
+        hedge = plan.hedge.notional if plan.hedge is not None else Decimal(0)
+    return BatchRow(
+        file=display, status=result.status, error=result.error, issues=tuple(result.issues),
+        total=total, risk_spot_before=before, risk_spot_after=after, realized_gain=gain,
+        hedge_notional=hedge, workbook=str(result.workbook or ""), pdf=str(result.pdf or ""),
+        email=result.email_status, seconds=result.seconds,
+    )
+
+
+def plan_workbook(source: str, options: RunOptions, display: str | None = None) -> BatchRow:
+    """Run one workbook and return its summary row; never raises for a workbook's sake.
+
+    This is the task a worker (local or Dask) runs. An unexpected exception becomes a failed
+    row naming the exception and where it was raised, so one bad file cannot stop the batch.
+    """
+    started = time.perf_counter()
+    display = display or source
+    try:
+        return row_from_result(run_one(Path(source), options), display)
+    except Exception as exc:  # noqa: BLE001 - isolate each workbook; reported, not hidden
+        frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+        where = f" (at {Path(frame.filename).name}:{frame.lineno})" if frame else ""
+        return BatchRow(
+            file=display, status="failed",
+            error=f"internal error, not a problem in the workbook: "
+                  f"{type(exc).__name__}: {exc}{where}",
+            seconds=time.perf_counter() - started,
+        )
+
+
+def plan_chunk(tasks: Sequence[tuple[str, str]], options: RunOptions) -> list[BatchRow]:
+    """Several small workbooks in one round trip to the worker."""
+    return [plan_workbook(source, options, display) for source, display in tasks]
+
+
+def warm_worker(options: RunOptions | None = None) -> None:
+    """Import the heavy modules once per worker and warm the report renderer (templates, fonts).
+
+    Ctrl-C is left to the parent: a worker finishes the workbook in hand, so files are never
+    abandoned half way by a keyboard interrupt.
+    """
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread (a Dask worker thread): nothing to do
+        pass
+    import importlib
+
+    for name in HEAVY_MODULES:
+        if name == "weasyprint" and options is not None and not (options.pdf or options.email):
+            continue
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - a missing optional piece is reported per workbook
+            pass
+    if options is not None and (options.pdf or options.email):
+        try:
+            from . import report
+
+            warm = getattr(report, "warm", None)
+            if callable(warm):
+                warm(template_dir=options.template_dir)
+        except Exception:  # noqa: BLE001 - the first workbook will report it properly
+            pass
+
+
+# ---------------------------------------------------------------------------------------------
+# Executors
+# ---------------------------------------------------------------------------------------------
+
+Task = tuple[tuple[tuple[str, str], ...], bool]  # (workbooks as (source, display)), suspect?
+
+
+def _chunk_size(count: int, jobs: int, options: RunOptions) -> int:
+    """Workbooks per round trip: 1 with PDFs (each takes long enough), more when they are tiny."""
+    if options.pdf or options.email:
+        return 1
+    return max(1, min(8, count // (jobs * 8)))
+
+
+def _run_local(
+    tasks: Sequence[tuple[str, str]], options: RunOptions, jobs: int,
+    done: Callable[[BatchRow], None], task: Callable[..., list[BatchRow]] | None = None,
+) -> None:
+    """A process pool of ``jobs`` warm workers; restarts itself when a worker dies.
+
+    ``task`` (default :func:`plan_chunk`) is what a worker runs for a chunk of workbooks.
+    """
+    task = task or plan_chunk
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
+
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([m for m in HEAVY_MODULES if m != "derisk_xl.report"])
+    size = _chunk_size(len(tasks), jobs, options)
+    queue: deque[tuple[tuple[str, str], ...]] = deque(
+        tuple(tasks[i:i + size]) for i in range(0, len(tasks), size))
+    suspects: deque[tuple[str, str]] = deque()  # in flight when a worker died: retried alone
+
+    def new_pool() -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=jobs, mp_context=context,
+                                   initializer=warm_worker, initargs=(options,))
+
+    pool = new_pool()
+    running: dict = {}
+    interrupted = False
+    try:
+        while queue or suspects or running:
+            if not interrupted:
+                if suspects and not running:
+                    item = suspects.popleft()
+                    running[pool.submit(task, (item,), options)] = ((item,), True)
+                while not suspects and queue and len(running) < jobs:
+                    chunk = queue.popleft()
+                    running[pool.submit(task, chunk, options)] = (chunk, False)
+            if not running:
+                break
+            try:
+                finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
+            except KeyboardInterrupt:
+                if interrupted:  # second Ctrl-C: stop now; atomic writes keep files whole
+                    _kill_workers(pool)
+                    raise
+                interrupted = True
+                print(f"\nInterrupted: finishing the {len(running)} task(s) in progress "
+                      "(Ctrl-C again to stop now).", file=sys.stderr, flush=True)
+                continue
+            broken = False
+            for future in finished:
+                chunk, was_suspect = running.pop(future)
+                try:
+                    rows = future.result()
+                except BrokenProcessPool:
+                    broken = True
+                    if was_suspect:
+                        source, display = chunk[0]
+                        done(BatchRow(
+                            file=display, status="failed",
+                            error="the worker process died while planning this workbook "
+                                  "(killed, out of memory or crashed); the file was not "
+                                  "modified"))
+                    else:
+                        suspects.extend(chunk)
+                    continue
+                except Exception as exc:  # noqa: BLE001 - e.g. a result that cannot be sent back
+                    for source, display in chunk:
+                        done(BatchRow(file=display, status="failed",
+                                      error=f"internal error: {type(exc).__name__}: {exc}"))
+                    continue
+                for row in rows:
+                    done(row)
+            if broken:
+                for future, (chunk, was_suspect) in list(running.items()):
+                    # every other task of the dead pool fails the same way; retry its workbooks
+                    running.pop(future)
+                    if was_suspect:
+                        suspects.extendleft(chunk)
+                    else:
+                        suspects.extend(chunk)
+                pool.shutdown(wait=False, cancel_futures=True)
+                pool = new_pool()
+        if interrupted:
+            raise KeyboardInterrupt
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _kill_workers(pool) -> None:
+    for process in list(getattr(pool, "_processes", {}).values()):
+        try:
+            process.kill()
+        except Exception:  # noqa: BLE001 - already gone
+            pass
+
+
+def _run_dask(
+    tasks: Sequence[tuple[str, str]], options: RunOptions, address: str,
+    done: Callable[[BatchRow], None],
+) -> None:
+    """The same tasks on a Dask distributed cluster: one :func:`plan_workbook` per workbook.
+
+    The workers import derisk_xl themselves and must see the files at the same paths, so
+    paths are sent absolute. A worker that dies is Dask's to retry elsewhere; a workbook that
+    keeps killing workers comes back as ``KilledWorker`` and is reported failed.
+    """
+    from distributed import Client, as_completed
+
+    if options.out_dir is not None:
+        options = replace(options, out_dir=options.out_dir.resolve())
+    with Client(address) as client:
+        try:
+            client.run(warm_worker, options)
+        except Exception:  # noqa: BLE001 - warming is an optimisation only
+            pass
+        futures = {}
+        for source, display in tasks:
+            future = client.submit(plan_workbook, str(Path(source).resolve()), options, display,
+                                   pure=False)
+            futures[future] = display
+        try:
+            for future in as_completed(futures):
+                display = futures[future]
+                try:
+                    done(future.result())
+                except Exception as exc:  # noqa: BLE001 - KilledWorker, lost connection …
+                    done(BatchRow(file=display, status="failed",
+                                  error=f"the cluster could not plan this workbook: "
+                                        f"{type(exc).__name__}: {exc}"))
+        except KeyboardInterrupt:
+            client.cancel(list(futures))
+            raise
+
+
+# ---------------------------------------------------------------------------------------------
+# Progress and summary
+# ---------------------------------------------------------------------------------------------
+
+
+class _Progress:
+    """A rich bar on a terminal; one plain line per workbook otherwise (logs, CI, cron)."""
+
+    def __init__(self, total: int, enabled: bool | None):
+        from rich.console import Console
+
+        self.console = Console(stderr=True)
+        self.total = total
+        self.count = 0
+        self.fancy = self.console.is_terminal if enabled is None else enabled
+        self.fancy = bool(self.fancy and self.console.is_terminal)
+        self.quiet = enabled is False
+        self.bar = None
+        self.task = None
+
+    def __enter__(self) -> "_Progress":
+        if self.fancy and self.total:
+            from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                                       TimeElapsedColumn, TimeRemainingColumn)
+
+            self.bar = Progress(TextColumn("planning"), BarColumn(), MofNCompleteColumn(),
+                                TimeElapsedColumn(), TimeRemainingColumn(),
+                                TextColumn("{task.description}"), console=self.console)
+            self.bar.__enter__()
+            self.task = self.bar.add_task("", total=self.total)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+
+    def advance(self, row: BatchRow) -> None:
+        self.count += 1
+        if self.bar is not None:
+            self.bar.update(self.task, advance=1, description=f"{row.status} {row.file}")
+            if row.status == "failed":
+                self.bar.console.print(f"[red]failed[/red] {row.file}: {row.error}",
+                                       markup=True, highlight=False)
+        elif not self.quiet:
+            width = len(str(self.total))
+            print(f"[{self.count:>{width}}/{self.total}] {row.status:<17} {row.file} "
+                  f"({row.seconds:.2f} s)", file=sys.stderr, flush=True)
+
+
+SUMMARY_COLUMNS = (
+    ("File", 40, None), ("Status", 17, None), ("Error", 60, None), ("T", 16, "#,##0.00"),
+    ("Risk Spot % Before", 12, "0.0%"), ("Risk Spot % After", 12, "0.0%"),
+    ("Realized Gain", 16, "#,##0.00"), ("Hedge Notional", 16, "#,##0.00"), ("PDF", 40, None),
+    ("Email", 24, None), ("Seconds", 10, "0.00"),
+)
+
+
+def _row_values(row: BatchRow) -> list[object]:
+    return [row.file, row.status, row.error, row.total, row.risk_spot_before,
+            row.risk_spot_after, row.realized_gain, row.hedge_notional, row.pdf, row.email,
+            round(row.seconds, 3)]
+
+
+def write_summary(rows: Sequence[BatchRow], path: Path) -> Path:
+    """``batch-summary.xlsx``: one row per workbook, numbers as numbers, an Excel Table to filter.
+
+    Written atomically. Text from workbooks (errors quote cells) is stored as text, never as a
+    formula, and characters Excel cannot hold are dropped.
+    """
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.table import Table, TableStyleInfo
+
+    from .fsutil import atomic_write_with
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Batch Summary"
+    ws.append([name for name, _, _ in SUMMARY_COLUMNS])
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for r, row in enumerate(rows, start=2):
+        for c, value in enumerate(_row_values(row), start=1):
+            cell = ws.cell(row=r, column=c)
+            if isinstance(value, str):
+                cell.value = ILLEGAL_CHARACTERS_RE.sub("", value)[:32000]
+                cell.data_type = "s"  # never a formula, whatever the text starts with
+            elif isinstance(value, Decimal):
+                cell.value = float(value)
+            else:
+                cell.value = value
+            fmt = SUMMARY_COLUMNS[c - 1][2]
+            if fmt and value is not None:
+                cell.number_format = fmt
+    for c, (_, width, _) in enumerate(SUMMARY_COLUMNS, start=1):
+        ws.column_dimensions[get_column_letter(c)].width = width
+    ws.freeze_panes = "A2"
+    last = get_column_letter(len(SUMMARY_COLUMNS))
+    table = Table(displayName="BatchSummary", ref=f"A1:{last}{max(2, len(rows) + 1)}")
+    table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
+    ws.add_table(table)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_with(path, lambda tmp: wb.save(tmp))
+    return path
+
+
+def _money(value: Decimal | None) -> str:
+    return "" if value is None else f"{value:,.2f}"
+
+
+def _percent(value: Decimal | None) -> str:
+    return "" if value is None else f"{value * 100:.1f}%"
+
+
+def print_summary(report: BatchReport, *, stream=None, fancy: bool | None = None) -> None:
+    """The summary on screen: a rich table on a terminal, plain lines otherwise; then every
+    failure with its cell-referenced issues."""
+    from rich.console import Console
+
+    console = Console(file=stream or sys.stdout, highlight=False)
+    fancy = console.is_terminal if fancy is None else fancy
+    rows = report.rows
+    if fancy:
+        from rich.table import Table
+
+        table = Table(title="derisk batch")
+        for name in ("File", "Status", "T", "Risk spot before", "after", "Realized gain",
+                     "Hedge", "Email", "s"):
+            table.add_column(name, justify="right" if name not in ("File", "Status", "Email")
+                             else "left")
+        colours = {"planned": "green", "failed": "red", "skipped-unchanged": "dim"}
+        for row in rows:
+            table.add_row(row.file, f"[{colours[row.status]}]{row.status}[/]", _money(row.total),
+                          _percent(row.risk_spot_before), _percent(row.risk_spot_after),
+                          _money(row.realized_gain), _money(row.hedge_notional), row.email,
+                          f"{row.seconds:.2f}")
+        console.print(table)
+    else:
+        for row in rows:
+            figures = ""
+            if row.total is not None:
+                figures = (f"  T {_money(row.total)}  risk spot {_percent(row.risk_spot_before)}"
+                           f" -> {_percent(row.risk_spot_after)}  realized gain "
+                           f"{_money(row.realized_gain)}  hedge {_money(row.hedge_notional)}")
+            email = f"  email {row.email}" if row.email else ""
+            console.print(f"{row.status:<17} {row.file}{figures}{email}", markup=False,
+                          soft_wrap=True)
+    for row in report.failed:
+        console.print(f"Error: {row.file} was not planned; nothing was changed.", markup=False,
+                      soft_wrap=True)
+        lines = [str(i) for i in row.issues] or [row.error]
+        for line in lines:
+            console.print(f"  - {line}", markup=False, soft_wrap=True)
+    counts = (f"{len(report.planned)} planned, {len(report.skipped)} skipped unchanged, "
+              f"{len(report.failed)} failed in {report.seconds:.1f} s")
+    where = f"; summary in {report.summary_path}" if report.summary_path else ""
+    console.print(f"{len(rows)} workbook(s): {counts}{where}.", markup=False, soft_wrap=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# The batch
+# ---------------------------------------------------------------------------------------------
+
+
+def default_jobs() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def run_batch(
+    paths: Sequence[str],
+    options: RunOptions,
+    *,
+    jobs: int | None = None,
+    scheduler: str | None = None,
+    summary_dir: Path | None = None,
+    progress: bool | None = None,
+) -> BatchReport:
+    """Plan every workbook in ``paths``; write and print the summary; never stop for one file.
+
+    ``jobs`` worker processes (default: the CPUs this process may use); ``scheduler`` a Dask
+    address (``tcp://host:8786``) to run on a cluster instead. ``progress`` None means a bar
+    on a terminal and plain lines otherwise; False prints nothing while running. The summary goes
+    to ``summary_dir``, else ``options.out_dir``, else the current folder. Ctrl-C lets the
+    workbooks in progress finish, writes the summary of what was done, then raises
+    KeyboardInterrupt.
+    """
+    started = time.perf_counter()
+    collected = collect_workbooks(paths, out_dir=options.out_dir)
+    summary_dir = Path(summary_dir or options.out_dir or Path.cwd())
+    clashes = output_clashes(collected.files, options)
+    _clean_stale(collected.files, options, summary_dir)
+
+    results: dict[str, BatchRow] = {}
+    for row in collected.missing:
+        results[row.file] = row
+    for source, reason in clashes.items():
+        results[str(source)] = BatchRow(file=str(source), status="failed", error=reason)
+    tasks = [(str(f), str(f)) for f in collected.files if f not in clashes]
+
+    interrupted = False
+    with _Progress(len(tasks), progress) as bar:
+        def done(row: BatchRow) -> None:
+            results[row.file] = row
+            bar.advance(row)
+
+        previous = _raise_on_sigterm()
+        try:
+            if not tasks:
+                pass
+            elif scheduler:
+                _run_dask(tasks, options, scheduler, done)
+            else:
+                _run_local(tasks, options, max(1, min(jobs or default_jobs(), len(tasks))), done)
+        except KeyboardInterrupt:
+            interrupted = True
+        finally:
+            _restore_sigterm(previous)
+
+    order = [row.file for row in collected.missing] + [str(f) for f in collected.files]
+    rows = []
+    for name in order:
+        row = results.get(name)
+        if row is None:  # interrupted before it ran: untouched
+            row = BatchRow(file=name, status="failed",
+                           error="not run: the batch was interrupted; run it again to finish")
+        rows.append(row)
+    summary_path = write_summary(rows, summary_dir / SUMMARY_NAME)
+    report = BatchReport(rows=tuple(rows), summary_path=summary_path,
+                         seconds=time.perf_counter() - started, interrupted=interrupted)
+    if progress is not False:
+        print_summary(report)
+    if interrupted:
+        raise KeyboardInterrupt
+    return report
+
+
+def _raise_on_sigterm():
+    """SIGTERM (a scheduler's timeout, ``kill``) ends the batch like Ctrl-C: summary first."""
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+
+    try:
+        return signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread
+        return None
+
+
+def _restore_sigterm(previous) -> None:
+    if previous is not None:
+        signal.signal(signal.SIGTERM, previous)
