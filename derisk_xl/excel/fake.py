@@ -312,6 +312,11 @@ class FakeTables:
     def __iter__(self) -> Iterator[FakeTable]:
         return iter(list(self._items))
 
+    def __getitem__(self, key: int | str) -> FakeTable:
+        if isinstance(key, int):
+            return self._items[key]
+        return next(t for t in self._items if getattr(t, "name", None) == key)
+
     def __len__(self) -> int:
         return len(self._items)
 
@@ -352,6 +357,11 @@ class FakeCharts:
 
     def __iter__(self) -> Iterator[FakeChart]:
         return iter(list(self._items))
+
+    def __getitem__(self, key: int | str) -> FakeChart:
+        if isinstance(key, int):
+            return self._items[key]
+        return next(t for t in self._items if getattr(t, "name", None) == key)
 
     def __len__(self) -> int:
         return len(self._items)
