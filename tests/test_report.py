@@ -176,7 +176,17 @@ def test_long_trades_table_breaks_with_its_header_repeated():
     assert numbers == list(range(1, len(plan.trades) + 1))
 
 
-def test_html_is_autoescaped_and_strict():
+def test_strict_undefined_fails_loudly(tmp_path):
+    """A desk template naming something the plan does not have is an error, not a blank."""
+    from derisk_xl.core.issues import EnvironmentProblem
+
+    (tmp_path / "report").mkdir()
+    (tmp_path / "report" / "title.html").write_text("<h1>{{ plan.no_such_field }}</h1>")
+    with pytest.raises(EnvironmentProblem, match="UndefinedError.*no_such_field"):
+        ReportRenderer(tmp_path).render_html(case_study_plan())
+
+
+def test_html_charts_are_generated_images():
     html = render_html(case_study_plan())
-    assert "<svg" in html  # our charts are markup
+    assert 'src="generated:buckets.svg"' in html and 'src="generated:stress.svg"' in html
     assert "The short earns about $25 of funding over 30 days" in html

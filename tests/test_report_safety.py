@@ -37,10 +37,13 @@ def test_hostile_text_renders_as_literal_text_and_fetches_nothing(caplog):
     assert HOSTILE_TITLE in flat
     assert "<script>x()</script>" in flat
     assert "Where the money sits" in text     # body{display:none} did not apply
-    # nothing was fetched at all: not /etc/passwd, not 127.0.0.1:9, nothing else
-    assert log == []
+    # nothing was fetched but the two charts this render made: not /etc/passwd, not
+    # 127.0.0.1:9, no file at all
+    assert [(r.url, r.served) for r in log] == [("generated:buckets.svg", True),
+                                                ("generated:stress.svg", True)]
     assert renderer.stylesheet_fetches == ()
-    assert [r for r in caplog.records if r.name == "derisk_xl.report.fetch"] == []
+    fetch_lines = [r.getMessage() for r in caplog.records if r.name == "derisk_xl.report.fetch"]
+    assert len(fetch_lines) == 2 and all("made by this render" in m for m in fetch_lines)
 
 
 def test_hostile_text_is_escaped_in_the_html():
@@ -107,6 +110,15 @@ def test_fetcher_refuses(folders, make_url, reason):
     assert len(f.log) == 1 and not f.log[0].served and reason in f.log[0].reason
 
 
+def test_fetcher_serves_only_the_generated_resources_it_was_given(folders):
+    from derisk_xl.report.fetcher import ClosedFetcher, FetchRefused
+
+    f = ClosedFetcher([folders[0]], generated={"generated:a.svg": (b"<svg/>", "image/svg+xml")})
+    assert f.fetch("generated:a.svg").read() == b"<svg/>"
+    with pytest.raises(FetchRefused, match="generated URLs are not allowed"):
+        f.fetch("generated:b.svg")
+
+
 def test_fetcher_serves_a_small_data_url(folders):
     f = fetcher_for(folders[0])
     assert f.fetch("data:text/plain,hello").read() == b"hello"
@@ -134,7 +146,8 @@ def test_desk_template_overrides_one_partial_and_inherits_the_rest(desk):
     text = text_of(renderer.render_pdf(hostile_plan(), fetch_log=log))
     assert "Acme Desk research" in text
     assert "If prices move at once" in text        # our partials, by fallback
-    assert [r.url for r in log] == [(desk / "report" / "logo.svg").resolve().as_uri()]
+    assert [r.url for r in log if not r.url.startswith("generated:")] == [
+        (desk / "report" / "logo.svg").resolve().as_uri()]
     assert all(r.served for r in log)
 
 

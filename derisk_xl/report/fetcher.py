@@ -15,7 +15,7 @@ import logging
 import mimetypes
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Mapping
 from urllib.parse import unquote, urlsplit
 
 from weasyprint.urls import URLFetcher, URLFetcherResponse
@@ -25,6 +25,9 @@ LOG = logging.getLogger("derisk_xl.report.fetch")
 #: data: URLs larger than this (the whole URL, in characters) are refused: a small inline icon
 #: is fine, anything bigger belongs in the template folder where it can be reviewed.
 MAX_DATA_URL = 8 * 1024
+
+#: The scheme of resources the render made itself (charts): served from memory, never a file.
+GENERATED = "generated"
 
 
 class FetchRefused(ValueError):
@@ -43,11 +46,14 @@ class FetchRecord:
 class ClosedFetcher(URLFetcher):
     """Serves ``file:`` URLs under ``roots`` and small ``data:`` URLs; refuses anything else."""
 
-    def __init__(self, roots: Iterable[Path], max_data_url: int = MAX_DATA_URL):
+    def __init__(self, roots: Iterable[Path], max_data_url: int = MAX_DATA_URL,
+                 generated: Mapping[str, tuple[bytes, str]] | None = None):
         super().__init__(allowed_protocols=("file", "data"), allow_redirects=False,
                          fail_on_errors=True)
         self.roots = tuple(Path(r).resolve() for r in roots)
         self.max_data_url = max_data_url
+        #: what this render made itself (the charts), by ``generated:`` URL: (bytes, MIME type)
+        self.generated = dict(generated or {})
         self.log: list[FetchRecord] = []
 
     def _refuse(self, url: str, reason: str) -> FetchRefused:
@@ -57,6 +63,11 @@ class ClosedFetcher(URLFetcher):
 
     def fetch(self, url, headers=None):  # noqa: D401 - WeasyPrint's signature
         scheme = urlsplit(url).scheme.lower()
+        if scheme == GENERATED and url in self.generated:
+            body, mime = self.generated[url]
+            self.log.append(FetchRecord(url, True))
+            LOG.info("served %s (%d bytes, made by this render)", url, len(body))
+            return URLFetcherResponse(url, body, headers={"Content-Type": mime})
         if scheme == "data":
             if len(url) > self.max_data_url:
                 raise self._refuse(url, f"data: URL of {len(url)} characters "
@@ -107,4 +118,4 @@ class ClosedFetcher(URLFetcher):
         return None
 
 
-__all__ = ["ClosedFetcher", "FetchRecord", "FetchRefused", "MAX_DATA_URL"]
+__all__ = ["ClosedFetcher", "FetchRecord", "FetchRefused", "GENERATED", "MAX_DATA_URL"]

@@ -17,8 +17,11 @@ import functools
 import importlib.resources
 import logging
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from markupsafe import Markup
 
 from ..core.issues import EnvironmentProblem
 from ..core.model import Plan
@@ -57,6 +60,22 @@ def template_dirs(template_dir: Path | None) -> tuple[Path, ...]:
             "from derisk_xl and change what you need (missing files fall back to ours)"
         )
     return (desk,) if desk == ours else (desk, ours)
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A chart of this render: its SVG, and the ``generated:`` URL the template shows it by.
+
+    An ``<img>`` of an SVG costs WeasyPrint a fraction of the same SVG inline (whose every
+    element goes through the CSS cascade): about 0.3 s less per report.
+    """
+
+    name: str
+    svg: Markup
+
+    @property
+    def url(self) -> str:
+        return f"generated:{self.name}.svg"
 
 
 def _paper(paper: str) -> str:
@@ -122,15 +141,31 @@ class ReportRenderer:
             "version": __version__,
             "paper": self.paper,
             "carry_text": fmt.carry_words(plan.hedge.carry if plan.hedge else None, ccy, funding),
-            "bucket_chart": charts.buckets_chart(plan.buckets, ccy),
-            "stress_chart": charts.stress_chart(plan.stress, ccy) if plan.stress else "",
+            "charts": {
+                "buckets": Chart("buckets", charts.buckets_chart(plan.buckets, ccy)),
+                "stress": Chart("stress", charts.stress_chart(plan.stress, ccy)),
+            },
             "signals_on": [g for g in plan.signals if g.on],
             "signals_off": [g for g in plan.signals if not g.on],
             "sold": [t for t in plan.trades if t.side == "sell"],
         }
 
     def render_html(self, plan: Plan) -> str:
-        return self.template.render(self.context(plan))
+        """The HTML WeasyPrint lays out; charts are ``generated:`` images served from memory."""
+        return self._html(plan)[0]
+
+    def _html(self, plan: Plan) -> tuple[str, dict[str, tuple[bytes, str]]]:
+        from jinja2 import TemplateError
+
+        context = self.context(plan)
+        generated = {c.url: (str(c.svg).encode(), "image/svg+xml")
+                     for c in context["charts"].values()}
+        try:
+            return self.template.render(context), generated
+        except TemplateError as exc:  # StrictUndefined, a missing partial, a syntax error
+            raise EnvironmentProblem(
+                f"report templates in {', '.join(map(str, self.dirs))}: "
+                f"{type(exc).__name__}: {exc}") from exc
 
     # -- PDF ----------------------------------------------------------------------------------
 
@@ -170,8 +205,9 @@ class ReportRenderer:
         from .fetcher import ClosedFetcher
 
         fonts, sheets = self._weasyprint()
-        fetcher = ClosedFetcher(self.dirs)
-        html = HTML(string=self.render_html(plan), base_url=self.dirs[0].as_uri() + "/report/",
+        text, generated = self._html(plan)
+        fetcher = ClosedFetcher(self.dirs, generated=generated)
+        html = HTML(string=text, base_url=self.dirs[0].as_uri() + "/report/",
                     url_fetcher=fetcher)
         try:
             document = html.render(stylesheets=sheets, font_config=fonts)
