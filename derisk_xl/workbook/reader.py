@@ -610,7 +610,12 @@ def _fmt_pct(x: Decimal) -> str:
 
 
 def _dec(v: float | int) -> Decimal:
-    return Decimal(v) if type(v) is int else Decimal(repr(v))
+    """A cell's number as an exact Decimal: whole floats as integers, others via repr."""
+    if type(v) is int:
+        return Decimal(v)
+    if v.is_integer():
+        return Decimal(int(v))
+    return Decimal(repr(v))
 
 
 @dataclass
@@ -900,15 +905,15 @@ class _Parser:
         return self.date(region.sheet, r, c, v, label, required=required)
 
     def choice(self, region: _Region, r: int, row: tuple, field: str, label: str,
-               options: dict[str, str]) -> str | None | object:
+               options: dict[str, str], expected: str | None = None) -> str | None | object:
         c = region.columns.get(field)
         if c is None:
             return None
         v = row[c] if c < len(row) else None
-        return self.choice_value(region.sheet, r, c, v, label, options)
+        return self.choice_value(region.sheet, r, c, v, label, options, expected)
 
     def choice_value(self, sheet: SheetGrid, r: int, c: int, v: CellValue, label: str,
-                     options: dict[str, str]):
+                     options: dict[str, str], expected: str | None = None):
         if v is None or (type(v) is str and not v.strip()):
             if sheet_ref(sheet.name, coordinate(r, c)) in self.grid.uncached_formulas:
                 return self.bad_cell(sheet, r, c, label, None, "a value")
@@ -922,7 +927,7 @@ class _Parser:
         if key in options:
             return options[key]
         shown = sorted(set(options.values()), key=list(options.values()).index)
-        return self.bad_cell(sheet, r, c, label, v, "one of " + ", ".join(shown))
+        return self.bad_cell(sheet, r, c, label, v, expected or "one of " + ", ".join(shown))
 
 
 def _expect(positive: bool, minimum: Decimal | None) -> str:
@@ -945,6 +950,7 @@ _CATEGORIES = {"core": "core", "alt": "alt", "stable": "stable"}
 _PROTECT = {**{k: True for k in _YES}, **{k: False for k in _NO}}
 _SIDES = {"long": "long", "buy": "long", "short": "short", "sell": "short"}
 _TYPES = {"linear": "linear", "inverse": "inverse"}
+_SIDE_EXPECT = "Long or Short (Buy or Sell)"
 _ONE = Decimal(1)
 
 
@@ -1258,7 +1264,7 @@ def _parse_holdings(p: _Parser) -> tuple[Position, ...] | None:
             if "cost_basis" in cols else None
         category = p.choice(region, r, row, "category", "Category", _CATEGORIES) \
             if "category" in cols else None
-        protect = p.choice(region, r, row, "protect", "Protect", _PROTECT) \
+        protect = p.choice(region, r, row, "protect", "Protect", _PROTECT, "yes or no") \
             if "protect" in cols else None
         min_keep = p.percent(region, r, row, "min_keep", "Min Keep %") \
             if "min_keep" in cols else None
@@ -1309,10 +1315,10 @@ def _parse_futures(p: _Parser, settings: Settings,
     for r, row in p.rows(region):
         symbol = p.text(region, r, row, "symbol", "Symbol", required=True)
         underlying = p.text(region, r, row, "underlying", "Underlying", required=True)
-        side = p.choice(region, r, row, "side", "Side", _SIDES)
+        side = p.choice(region, r, row, "side", "Side", _SIDES, _SIDE_EXPECT)
         if side is None:
             side = p.bad_cell(region.sheet, r, region.columns["side"], "Side", None,
-                              "Long or Short (Buy or Sell)")
+                              _SIDE_EXPECT)
         size = p.number(region, r, row, "size", "Size", required=True, positive=True)
         entry = p.number(region, r, row, "entry_price", "Entry Price", required=True,
                          positive=True)
@@ -1322,7 +1328,7 @@ def _parse_futures(p: _Parser, settings: Settings,
         margin = p.number(region, r, row, "margin", "Margin", positive=True)
         maint = p.percent(region, r, row, "maint_rate", "Maint Margin Rate %")
         maint_amount = p.number(region, r, row, "maint_amount", "Maint Amount", minimum=ZERO)
-        ctype = p.choice(region, r, row, "contract_type", "Type", _TYPES)
+        ctype = p.choice(region, r, row, "contract_type", "Type", _TYPES, "linear or inverse")
         cvalue = p.number(region, r, row, "contract_value", "Contract Value", positive=True)
         expiry = p.cell_date(region, r, row, "expiry", "Expiry")
         funding = p.percent(region, r, row, "funding_rate_8h", "Funding Rate 8h %", low=None,
