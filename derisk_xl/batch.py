@@ -319,13 +319,25 @@ def warm_worker(options: RunOptions | None = None) -> None:
             pass
     if options is not None and (options.pdf or options.email):
         try:
-            from . import report
-
-            warm = getattr(report, "warm", None)
-            if callable(warm):
-                warm(template_dir=options.template_dir)
+            _warm_report(options)
         except Exception:  # noqa: BLE001 - the first workbook will report it properly
             pass
+
+
+def _warm_report(options: RunOptions) -> None:
+    """Render one tiny plan: loads WeasyPrint, the templates, the stylesheet and the fonts
+    into the cached renderer that every later :func:`render_pdf` of this worker reuses."""
+    import datetime as dt
+
+    from .core.model import PlanInputs, Position, Settings
+    from .core.plan import make_plan
+    from .report import render_pdf
+
+    inputs = PlanInputs(
+        positions=(Position("ETH", Decimal(1), Decimal(3000), Decimal(1000)),
+                   Position("USDC", Decimal(1000), Decimal(1), Decimal(1), "stable")),
+        settings=Settings.for_model(), as_of=options.as_of or dt.date(2026, 1, 1))
+    render_pdf(make_plan(inputs), template_dir=options.template_dir, paper=options.paper)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -356,7 +368,9 @@ def _run_local(
     from concurrent.futures.process import BrokenProcessPool
 
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([m for m in HEAVY_MODULES if m != "derisk_xl.report"])
+    pdf = options.pdf or options.email
+    context.set_forkserver_preload(
+        [m for m in HEAVY_MODULES if pdf or m not in ("weasyprint", "derisk_xl.report")])
     size = _chunk_size(len(tasks), jobs, options)
     queue: deque[tuple[tuple[str, str], ...]] = deque(
         tuple(tasks[i:i + size]) for i in range(0, len(tasks), size))
