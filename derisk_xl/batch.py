@@ -467,10 +467,8 @@ def _run_dask(
     if options.out_dir is not None:
         options = replace(options, out_dir=options.out_dir.resolve())
     with Client(address) as client:
-        try:
-            client.run(warm_worker, options)
-        except Exception:  # noqa: BLE001 - warming is an optimisation only
-            pass
+        # No separate warm-up: a Dask worker is a long-lived process, so its first workbook
+        # loads the modules and the report renderer and every later one reuses them.
         futures = {}
         for source, display in tasks:
             future = client.submit(plan_workbook, str(Path(source).resolve()), options, display,
