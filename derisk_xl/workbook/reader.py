@@ -293,7 +293,7 @@ def _scan_sheet(zf, part: str, percent_styles: dict[int, str]) -> _SheetScan:
     styles = {str(k): v for k, v in percent_styles.items()}
     parser = xml.parsers.expat.ParserCreate()
     state = {"row": -1, "col": -1, "cell": None, "f": False, "v": False, "err": False,
-             "text": []}
+             "str": False, "text": []}
 
     def refuse(*_args):
         raise _Refused(f"the worksheet part {part} declares a DTD")
@@ -316,6 +316,7 @@ def _scan_sheet(zf, part: str, percent_styles: dict[int, str]) -> _SheetScan:
             state["cell"] = (row, col)
             state["f"] = state["v"] = False
             state["err"] = attrs.get("t") == "e"
+            state["str"] = attrs.get("t") == "str"
             s = attrs.get("s")
             if s is not None and s in styles:
                 scan.formats[(row, col)] = styles[s]
@@ -338,7 +339,7 @@ def _scan_sheet(zf, part: str, percent_styles: dict[int, str]) -> _SheetScan:
             if parser.CharacterDataHandler is not None:
                 parser.CharacterDataHandler = None
                 text = "".join(state["text"]).strip()
-                if text:
+                if text or state["str"]:  # a string result may be empty or blank
                     state["v"] = True
                     if state["err"]:
                         scan.errors[state["cell"]] = text
@@ -382,7 +383,7 @@ def _scan_fast(data: bytes, percent_styles: dict[int, str]) -> _SheetScan | None
         found = _ATTR_R.search(tag)
         return parse_coordinate(found.group(1).decode()) if found else None
 
-    hidden = re.compile(rb"<" + P + rb"row\s[^>]*?\shidden=\"(?:1|true)\"[^>]*>")
+    hidden = re.compile(rb"<" + P + rb"row(?:\s[^>]*?)?\shidden=\"(?:1|true)\"[^>]*>")
     for hm in hidden.finditer(data, start):
         ref = re.search(rb'\sr="([0-9]+)"', hm.group(0))
         if ref is None:
@@ -390,7 +391,7 @@ def _scan_fast(data: bytes, percent_styles: dict[int, str]) -> _SheetScan | None
         scan.hidden.add(int(ref.group(1)) - 1)
     if percent_styles:
         ids = b"|".join(str(i).encode() for i in sorted(percent_styles))
-        styled = re.compile(rb"<" + P + rb"c\s[^>]*?\ss=\"(" + ids + rb")\"[^>]*>")
+        styled = re.compile(rb"<" + P + rb"c(?:\s[^>]*?)?\ss=\"(" + ids + rb")\"[^>]*>")
         for cm in styled.finditer(data, start):
             at = ref_of(cm.group(0))
             if at is None:
@@ -399,17 +400,17 @@ def _scan_fast(data: bytes, percent_styles: dict[int, str]) -> _SheetScan | None
     formula = rb"<" + P + rb"f\b[^>]*?(?:/>|>[^<]*</" + P + rb"f>)"
     if re.compile(rb"<" + P + rb"f[\s>/]").search(data, start):
         uncached = re.compile(rb"<" + P + rb"c(\s[^>]*)?>\s*" + formula +
-                              rb"\s*(?:<" + P + rb"v\s*/>|<" + P + rb"v>\s*</" + P +
-                              rb"v>)?\s*</" + P + rb"c>")
+                              rb"\s*(<" + P + rb"v(?:\s[^>]*)?/>|<" + P + rb"v(?:\s[^>]*)?>"
+                              rb"\s*</" + P + rb"v>)?\s*</" + P + rb"c>")
         for um in uncached.finditer(data, start):
             tag = um.group(1) or b""
-            if b't="e"' in tag:
-                continue
+            if b't="e"' in tag or (um.group(2) and b't="str"' in tag):
+                continue  # an error, or a cached empty string
             at = ref_of(tag)
             if at is None:
                 return None
             scan.uncached.append(at)
-    errors = re.compile(rb"<" + P + rb"c(\s[^>]*?\st=\"e\"[^>]*)(/?)>")
+    errors = re.compile(rb"<" + P + rb"c((?:\s[^>]*?)?\st=\"e\"[^>]*?)(/?)>")
     for em in errors.finditer(data, start):
         at = ref_of(em.group(1))
         if at is None:
