@@ -4,11 +4,11 @@
 from __future__ import annotations
 
 
-def build_plan() -> None:
+def build_plan():
     """Entry point of the "Build de-risk plan" button (see :mod:`derisk_xl.excel.button`)."""
     from .button import build_plan as _build_plan
 
-    _build_plan()
+    return _build_plan()
 
 
 __all__ = ["build_plan"]
