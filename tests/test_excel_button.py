@@ -297,3 +297,27 @@ def test_entry_point_imports_nothing_heavy():
             "'xlsxwriter', 'dask', 'rich', 'python_calamine'} & set(sys.modules); print(sorted(heavy))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+# --- hostile text ---------------------------------------------------------------------------
+
+
+def test_user_text_is_never_written_as_a_formula(press, tmp_path):
+    evil = '=HYPERLINK("http://example.invalid","click")'
+    holdings = [row[:] for row in HOLDINGS]
+    holdings[3][0] = evil  # the ALT row: it is sold, so its name reaches Plan Trades
+    book = press(make_book(str(tmp_path / "evil.xlsm"), {"Holdings": holdings,
+                                                          "Settings": SETTINGS}))
+    assert "Plan Trades" in book.sheets
+    assert all(not sheet.formulas for sheet in book.sheets)
+    names = {t["Instrument"] for t in trades(book)}
+    assert evil.upper() in names  # shown verbatim, as text
+
+
+def test_error_sheet_keeps_hostile_text_as_text(press, tmp_path):
+    holdings = [HOLDINGS[0], ["BTC", 0.1, "=cmd|' /C calc'!A0", 40000]]
+    book = press(make_book(str(tmp_path / "evil.xlsm"), {"Holdings": holdings,
+                                                          "Settings": SETTINGS}))
+    sheet = book.sheets["Plan Errors"]
+    assert not sheet.formulas
+    assert any("=cmd|' /C calc'!A0" in str(row[2]) for row in sheet.rows()[1:])

@@ -198,9 +198,18 @@ def _formats(sheet: Any, r1: int, c1: int, r2: int, c2: int,
 
 
 def _excel_value(value: Any) -> Any:
+    """A value as Excel should store it. Text gets Excel's apostrophe prefix, so that a name
+    like ``=HYPERLINK(…)``, ``+1`` or ``1-2`` from the user's workbook stays text — never a
+    formula, number or date (the apostrophe is not part of the cell's value)."""
     if isinstance(value, Decimal):
         return float(value)
+    if isinstance(value, str) and value:
+        return "'" + value
     return value
+
+
+def _excel_rows(rows: Iterable[Sequence[Any]]) -> list[list[Any]]:
+    return [[_excel_value(v) for v in row] for row in rows]
 
 
 def _delete_sheet(book: Any, name: str) -> int | None:
@@ -231,10 +240,10 @@ def write_sheet(book: Any, spec: Any) -> Any:
         header = block.header_row + 1  # 1-based
         if block.title:
             title = sheet.range((block.top + 1, 1))
-            title.value = block.title
+            title.value = _excel_value(block.title)
             title.font.bold = True
-        rows = [list(map(_excel_value, row)) for row in block.rows] or [[None] * n_cols]
-        sheet.range((header, 1)).value = [[c.name for c in block.columns]] + rows
+        rows = _excel_rows(block.rows) or [[None] * n_cols]
+        sheet.range((header, 1)).value = _excel_rows([[c.name for c in block.columns]]) + rows
         sheet.range((header, 1), (header, n_cols)).font.bold = True
         first, last = header + 1, header + block.data_rows
         for col in range(n_cols):
@@ -303,7 +312,7 @@ def show_errors(book: Any, problems: Sequence[Issue]) -> None:
     sheet = _add_sheet(book, ERRORS_SHEET, index)
     rows = [["#", "Cell", "Problem"]]
     rows += [[i, p.location or "(workbook)", p.message] for i, p in enumerate(problems, 1)]
-    sheet.range((1, 1)).value = rows
+    sheet.range((1, 1)).value = _excel_rows(rows)
     sheet.range((1, 1), (1, 3)).font.bold = True
     for col, width in ((1, 5), (2, 22), (3, 100)):
         sheet.range((1, col)).column_width = width

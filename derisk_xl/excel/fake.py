@@ -119,6 +119,7 @@ class FakeSheet:
         self.values: dict[tuple[int, int], Any] = {}
         self.formats: dict[tuple[int, int], str] = {}
         self.bold: set[tuple[int, int]] = set()
+        self.formulas: set[tuple[int, int]] = set()  # cells Excel would have read as formulas
         self.widths: dict[int, float] = {}
         self.tables = FakeTables(self)
         self.charts = FakeCharts(self)
@@ -152,6 +153,7 @@ class FakeSheet:
     def clear(self) -> None:
         self.book.calls += 1
         self.values.clear()
+        self.formulas.clear()
         self.formats.clear()
         self.bold.clear()
 
@@ -260,6 +262,10 @@ class FakeRange:
                 if not isinstance(value, _EXCEL_TYPES):
                     raise TypeError(f"Excel cannot hold a {type(value).__name__}: {value!r}")
                 key = (self.row + i, self.column + j)
+                if isinstance(value, str) and value.startswith("'"):
+                    value = value[1:]  # Excel's text prefix: stored as text, not part of it
+                elif isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+                    self.sheet.formulas.add(key)  # Excel would parse this as a formula
                 if value is None or value == "":
                     self.sheet.values.pop(key, None)
                 else:
