@@ -144,3 +144,16 @@ def test_libreoffice_opens_the_button_workbook(xlsm, tmp_path):
     assert "derisk_xl.excel.build_plan()" in basic["DeriskButton"]
     assert "VBAProject.DeriskButton.BuildDeriskPlan" in basic["content.xml"]
     assert "Holdings" in basic["content.xml"]
+
+
+def test_missing_xlwings_template_is_an_error_sentence(tmp_path, monkeypatch, capsys):
+    import xlwings
+
+    fake_pkg = tmp_path / "xlwings"
+    fake_pkg.mkdir()
+    monkeypatch.setattr(xlwings, "__file__", str(fake_pkg / "__init__.py"))
+    assert main(["new", str(tmp_path / "b.xlsm")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("Error: ") and "quickstart_standalone.xlsm" in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "b.xlsm").exists()

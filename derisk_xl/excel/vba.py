@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Sequence
 
+from ..core.issues import EnvironmentProblem
 from .cfb import Storage, write_compound_file
 
 ModuleKind = Literal["document", "module", "class"]
@@ -40,7 +41,7 @@ _WORKSHEET_BASE = "0{00020820-0000-0000-C000-000000000046}"
 _WORKBOOK_BASE = "0{00020819-0000-0000-C000-000000000046}"
 
 
-class VbaProjectError(Exception):
+class VbaProjectError(EnvironmentProblem):
     """The installed xlwings does not ship a VBA project we can build on."""
 
 
