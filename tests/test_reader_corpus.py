@@ -46,10 +46,35 @@ def test_strict_open_xml_values_are_read(corpus_dir):
     for name in STRICT:
         grid, issues = reader.load_grid(corpus_dir / name)
         assert issues == () and grid.sheet_names, name
-    # a Strict workbook with a Holdings sheet reads its values: rename a sheet to Holdings
+
+
+def test_a_strict_workbook_with_holdings_is_read_properly(corpus_dir, tmp_path):
+    """Excel's Strict file with its first sheet renamed Holdings and given holdings rows."""
     src = corpus_dir / "poi/SimpleStrict.xlsx"
-    grid, _ = reader.load_grid(src)
-    assert grid.sheets == ()  # no input sheets: nothing of its contents is loaded
+    with zipfile.ZipFile(src) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    parts["xl/workbook.xml"] = parts["xl/workbook.xml"].replace(
+        b'<sheet name="Sheet1"', b'<sheet name="Holdings"')
+    ns = b"http://purl.oclc.org/ooxml/spreadsheetml/main"
+
+    def s(ref, text):
+        return b'<c r="%s" t="inlineStr"><is><t>%s</t></is></c>' % (ref, text)
+
+    parts["xl/worksheets/sheet1.xml"] = (
+        b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><worksheet xmlns="' + ns +
+        b'"><sheetData><row r="1">' + s(b"A1", b"Asset") + s(b"B1", b"Quantity") +
+        s(b"C1", b"Price") + b'</row><row r="2" hidden="1">' + s(b"A2", b"BTC") +
+        b'<c r="B2"><v>0.5</v></c><c r="C2"><v>40000</v></c></row><row r="3">' +
+        s(b"A3", b"ETH") + b'<c r="B3"><v>2</v></c><c r="C3" t="e"><v>#N/A</v></c></row>'
+        b"</sheetData></worksheet>")
+    path = tmp_path / "strict.xlsx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    result = reader.read_workbook(path, as_of=None, today=dt.date(2026, 1, 1))
+    errors = {i.location: i.message for i in result.issues if i.severity == "error"}
+    assert list(errors) == ["Holdings!C3"] and "#N/A" in errors["Holdings!C3"]
+    assert any(i.severity == "warning" and "hidden" in i.message for i in result.issues)
 
 
 def test_fast_scan_agrees_with_expat_scan(corpus_dir):
