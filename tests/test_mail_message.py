@@ -89,7 +89,11 @@ def test_workbook_text_is_escaped_in_html_and_kept_in_text():
     "ana@example.com\r\nBcc: eve@evil.example",
     "ana@example.com\nBcc: eve@evil.example",
     "ana@example.com, eve@evil.example",
-    "Eve <eve@evil.example>",
+    "Eve <eve@evil.example> <ana@example.com>",
+    "Eve <eve@evil.example>, Ann <ana@example.com>",
+    "Eve\r\n <eve@evil.example>",
+    "undisclosed: eve@evil.example;",
+    "eve@evil.example (comment) junk",
     "not-an-address",
     "ana@localhost",
     "ana@exa mple.com",
@@ -114,6 +118,47 @@ def test_header_injection_in_client_refused(client, tmp_path):
     d = deliver_report(plan, small_pdf(), pdf_name="p.pdf", outbox=tmp_path / "out", env={})
     assert not d.ok and d.status.startswith("failed: Settings!Client")
     assert d.message_path is None and not (tmp_path / "out").exists()
+
+
+def test_display_names_as_the_reader_gives_them():
+    plan = with_settings(hand_plan(), report_recipients=(
+        "Operations <ops@example.com>", "pm@example.com", "Zoë Ødegård <zoe@example.com>",
+        "OPS@example.com"))
+    msg = parsed(plan)
+    assert [(a.display_name, a.addr_spec) for a in msg["To"].addresses] == [
+        ("Operations", "ops@example.com"), ("", "pm@example.com"),
+        ("Zoë Ødegård", "zoe@example.com")]
+
+
+def rfc2047_to(raw: bytes) -> list[tuple[str, str]]:
+    """The To header decoded the RFC 2047 way (whitespace between encoded words ignored), as
+    mail clients read it; Python 3.11's newer parser inserts spaces there in display names."""
+    from email.header import decode_header, make_header
+    from email.utils import getaddresses
+
+    to = email.message_from_bytes(raw, policy=policy.compat32)["To"]
+    return [(str(make_header(decode_header(name))), addr) for name, addr in getaddresses([to])]
+
+
+names = st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")), max_size=40)
+
+
+@hsettings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(
+    st.text(min_size=1, max_size=60),
+    st.builds("{} <{}@example.com>".format, names,
+              st.from_regex(r"[a-z0-9._+-]{1,20}", fullmatch=True))), min_size=1, max_size=4))
+def test_every_accepted_recipient_arrives_in_the_to_header_as_written(texts):
+    from derisk_xl.mail.message import validate_recipients
+
+    good, issues = validate_recipients(texts)
+    assert len(good) + len(issues) <= len(texts)
+    if not good or issues:
+        return
+    plan = with_settings(hand_plan(), report_recipients=tuple(texts))
+    raw = message_bytes(build_message(plan, b"%PDF-1.4", pdf_name="p.pdf", sender=SENDER))
+    assert all(len(line) <= 998 for line in raw.split(b"\r\n"))
+    assert rfc2047_to(raw) == [(a.display_name, a.addr_spec) for a in good]
 
 
 def test_every_problem_reported_at_once():

@@ -137,6 +137,17 @@ def test_auth_wrong_then_right_password_never_shown(tmp_path, monkeypatch, capsy
         assert PASSWORD not in text and wrong not in text
 
 
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_non_ascii_password_reported_without_it(tmp_path):
+    handler = Handler()
+    secret = "pässwörd-" + PASSWORD
+    with Server(handler, authenticator=authenticator(handler), auth_required=True,
+                auth_require_tls=False) as server:
+        d = deliver(server.env(DERISK_SMTP_USER="desk", DERISK_SMTP_PASSWORD=secret), tmp_path)
+    assert not d.ok and "non-ASCII" in d.status and secret not in d.status
+    assert handler.received == []
+
+
 def test_server_down_then_back(tmp_path, monkeypatch, capsys):
     port = free_port()  # nothing listens here yet
     outbox = tmp_path / "derisk-outbox"

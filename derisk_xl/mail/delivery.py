@@ -114,7 +114,8 @@ def deliver_report(plan: Plan, pdf_bytes: bytes, *, pdf_name: str, outbox: Path,
     except InputError as exc:
         problems = "; ".join(str(i) for i in exc.issues)
         return Delivery(f"failed: {problems} — no message written", False, None)
-    recipients, _ = validate_recipients(plan.settings.report_recipients)
+    recipients = tuple(a.addr_spec for a in validate_recipients(
+        plan.settings.report_recipients)[0])
     message_id = message_id_for(plan, recipients, config.sender)
     outbox = Path(outbox)
     outbox.mkdir(parents=True, exist_ok=True)

@@ -15,6 +15,7 @@ import unicodedata
 from decimal import Decimal
 from email import policy
 from email.errors import HeaderParseError
+from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
 from pathlib import Path
@@ -61,19 +62,42 @@ def parse_address(text: str) -> str | None:
     return addr.addr_spec
 
 
-def validate_recipients(recipients: Iterable[str]) -> tuple[tuple[str, ...], tuple[Issue, ...]]:
-    """Parsed recipients (duplicates dropped, order kept) and one issue per bad entry."""
-    good: list[str] = []
+def parse_recipient(text: str) -> Address | None:
+    """One recipient as the reader gives it — ``ann@example.com`` or ``Ann Lee
+    <ann@example.com>`` — parsed by the standard library's header parser; None unless it is
+    exactly one address with a plain ASCII addr-spec and nothing left over."""
+    text = text.strip()
+    if not text or _control_chars(text):
+        return None
+    try:
+        header = policy.default.header_factory("To", text)
+        groups, addresses = header.groups, header.addresses
+    except Exception:  # noqa: BLE001 - the 3.11 parser can raise AttributeError on odd input
+        return None
+    if header.defects or len(groups) != 1 or groups[0].display_name is not None \
+            or len(addresses) != 1:
+        return None
+    addr = addresses[0]
+    spec = parse_address(addr.addr_spec)
+    if spec is None or _control_chars(addr.display_name):
+        return None
+    return Address(display_name=addr.display_name, addr_spec=spec)
+
+
+def validate_recipients(recipients: Iterable[str]) -> tuple[tuple[Address, ...], tuple[Issue, ...]]:
+    """Parsed recipients (duplicate addresses dropped, order kept) and one issue per bad one."""
+    good: list[Address] = []
     seen: set[str] = set()
     issues: list[Issue] = []
     for raw in recipients:
-        addr = parse_address(raw)
+        addr = parse_recipient(raw)
         if addr is None:
             shown = raw.encode("unicode_escape").decode("ascii")
             issues.append(Issue(RECIPIENTS_CELL, f"{shown!r} is not one email address "
-                                "(expected name@domain.tld, no line breaks, names or brackets)"))
-        elif addr.lower() not in seen:
-            seen.add(addr.lower())
+                                "(expected ann@example.com or Ann Lee <ann@example.com>, "
+                                "no line breaks)"))
+        elif addr.addr_spec.lower() not in seen:
+            seen.add(addr.addr_spec.lower())
             good.append(addr)
     return tuple(good), tuple(issues)
 
@@ -197,8 +221,8 @@ def build_message(plan: Plan, pdf_bytes: bytes, *, pdf_name: str, sender: str = 
     msg["Subject"] = subject_for(plan)
     if sender:
         msg["From"] = sender
-    msg["To"] = ", ".join(recipients)
-    msg["Message-ID"] = message_id_for(plan, recipients, sender)
+    msg["To"] = recipients
+    msg["Message-ID"] = message_id_for(plan, [a.addr_spec for a in recipients], sender)
     msg["X-Derisk-Fingerprint"] = plan.fingerprint or "none"
     msg.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
     msg.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
@@ -221,21 +245,33 @@ def _fix_boundaries(msg: EmailMessage) -> None:
 def message_bytes(msg: EmailMessage) -> bytes:
     """CRLF line ends: the bytes written to the outbox are the bytes sent after the Date line.
 
-    The Subject is re-encoded with :class:`email.header.Header`: the modern folder in Python
-    3.11 drops the space between two encoded words when it folds a long non-ASCII subject
-    (about one in eight long mixed-script client names), and a client's name must arrive as
-    written.
+    Subject and To are encoded here with :class:`email.header.Header` instead of the modern
+    folder: in Python 3.11 that folder drops the space between two encoded words in a long
+    non-ASCII subject, and can fold a comma between addresses into an encoded word, which
+    merges two recipients in the To header. A client's name must arrive as written.
     """
-    from email.header import Header
-
     raw = msg.as_bytes(policy=policy.SMTP)
     head, sep, body = raw.partition(b"\r\n\r\n")
-    subject = Header(str(msg["Subject"]), "utf-8", header_name="Subject").encode(linesep="\r\n")
+    replacements = {
+        b"subject": "Subject: " + Header(str(msg["Subject"]), "utf-8",
+                                         header_name="Subject").encode(linesep="\r\n"),
+        b"to": "To: " + ",\r\n ".join(_encoded_address(a) for a in msg["To"].addresses),
+    }
     lines: list[bytes] = []
-    in_subject = False
+    replacing = False
     for line in head.split(b"\r\n"):
-        if line[:1] in (b" ", b"\t") and in_subject:
+        if line[:1] in (b" ", b"\t") and replacing:
             continue
-        in_subject = line.lower().startswith(b"subject:")
-        lines.append(b"Subject: " + subject.encode("ascii") if in_subject else line)
+        name = line.split(b":", 1)[0].lower()
+        replacing = name in replacements and line[:1] not in (b" ", b"\t")
+        lines.append(replacements.pop(name).encode("ascii") if replacing else line)
     return b"\r\n".join(lines) + sep + body
+
+
+def _encoded_address(addr: Address) -> str:
+    if not addr.display_name:
+        return addr.addr_spec
+    if addr.display_name.isascii():
+        return str(addr)  # the header registry quotes specials such as a comma
+    name = Header(addr.display_name, "utf-8").encode(linesep="\r\n")
+    return f"{name} <{addr.addr_spec}>"

@@ -105,6 +105,11 @@ class Connection:
             self.broken = explain(exc, cfg)
             _quietly_close(smtp)
             raise SendFailure(self.broken) from None
+        except UnicodeEncodeError:  # smtplib's AUTH sends ASCII only; the error holds the secret
+            self.broken = (f"the SMTP user or password for {cfg.host} has non-ASCII characters, "
+                           "which SMTP AUTH here cannot send")
+            _quietly_close(smtp)
+            raise SendFailure(self.broken) from None
         self.smtp = smtp
         return smtp
 
