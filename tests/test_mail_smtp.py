@@ -298,3 +298,36 @@ def test_outbox_written_without_sender_gets_one_at_send_time(tmp_path):
         assert [x.ok for x in send_pending(tmp_path, env=server.env())] == [True]
         msg = email.message_from_bytes(server.handler.received[0].content, policy=policy.default)
         assert msg["From"] == SENDER and len(msg.get_all("From")) == 1
+
+
+def test_derisk_run_email_end_to_end(tmp_path, monkeypatch, capsys):
+    """The whole path: a real workbook, the real PDF, `derisk run --email` with the server down
+    (exit 1, message kept), then `derisk send` with it up."""
+    import shutil
+
+    from test_mail_support import ROOT
+
+    book = tmp_path / "example.xlsx"
+    shutil.copy(ROOT / "workbooks" / "example.xlsx", book)
+    port = free_port()
+    env = Server().env(DERISK_SMTP_PORT=str(port))
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    code = cli.main(["run", str(book), "--out", str(tmp_path / "out"), "--email"])
+    output = capsys.readouterr().out
+    assert code == 1 and "email:       failed: connection refused" in output
+    outbox = tmp_path / "out" / "derisk-outbox"
+    assert len(list(outbox.glob("*.eml"))) == 1
+
+    handler = Handler()
+    server = Server(handler)
+    server.port = port
+    with server:
+        code, output = run_cli(monkeypatch, capsys, env, outbox)
+    assert code == 0 and len(handler.received) == 1
+    msg = email.message_from_bytes(handler.received[0].content, policy=policy.default)
+    assert msg["Subject"].startswith("De-risk plan \u2014 ")
+    pdf = PdfReader(io.BytesIO(next(msg.iter_attachments()).get_content()))
+    assert len(pdf.pages) >= 1 and pdf.pages[0].extract_text().strip()
+    assert next(msg.iter_attachments()).get_content() == (
+        tmp_path / "out" / "example-derisk-plan.pdf").read_bytes()

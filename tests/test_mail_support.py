@@ -15,6 +15,7 @@ from derisk_xl.core.model import (
     Bucket, Exposure, Hedge, Plan, Settings, Signal, TaxEstimate,
 )
 
+ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "s3cr3t-Pa55word-9f1c"
 RECIPIENTS = ("ana@example.com", "ben@example.org", "cy@example.net")
 
