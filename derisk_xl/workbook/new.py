@@ -282,8 +282,8 @@ def _settings(ws, f: _Formats, book: InputBook) -> None:
         ws.write_string(r, 0, key)
         if isinstance(value, Percent):
             fmt = f.pct(value.decimals)
-        elif key.endswith("%") and isinstance(value, (int, float)):
-            fmt = f.pct(2)
+        elif key.endswith("%"):
+            fmt = None  # a plain number in a percent setting is in points (SPEC 3)
         elif isinstance(value, (dt.date, dt.datetime)):
             fmt = f.date
         elif isinstance(value, (int, float)):

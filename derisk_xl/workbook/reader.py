@@ -19,10 +19,10 @@ import datetime as dt
 import difflib
 import posixpath
 import re
-from dataclasses import dataclass, replace
-from decimal import Decimal, InvalidOperation
+from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Iterable
 
 from ..core.issues import Issue
 from ..core.model import (
