@@ -617,16 +617,20 @@ def print_summary(report: BatchReport, *, stream=None, fancy: bool | None = None
         from rich.table import Table
 
         table = Table(title="derisk batch")
-        for name in ("File", "Status", "T", "Risk spot before", "after", "Realized gain",
-                     "Hedge", "Email", "s"):
-            table.add_column(name, justify="right" if name not in ("File", "Status", "Email")
-                             else "left")
+        table.add_column("File", overflow="fold", min_width=12)
+        table.add_column("Status", no_wrap=True)
+        for name in ("T", "Risk %", "after", "Gain", "Hedge"):
+            table.add_column(name, justify="right", no_wrap=True)
+        emails = any(row.email for row in rows)
+        if emails:
+            table.add_column("Email", overflow="fold")
         colours = {"planned": "green", "failed": "red", "skipped-unchanged": "dim"}
         for row in rows:
-            table.add_row(row.file, f"[{colours[row.status]}]{row.status}[/]", _money(row.total),
-                          _percent(row.risk_spot_before), _percent(row.risk_spot_after),
-                          _money(row.realized_gain), _money(row.hedge_notional), row.email,
-                          f"{row.seconds:.2f}")
+            cells = [row.file, f"[{colours[row.status]}]{row.status}[/]", _money(row.total),
+                     _percent(row.risk_spot_before), _percent(row.risk_spot_after),
+                     _money(row.realized_gain), _money(row.hedge_notional)]
+            cells += [row.email] if emails else []
+            table.add_row(*cells)
         console.print(table)
     else:
         for row in rows:
