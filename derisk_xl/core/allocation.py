@@ -29,14 +29,15 @@ notional − fee, all of which goes to the Stable Asset.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Sequence
 
 from .issues import Issue
 from .model import Position, Settings, Step, Tier
-from .money import BPS, ONE, ZERO, round_down
-from .valuation import fmt_money as _fmt, fmt_qty as _qty
+from .money import BPS, ONE, ZERO
+from .valuation import floor_to_step, fmt_money as _fmt, fmt_qty as _qty
 
 #: An allocation excess below a cent is not worth a trade.
 _DUST = Decimal("0.01")
@@ -102,10 +103,21 @@ def fraction_due(p: Position, tiers: Sequence[Tier]) -> Decimal:
 
 def _sellable(q: Decimal, p: Position, settings: Settings, remaining: Decimal) -> Decimal:
     """Round ``q`` down to the lot step and drop it under Min Trade Value; never above what is left."""
-    q = round_down(min(q, remaining - floor_quantity(p)), p.lot_step)
+    q = floor_to_step(min(q, remaining - floor_quantity(p)), p.lot_step)
     if q <= 0 or q * p.price < max(settings.min_trade_value, _DUST):
         return ZERO
     return q
+
+
+def _due_table(tiers: Sequence[Tier]):
+    """For tiers that apply to everyone: (triggers ascending, cumulative Sell % capped at 1)."""
+    ordered = sorted(tiers, key=lambda t: t.trigger_multiple)
+    triggers = [t.trigger_multiple for t in ordered]
+    cumulative, running = [], ZERO
+    for t in ordered:
+        running += t.sell_fraction
+        cumulative.append(min(running, ONE))
+    return triggers, cumulative
 
 
 def tier_sales(
@@ -113,24 +125,33 @@ def tier_sales(
 ) -> tuple[tuple[Sale, ...], tuple[Issue, ...]]:
     sales: list[Sale] = []
     issues: list[Issue] = []
+    universal = all(not t.applies_to for t in tiers)
+    triggers, cumulative = _due_table(tiers) if universal else ([], [])
     for i, p in enumerate(positions):
         if p.is_stable or p.quantity <= 0 or settings.is_protected(p):
             continue
-        if p.multiple is None:
+        if not p.avg_cost:
             issues.append(Issue(p.location, f"{p.asset} has no average cost: its multiple is "
                                 "unknown, so no tier sales; the allocation sells it last and its "
                                 "gain is not estimated.", "warning"))
             continue
-        due = fraction_due(p, tiers)
+        multiple = p.price / p.avg_cost
+        if universal:
+            k = bisect_right(triggers, multiple)
+            due = cumulative[k - 1] if k else ZERO
+        else:
+            due = fraction_due(p, tiers)
         if due <= 0:
             continue
         q0 = p.q0
-        already = max(ZERO, q0 - p.quantity)
-        want = max(ZERO, due * q0 - already)
+        already = q0 - p.quantity if q0 > p.quantity else ZERO
+        want = due * q0 - already
+        if want <= 0:
+            continue
         q = _sellable(want, p, settings, p.quantity)
         if q > 0:
             sales.append(Sale(i, "tier", q, p.price, (
-                f"{p.asset} trades at {_qty(p.multiple)}× its cost: tiers due "
+                f"{p.asset} trades at {multiple:.2f}× its cost: tiers due "
                 f"{_qty(due * 100)} % of the original {_qty(q0)}; already sold "
                 f"{_qty(already)}.")))
     return tuple(sales), tuple(issues)
@@ -167,24 +188,24 @@ def allocation_sales(
             "positions are sold down to their min keep and protected ones are never sold."),
             "warning"))
 
-    def order(i: int):
-        p = positions[i]
-        m = p.multiple
-        return (m is None, -(m or ZERO), -(remaining[i] * p.price), p.asset, i)
-
-    candidates.sort(key=order)
-    sales: list[Sale] = []
+    keyed = []
     for i in candidates:
+        p = positions[i]
+        m = p.price / p.avg_cost if p.avg_cost else None
+        keyed.append((m is None, -(m or ZERO), -(remaining[i] * p.price), p.asset, i, m))
+    keyed.sort()
+    prefix = (f"Risk spot exceeds the target S* {_fmt(spot_target)} by {_fmt(excess)}: "
+              "sold from ")
+    sales: list[Sale] = []
+    for *_, i, m in keyed:
         if excess < _DUST:
             break
         p = positions[i]
         q = _sellable(excess / p.price, p, settings, remaining[i])
         if q <= 0:
             continue
-        before = excess
         excess -= q * p.price
-        mult = "unknown cost" if p.multiple is None else f"{_qty(p.multiple)}×"
-        sales.append(Sale(i, "allocation", q, p.price, (
-            f"Risk spot exceeds the target S* {_fmt(spot_target)} by {_fmt(before)}: "
-            f"sold from {p.asset} ({mult}), highest multiple first.")))
+        mult = "unknown cost" if m is None else f"{m:.2f}×"
+        sales.append(Sale(i, "allocation", q, p.price,
+                          f"{prefix}{p.asset} ({mult}), highest multiple first."))
     return tuple(sales), tuple(issues)

@@ -1,49 +1,36 @@
 """A fingerprint of the inputs: the same inputs give the same hex digest in any process.
 
-The inputs are turned into canonical JSON — records as objects tagged with their type and with
-sorted keys, Decimals as normalized strings (so 1.0 and 1.00 are the same number), floats by
-``repr``, dates in ISO form, mappings with sorted keys — and hashed with SHA-256. No ``hash()``,
-no ``id()``, nothing that depends on the process or on the order of a dict.
+The inputs are written out by ``repr`` — which for these frozen records, Decimals, dates,
+floats, strings, booleans and None is exact and independent of the process (no ``hash()``,
+no ``id()``, no memory addresses) — with the one mapping, Prices' closes, in sorted order so
+the column order of the sheet does not matter; then hashed with SHA-256. Decimals are taken as
+written (``1.0`` and ``1.00`` differ): the reader makes the same Decimals from the same
+workbook. Linear in the size of the inputs and fast (the generated record ``__repr__``s do the
+work), so a batch can fingerprint 100,000 positions to decide whether to re-plan.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import datetime as dt
 import hashlib
-import json
-from decimal import Decimal
-from typing import Any, Mapping
 
 from .model import PlanInputs
 
 
-def _canonical(value: Any) -> Any:
-    if value is None or isinstance(value, (bool, str, int)):
-        return value
-    if isinstance(value, Decimal):
-        if value.is_nan():
-            return "D:NaN"
-        n = value.normalize()
-        return "D:" + ("0" if n.is_zero() else str(n))
-    if isinstance(value, float):
-        return "F:" + repr(value)
-    if isinstance(value, (dt.date, dt.datetime)):
-        return "T:" + value.isoformat()
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        fields = {f.name: _canonical(getattr(value, f.name)) for f in dataclasses.fields(value)}
-        return {"@": type(value).__name__, **fields}
-    if isinstance(value, Mapping):
-        return {str(k): _canonical(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
-    if isinstance(value, (tuple, list)):
-        return [_canonical(v) for v in value]
-    if isinstance(value, (set, frozenset)):
-        return sorted((_canonical(v) for v in value), key=repr)
-    raise TypeError(f"cannot fingerprint {type(value).__name__}")
+def canonical_text(inputs: PlanInputs) -> str:
+    """The canonical serialization that :func:`inputs_fingerprint` hashes."""
+    prices = inputs.prices
+    if prices is None:
+        prices_text = "None"
+    else:
+        closes = sorted((str(k), tuple(v)) for k, v in prices.closes.items())
+        prices_text = f"PriceHistory(dates={prices.dates!r}, closes={closes!r})"
+    return (
+        f"PlanInputs(positions={inputs.positions!r}, settings={inputs.settings!r}, "
+        f"as_of={inputs.as_of!r}, futures={inputs.futures!r}, tiers={inputs.tiers!r}, "
+        f"lots={inputs.lots!r}, prices={prices_text})"
+    )
 
 
 def inputs_fingerprint(inputs: PlanInputs) -> str:
     """SHA-256 hex of the canonical serialization of ``inputs``."""
-    text = json.dumps(_canonical(inputs), sort_keys=True, separators=(",", ":"),
-                      ensure_ascii=True)
-    return hashlib.sha256(text.encode("ascii")).hexdigest()
+    return hashlib.sha256(canonical_text(inputs).encode("utf-8")).hexdigest()

@@ -15,7 +15,8 @@ from typing import Sequence
 
 from .allocation import tier_applies
 from .model import LadderRung, Position, Settings, Tier
-from .money import ONE, ZERO, round_down
+from .money import ONE, ZERO
+from .valuation import floor_to_step
 
 
 def ladder(
@@ -43,7 +44,7 @@ def ladder(
                 continue
             due = min(ONE, due + t.sell_fraction)
             q = min(max(ZERO, due * q0 - sold - planned), room - planned)
-            q = round_down(q, p.lot_step)
+            q = floor_to_step(q, p.lot_step)
             price = t.trigger_multiple * p.avg_cost
             if q <= 0 or q * price < settings.min_trade_value:
                 continue

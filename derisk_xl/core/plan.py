@@ -100,10 +100,18 @@ class _LotBook:
     def sell(self, p: Position, quantity: Decimal, unit_proceeds: Decimal
              ) -> tuple[tuple[RealizedLot, ...], Decimal | None]:
         lots = self._lots_of(p.asset)
-        available = sum((lot.quantity for lot in lots), ZERO)
+        available = lots[0].quantity if len(lots) == 1 else sum(
+            (lot.quantity for lot in lots), ZERO)
         from_lots = min(quantity, available)
         matched: tuple = ()
-        if from_lots > 0:
+        if from_lots > 0 and len(lots) == 1:
+            # one lot: every method takes from it alike (match_sale's answer, without a sort)
+            lot = lots[0]
+            matched = ((lot, from_lots),)
+            left = lot.quantity - from_lots
+            self.open[p.asset] = (Lot(lot.asset, left, lot.unit_cost, lot.acquired,
+                                      lot.location),) if left > 0 else ()
+        elif from_lots > 0:
             matched, rest = lotbook.match_sale(lots, from_lots, self.settings.lot_method)
             self.open[p.asset] = rest
         extra = quantity - from_lots
@@ -159,15 +167,17 @@ def make_plan(inputs: PlanInputs) -> Plan:
         received += pr.net
         lines, gain = book.sell(p, sale.quantity, pr.net / sale.quantity)
         realized += lines
-        trades.append(Trade(0, sale.step, p.venue, p.asset, "sell", sale.quantity,
+        trades.append(Trade(len(trades) + 1, sale.step, p.venue, p.asset, "sell", sale.quantity,
                             pr.exec_price, pr.notional, pr.fee, gain, sale.reason))
     warnings += book.issues
 
     after: list[Position] = list(positions)
     for i, p in enumerate(positions):
         if remaining[i] != p.quantity:
-            after[i] = replace(p, quantity=remaining[i], original_quantity=p.q0,
-                               min_keep=_restated_min_keep(p, remaining[i]))
+            q = remaining[i]
+            after[i] = Position(p.asset, q, p.price, p.avg_cost, p.category, p.protect,
+                                _restated_min_keep(p, q), p.q0, p.beta, p.venue, p.lot_step,
+                                p.location)
     stable_index = _stable_asset_index(positions, s.stable_asset)
     if stable_index is None:
         stable_index = len(after)
@@ -184,7 +194,7 @@ def make_plan(inputs: PlanInputs) -> Plan:
     # 6. Futures: close profitable longs, cap leverage.
     fs = adjust_futures(futures, s)
     warnings += fs.issues
-    trades += fs.trades
+    trades += [replace(t, number=len(trades) + n) for n, t in enumerate(fs.trades, 1)]
     free = s.futures_free_collateral + fs.to_free_collateral
     futures_after: list[FuturesPosition] = list(fs.after)
 
@@ -214,7 +224,7 @@ def make_plan(inputs: PlanInputs) -> Plan:
             instrument, why = f"{p.asset} → futures wallet", "fund"
         else:
             instrument, why = f"futures wallet → {p.asset}", "bring back the surplus over"
-        trades.append(Trade(0, "transfer", p.venue, instrument, "transfer", abs(t.amount), ONE,
+        trades.append(Trade(len(trades) + 1, "transfer", p.venue, instrument, "transfer", abs(t.amount), ONE,
                             abs(t.amount), ZERO, None, (
                                 f"Sleeve funding ({s.sleeve_funding}): {why} the futures "
                                 f"wallet's goal {fmt_money(goal)} (wallet equity "
@@ -231,9 +241,8 @@ def make_plan(inputs: PlanInputs) -> Plan:
             free -= opened.margin_and_fee
             hedge_fee = opened.fee
             futures_after.append(opened.position)
-            trades.append(opened.trade)
+            trades.append(replace(opened.trade, number=len(trades) + 1))
 
-    trades = [replace(t, number=n) for n, t in enumerate(trades, 1)]
     fees = spot_fees + fs.fees + hedge_fee
 
     # Buckets and T after.

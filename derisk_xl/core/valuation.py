@@ -121,7 +121,16 @@ def fmt_money(x: Decimal) -> str:
 
 def fmt_qty(x: Decimal) -> str:
     """A quantity or multiple for a sentence: at most 8 decimals, no trailing zeros."""
-    if -x.as_tuple().exponent > 8:  # type: ignore[operator]
-        x = x.quantize(Decimal("1e-8"))
-    text = f"{x.normalize():f}"
-    return text
+    text = f"{x:.8f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def floor_to_step(quantity: Decimal, step: Decimal | None) -> Decimal:
+    """A non-negative quantity rounded down to a multiple of ``step`` (no step: unchanged).
+
+    Same result as :func:`money.round_down` for quantities ≥ 0, without a decimal context
+    switch per call (the allocation calls it once per position).
+    """
+    if step is None or step <= 0 or quantity <= 0:
+        return quantity
+    return (quantity // step) * step
