@@ -533,8 +533,8 @@ class Plan:
       realized: sales matched to lots; tax: their split and estimate.
       realized_gain: Σ realized gains (spot and futures).
       fees, slippage: totals in the base currency.
-      positions_after, futures_after: the portfolio after the plan (for a re-run).
-      stable_after_by_asset: stable balances after, per asset.
+      positions_after, futures_after: the portfolio after the plan (for a re-run); stable
+        balances after are the stable positions among ``positions_after``.
       warnings: issues of severity warning, each with its location.
       fingerprint: of the inputs (hex), so a plan can be matched to what made it.
     """
