@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import replace
 from decimal import Decimal
 
-from hypothesis import HealthCheck, assume, given, settings, strategies as st
+from hypothesis import HealthCheck, assume, example, given, settings, strategies as st
 
 from derisk_xl.core.model import FuturesPosition, PlanInputs, Position, Settings
 from derisk_xl.core.plan import make_plan
@@ -122,16 +122,37 @@ def test_no_oversell_no_min_keep_breach_protected_never_trade(inputs):
     assert not any(t.side == "buy" and t.step in ("tier", "allocation") for t in plan.trades)
 
 
+#: Found by Hypothesis: one position of 2.46 lots whose excess over S* + band is 0.98 of a lot.
+#: Rounding down to the lot step (SPEC 4 step 4) sells nothing, so risk spot stays above the
+#: target by less than one lot: the code is right, and the bound must allow that slack.
+LESS_THAN_A_LOT = PlanInputs(
+    positions=(Position("AAA", Decimal("0.0246"), Decimal("1.37"), None,
+                        lot_step=Decimal("0.01"), location="Holdings!A2"),),
+    settings=Settings.for_model("Aggressive Hold", fee_bps=Decimal(0), slippage_bps=Decimal(0),
+                                min_trade_value=Decimal(0), hedge_ratio=Decimal(0),
+                                hedge_underlying_price=Decimal(40000),
+                                futures_free_collateral=Decimal("0.00")),
+    as_of=AS_OF)
+
+
 @PROFILE
 @given(plan_inputs())
+@example(LESS_THAN_A_LOT)
 def test_risk_spot_after_within_target_or_nothing_left(inputs):
+    """SPEC 6: risk spot after ≤ max(S* + band, what cannot be sold), where rounding down to a
+    lot step or dropping a trade under Min Trade Value may leave, above S* + band, less than one
+    lot (or one Min Trade Value) of a position that still has room to sell."""
     plan = make_plan(inputs)
     s = inputs.settings
     total = plan.total_before
     target = s.spot_target * total + s.rebalance_band * total
+    smallest_trade = max(s.min_trade_value, Decimal("0.01"))
     # what the plan could not sell: protected value, min keep, and per position less than a lot
     # step or Min Trade Value
     unsellable = Decimal(0)
+    # what rounding can leave above the target: one lot (or Min Trade Value) of a position
+    # that was not sold down to its min keep
+    slack = Decimal(0)
     for p in plan.positions_after:
         if p.is_stable:
             continue
@@ -139,10 +160,12 @@ def test_risk_spot_after_within_target_or_nothing_left(inputs):
             unsellable += p.value
         else:
             keep = p.quantity * p.min_keep
-            unsellable += keep * p.price + (p.lot_step or 0) * p.price + \
-                max(s.min_trade_value, Decimal("0.01"))
+            crumbs = (p.lot_step or 0) * p.price + smallest_trade
+            unsellable += keep * p.price + crumbs
+            if p.quantity > keep:
+                slack = max(slack, crumbs)
     # an excess under a cent is not worth a trade
-    assert plan.bucket("spot").after <= max(target, unsellable) + Decimal("0.01")
+    assert plan.bucket("spot").after <= max(target + slack, unsellable) + Decimal("0.01")
 
 
 @PROFILE
