@@ -190,3 +190,16 @@ def test_html_charts_are_generated_images():
     html = render_html(case_study_plan())
     assert 'src="generated:buckets.svg"' in html and 'src="generated:stress.svg"' in html
     assert "The short earns about $25 of funding over 30 days" in html
+
+
+def test_render_pdf_reuses_one_warm_renderer_per_folder_and_paper(tmp_path):
+    from derisk_xl.report import renderer_for
+
+    (tmp_path / "report").mkdir()
+    a4 = renderer_for(None, "a4")
+    assert renderer_for(None, "A4") is a4
+    assert renderer_for(None, "letter") is not a4
+    assert renderer_for(tmp_path, "a4") is renderer_for(tmp_path, "a4") is not a4
+    fonts_and_sheets = a4._weasyprint()
+    render_pdf(case_study_plan())
+    assert a4._weasyprint() is fonts_and_sheets  # stylesheet and fonts made once
