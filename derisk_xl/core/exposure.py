@@ -32,6 +32,8 @@ class Betas:
     underlying: str
     prices: PriceHistory | None
     _cache: dict[str, Decimal | None] = field(default_factory=dict)
+    _of_asset: dict[str, Decimal] = field(default_factory=dict)
+    _given: dict[float, Decimal] = field(default_factory=dict)
 
     def from_prices(self, asset: str) -> Decimal | None:
         """β from Prices, or None when Prices cannot give one."""
@@ -50,13 +52,20 @@ class Betas:
         return value
 
     def of_asset(self, asset: str) -> Decimal:
-        b = self.from_prices(asset)
-        return ONE if b is None else b
+        b = self._of_asset.get(asset)
+        if b is None:
+            found = self.from_prices(asset)
+            b = self._of_asset[asset] = ONE if found is None else found
+        return b
 
     def of_position(self, p: Position) -> Decimal:
         if p.beta is not None:
-            return Decimal(repr(p.beta))
-        return self.of_asset(p.asset)
+            b = self._given.get(p.beta)
+            if b is None:
+                b = self._given[p.beta] = Decimal(repr(p.beta))
+            return b
+        b = self._of_asset.get(p.asset)
+        return self.of_asset(p.asset) if b is None else b
 
     def fallback_issues(self, positions: Iterable[Position]) -> tuple[Issue, ...]:
         """Warnings for risk positions whose β falls back to 1 (one per asset)."""
@@ -76,10 +85,15 @@ class Betas:
 def weighted_spot(positions: Iterable[Position], betas: Betas | None) -> Decimal:
     """Σ w·V over risk spot (w = β when ``betas`` is given, else 1)."""
     total = ZERO
+    if betas is None:
+        for p in positions:
+            if p.category != "stable":           # is_stable, inlined: once per position
+                total += p.quantity * p.price
+        return total
+    of_position = betas.of_position
     for p in positions:
-        if not p.is_stable:
-            v = p.quantity * p.price
-            total += v if betas is None else betas.of_position(p) * v
+        if p.category != "stable":
+            total += of_position(p) * (p.quantity * p.price)
     return total
 
 
@@ -90,8 +104,8 @@ def exposure(
     total: Decimal,
     betas: Betas | None,
 ) -> Exposure:
-    net = weighted_spot(positions, betas)
-    gross = sum((p.quantity * p.price for p in positions if not p.is_stable), ZERO)
+    gross = weighted_spot(positions, None)
+    net = gross if betas is None else weighted_spot(positions, betas)
     notional_sum = ZERO
     for f in futures:
         n = value_futures(f).notional

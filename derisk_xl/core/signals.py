@@ -35,6 +35,14 @@ def can_still_sell(p: Position, settings: Settings) -> bool:
     return room * p.price >= max(settings.min_trade_value, Decimal("0.01"))
 
 
+def _risk_unprotected(positions: Sequence[Position], settings: Settings) -> list[Position]:
+    """Held, unprotected risk positions: the only ones :func:`can_still_sell` may pass (a
+    cheap filter first, once per position)."""
+    core = frozenset(settings.core_assets)
+    return [p for p in positions if p.category not in ("stable", "core") and not p.protect
+            and p.quantity > 0 and p.asset not in core]
+
+
 def signals(
     *,
     risk_after: Decimal,
@@ -52,7 +60,8 @@ def signals(
         f"risk spot after {fmt_money(risk_after)} vs target {fmt_money(spot_target)} "
         f"(band {fmt_money(band)}); stable after {fmt_money(stable_after)} vs target "
         f"{fmt_money(stable_target)}."))
-    sellable = [p for p in positions_after if can_still_sell(p, settings)]
+    sellable = [p for p in _risk_unprotected(positions_after, settings)
+                if can_still_sell(p, settings)]
     left = sum((p.quantity * (1 - p.min_keep) * p.price for p in sellable), ZERO)
     nothing = Signal("nothing left to sell", not sellable, (
         "every unprotected risk position is at its min keep or below a tradable lot."

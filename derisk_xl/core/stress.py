@@ -29,8 +29,11 @@ def stress_pnl(
     betas: Betas,
 ) -> list[tuple[Decimal, tuple[str, ...]]]:
     """For each shock: (P&L, symbols liquidated). O(positions + shocks·futures)."""
-    spot = sum((betas.of_position(p) * p.quantity * p.price
-                for p in positions if not p.is_stable), ZERO)
+    spot = ZERO
+    of_position = betas.of_position
+    for p in positions:
+        if p.category != "stable":               # is_stable, inlined: once per position
+            spot += of_position(p) * p.quantity * p.price
     legs = []
     for f in futures:
         if f.size <= 0:

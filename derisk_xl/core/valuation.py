@@ -75,7 +75,7 @@ def value_portfolio(
     risk = ZERO
     stable = ZERO
     for p in positions:
-        if p.is_stable:
+        if p.category == "stable":             # is_stable, inlined: once per position
             stable += p.quantity * p.price
         else:
             risk += p.quantity * p.price
