@@ -483,3 +483,43 @@ def test_lots_that_do_not_sum_to_the_holding_are_warned():
     # average cost (0.3·2,000 = 600) → 1,100
     assert p.realized_gain == d(1100)
     assert warned(p, "Holdings!A2", "ETH", "1.8")
+
+
+def test_without_lots_each_venue_is_costed_at_its_own_average():
+    """SPEC 3.6: without a Lots sheet each position is one lot at its average cost.
+    ETH on Kraken 1 at cost 500 (6× at 3,000: tiers due 50 % → 0.5) and on Binance 1 at cost
+    1,400 (2.14×: 25 % → 0.25). Kraken's sale realizes 0.5·(3,000 − 500) = 1,250; Binance's
+    0.25·(3,000 − 1,400) = 400, not 0.25·2,500 from Kraken's cheaper lot. The Lot Method does
+    not matter when every position is a single lot."""
+    rows = holdings("""
+        asset  qty     price  cost  venue
+        ETH    1       3000   500   Kraken
+        ETH    1       3000   1400  Binance
+        USDC   100000  1      1     -
+    """)
+    for method in ("FIFO", "HIFO", "LIFO", "AVERAGE"):
+        p = plan_for(rows, lot_method=method)
+        assert [(t.venue, t.quantity, t.realized_gain) for t in p.trades if t.side == "sell"] == [
+            ("Kraken", d("0.5"), d(1250)), ("Binance", d("0.25"), d(400))]
+        assert [(r.venue, r.cost, r.gain) for r in p.realized] == [
+            ("Kraken", d(250), d(1250)), ("Binance", d(350), d(400))]
+        assert p.realized_gain == d(1650)
+
+
+def test_with_lots_venues_draw_on_the_assets_pool():
+    """With a Lots sheet the asset's lots are one pool whatever the venue (SPEC 3.6 per asset):
+    the same two rows, lots 1 at 500 (2024) and 1 at 1,400 (2026), FIFO. Kraken's 0.5 takes the
+    2024 lot (gain 1,250); Binance's 0.25 takes the rest of that lot too: 0.25·2,500 = 625."""
+    rows = holdings("""
+        asset  qty     price  cost  venue
+        ETH    1       3000   500   Kraken
+        ETH    1       3000   1400  Binance
+        USDC   100000  1      1     -
+    """)
+    p = plan_for(rows, lot_rows=lots("""
+        asset  qty  cost  acquired
+        ETH    1    1400  2026-01-05
+        ETH    1    500   2024-01-05
+    """))
+    assert [t.realized_gain for t in p.trades if t.side == "sell"] == [d(1250), d(625)]
+    assert [r.term for r in p.realized] == ["long", "long"]

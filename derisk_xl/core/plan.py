@@ -10,10 +10,11 @@ Rules this module owns (where SPEC 4 is silent):
 - ``positions_after`` keeps every row in order. A row the plan sold keeps Q0 in
   ``original_quantity`` (so tiers already taken count as sold on a re-run) and its min keep is
   restated as a share of the new quantity (rounded up), so the same quantity stays protected.
-- Lots (step 14) are per asset: sales of one asset on several venues draw on the asset's lots in
-  trade order. Without a Lots sheet (or for an asset it does not list) each position is one
-  undated lot at its average cost; a position with neither has no lot, so its gain is unknown
-  (None). When an asset's lots do not sum to its holding (the reader reports that as an error),
+- Lots (step 14): an asset the Lots sheet lists has one pool of lots, and its sales on every
+  venue draw on that pool in trade order by the Lot Method. Without a Lots sheet (or for an
+  asset it does not list) each position is its own undated lot at its average cost (SPEC 3.6):
+  a sale on one venue is costed at that row's average cost, never at another venue's; a
+  position with no average cost has no lot, so its gain is unknown (None). When an asset's lots do not sum to its holding (the reader reports that as an error),
   the core warns and matches any quantity beyond the lots at the position's average cost.
 - Fees are charged on every trade's notional: spot sales (on the slipped notional), futures
   closes and reductions, and the hedge's opening. Slippage applies to spot sales only.
@@ -120,7 +121,8 @@ class _Book:
 
 
 class _LotBook:
-    """Step 14: each asset's lots, drawn on sale by sale in trade order."""
+    """Step 14: sales matched to lots in trade order — the Lots sheet's pool for an asset it
+    lists, else the position itself as one lot at its average cost."""
 
     def __init__(self, inputs: PlanInputs, positions: Sequence[Position]):
         self.settings = inputs.settings
@@ -136,36 +138,28 @@ class _LotBook:
 
     def _positions_of(self, asset: str) -> list[Position]:
         if self._by_asset is None:
-            self._by_asset = {}
+            self._by_asset = {a: [] for a in self.given}
             for p in self.positions:
-                self._by_asset.setdefault(p.asset, []).append(p)
+                rows = self._by_asset.get(p.asset)
+                if rows is not None:
+                    rows.append(p)
         return self._by_asset.get(asset, [])
 
-    def _book(self, p: Position) -> _Book:
-        asset = p.asset
+    def _book(self, asset: str) -> _Book:
+        """The open lots of an asset the Lots sheet lists, sorted once on first use."""
         book = self.books.get(asset)
         if book is not None:
             return book
         held = self._positions_of(asset)
-        if asset in self.given:
-            lots = self.given[asset]
-            total = sum((lot.quantity for lot in lots), ZERO)
-            holding = sum((h.quantity for h in held), ZERO)
-            if abs(total - holding) > holding * LOT_TOLERANCE:
-                where = held[0].location if held else "Lots"
-                self.issues.append(Issue(where, (
-                    f"The lots of {asset} sum to {fmt_qty(total)} but Holdings hold "
-                    f"{fmt_qty(holding)} (gap {fmt_qty(holding - total)}): quantity beyond the "
-                    "lots is matched at the position's average cost."), "warning"))
-        else:
-            if len(held) == 1:
-                one = _Book(())
-                if p.avg_cost is not None and p.quantity > 0:
-                    one.lots.append([p.quantity, p.avg_cost, None])
-                book = self.books[asset] = one
-                return book
-            lots = [Lot(asset, h.quantity, h.avg_cost, None, h.location)
-                    for h in held if h.avg_cost is not None and h.quantity > 0]
+        lots = self.given[asset]
+        total = sum((lot.quantity for lot in lots), ZERO)
+        holding = sum((h.quantity for h in held), ZERO)
+        if abs(total - holding) > holding * LOT_TOLERANCE:
+            where = held[0].location if held else "Lots"
+            self.issues.append(Issue(where, (
+                f"The lots of {asset} sum to {fmt_qty(total)} but Holdings hold "
+                f"{fmt_qty(holding)} (gap {fmt_qty(holding - total)}): quantity beyond the "
+                "lots is matched at the position's average cost."), "warning"))
         if len(lots) > 1:
             prepare, key = lotbook.LOT_METHODS[self.settings.lot_method]
             lots = sorted(prepare(lots), key=key)
@@ -185,7 +179,16 @@ class _LotBook:
         gain is unknown (None). A sale matched to one lot realizes exactly ``net``; several
         lots share it by quantity.
         """
-        lines, extra = self._book(p).take(quantity)
+        asset, venue = p.asset, p.venue
+        if asset not in self.given:
+            # SPEC 3.6: without lots the position is its own lot at its average cost (a sale
+            # never exceeds the position, so it is all matched, and never to another row's cost)
+            if p.avg_cost is None:
+                return (), None
+            c = quantity * p.avg_cost
+            return (_realized_lot(asset, venue, None, quantity, net, c, net - c, "unknown"),), \
+                net - c
+        lines, extra = self._book(asset).take(quantity)
         known = True
         if extra > 0:
             if p.avg_cost is None:
@@ -194,7 +197,6 @@ class _LotBook:
                 lines.append((extra, p.avg_cost, None))
         if not lines:
             return (), None
-        asset, venue = p.asset, p.venue
         if len(lines) == 1 and lines[0][0] == quantity:
             q, cost, acquired = lines[0]
             c = q * cost
