@@ -131,13 +131,22 @@ def _due_table(tiers: Sequence[Tier]):
     return triggers, cumulative
 
 
+def position_multiples(positions: Sequence[Position]) -> list[Decimal | None]:
+    """Each position's multiple (price / average cost; None when the cost is unknown or 0),
+    worked out once: the plan never changes a price or a cost, so steps 3, 4 and 13 share it."""
+    return [p.price / p.avg_cost if p.avg_cost else None for p in positions]
+
+
 def tier_sales(
-    positions: Sequence[Position], settings: Settings, tiers: Sequence[Tier]
+    positions: Sequence[Position], settings: Settings, tiers: Sequence[Tier],
+    multiples: Sequence[Decimal | None] | None = None,
 ) -> tuple[tuple[Sale, ...], tuple[Issue, ...]]:
+    """Step 3. ``multiples``: :func:`position_multiples` of ``positions``, when at hand."""
     sales: list[Sale] = []
     issues: list[Issue] = []
     universal = all(not t.applies_to for t in tiers)
     triggers, cumulative = _due_table(tiers) if universal else ([], [])
+    due_text = [_qty(due * 100) for due in cumulative]
     core = frozenset(settings.core_assets)
     smallest = max(settings.min_trade_value, _DUST)
     for i, p in enumerate(positions):
@@ -150,14 +159,16 @@ def tier_sales(
                                 "unknown, so no tier sales; the allocation sells it last and its "
                                 "gain is not estimated.", "warning"))
             continue
-        multiple = p.price / p.avg_cost
+        multiple = p.price / p.avg_cost if multiples is None else multiples[i]
         if universal:
             k = bisect_right(triggers, multiple)
             if not k:
                 continue
             due = cumulative[k - 1]
+            due_pct = due_text[k - 1]
         else:
             due = fraction_due(p, tiers)
+            due_pct = _qty(due * 100)
         if due <= 0:
             continue
         q0 = p.quantity if p.original_quantity is None else p.original_quantity
@@ -169,8 +180,8 @@ def tier_sales(
         if q > 0:
             sales.append(Sale(i, "tier", q, p.price, (
                 f"{p.asset} trades at {fmt_multiple(multiple)} its cost: tiers due "
-                f"{_qty(due * 100)} % of the original {_qty(q0)}; already sold "
-                f"{_qty(already)}.")))
+                f"{due_pct} % of the original {_qty(q0)}; already sold "
+                f"{_qty(already) if already else '0'}.")))
     return tuple(sales), tuple(issues)
 
 
@@ -180,8 +191,10 @@ def allocation_sales(
     settings: Settings,
     spot_target: Decimal,
     band: Decimal,
+    multiples: Sequence[Decimal | None] | None = None,
 ) -> tuple[tuple[Sale, ...], tuple[Issue, ...]]:
-    """Sell the excess of risk spot over S* (``remaining``: quantities after the tier sales)."""
+    """Sell the excess of risk spot over S* (``remaining``: quantities after the tier sales;
+    ``multiples``: :func:`position_multiples` of ``positions``, when at hand)."""
     risk = ZERO
     protected_value = ZERO
     candidates: list[int] = []
@@ -208,12 +221,14 @@ def allocation_sales(
             "positions are sold down to their min keep and protected ones are never sold."),
             "warning"))
 
-    order = _by_multiple(positions, remaining, candidates)
+    if multiples is None:
+        multiples = position_multiples(positions)
+    order = _by_multiple(positions, remaining, candidates, multiples)
     prefix = (f"Risk spot exceeds the target S* {_fmt(spot_target)} by {_fmt(excess)}: "
               "sold from ")
     smallest = max(settings.min_trade_value, _DUST)
     sales: list[Sale] = []
-    for i, m in order:
+    for *_, i, m, _value in order:
         if excess < _DUST:
             break
         p = positions[i]
@@ -228,23 +243,25 @@ def allocation_sales(
 
 
 def _by_multiple(positions: Sequence[Position], remaining: Sequence[Decimal],
-                 candidates: Sequence[int]) -> list[tuple[int, Decimal | None]]:
+                 candidates: Sequence[int], multiples: Sequence[Decimal | None]
+                 ) -> list[tuple]:
     """Candidates in step 4's order: multiple highest first, unknown cost last, then larger
-    value, asset name, row order — as (index, multiple).
+    value, asset name, row order. Each entry ends with (index, multiple, value).
 
-    Sorted on floats (cheap to compare) and then, only where two floats tie, on the exact
-    Decimals: float() of a Decimal is correctly rounded, so it never inverts an order, and the
-    result is the exact Decimal order.
+    Sorted on floats (cheap to compare); only when two candidates' floats tie are those runs
+    sorted again on the exact Decimals. float() of a Decimal is correctly rounded, so it never
+    inverts an order: the result is the exact Decimal order.
     """
     keyed = []
     for i in candidates:
-        p = positions[i]
-        m = p.price / p.avg_cost if p.avg_cost else None
-        value = remaining[i] * p.price
-        keyed.append((m is None, -float(m) if m is not None else 0.0, -float(value), p.asset, i,
-                      m, value))
-    keyed.sort(key=_float_key)
-    out: list[tuple[int, Decimal | None]] = []
+        m = multiples[i]
+        value = remaining[i] * positions[i].price
+        keyed.append((m is None, 0.0 if m is None else -float(m), -float(value),
+                      positions[i].asset, i, m, value))
+    keyed.sort()             # never reaches m or value: the index before them is unique
+    if len({k[:3] for k in keyed}) == len(keyed):
+        return keyed
+    out: list[tuple] = []
     n = len(keyed)
     start = 0
     while start < n:
@@ -255,13 +272,9 @@ def _by_multiple(positions: Sequence[Position], remaining: Sequence[Decimal],
         run = keyed[start:end]
         if len(run) > 1:
             run.sort(key=_exact_key)
-        out += [(k[4], k[5]) for k in run]
+        out += run
         start = end
     return out
-
-
-def _float_key(k: tuple) -> tuple:
-    return k[:5]
 
 
 def _exact_key(k: tuple) -> tuple:

@@ -17,7 +17,10 @@ from typing import Sequence
 from .allocation import tier_applies
 from .model import LadderRung, Position, Settings, Tier
 from .money import ONE, ZERO
+from .records import constructor
 from .valuation import floor_to_step
+
+_rung = constructor(LadderRung)
 
 
 def ladder(
@@ -25,45 +28,62 @@ def ladder(
     floors: Sequence[Decimal],
     settings: Settings,
     tiers: Sequence[Tier],
+    multiples: Sequence[Decimal | None] | None = None,
 ) -> tuple[LadderRung, ...]:
-    """``floors``: the min keep quantity of each position (from before the plan)."""
+    """``floors``: the min keep quantity of each position (from before the plan);
+    ``multiples``: each position's multiple, when at hand (the plan keeps prices and costs)."""
     ordered = sorted(tiers, key=lambda t: t.trigger_multiple)
     if not ordered:
         return ()
     triggers = [t.trigger_multiple for t in ordered]
     universal = all(not t.applies_to for t in ordered)
+    # universal tiers: the due after tier j is Σ Sell % of tiers 0..j, capped at 1
+    cumulative, running = [], ZERO
+    for t in ordered:
+        running = min(ONE, running + t.sell_fraction)
+        cumulative.append(running)
     top = triggers[-1]
     core = frozenset(settings.core_assets)
     mtv = settings.min_trade_value
     rungs: list[LadderRung] = []
-    for p, floor in zip(positions_after, floors):
+    if multiples is None:
+        multiples = [p.price / p.avg_cost if p.avg_cost else None for p in positions_after]
+    for p, floor, multiple in zip(positions_after, floors, multiples):
         # is_stable, is_protected and multiple, inlined: once per position
         if p.category == "stable" or p.category == "core" or p.protect or p.quantity <= 0 \
                 or not p.avg_cost or p.asset in core:
             continue
-        multiple = p.price / p.avg_cost
         if multiple >= top:
             continue                       # every tier reached: nothing to ladder
+        q0 = p.quantity if p.original_quantity is None else p.original_quantity
+        sold = q0 - p.quantity if q0 > p.quantity else ZERO
+        room = p.quantity - floor
         if universal:
             # the tiers reached are the first k in trigger order
             k = bisect_right(triggers, multiple)
-            reached, ahead = ordered[:k], ordered[k:]
+            ahead = [(ordered[j], cumulative[j]) for j in range(k, len(ordered))]
         else:
-            reached = [t for t in ordered if tier_applies(t, p) and multiple >= t.trigger_multiple]
-            ahead = [t for t in ordered if tier_applies(t, p) and multiple < t.trigger_multiple]
-        q0 = p.q0
-        sold = max(ZERO, q0 - p.quantity)
-        due = sum((t.sell_fraction for t in reached), ZERO)
-        room = p.quantity - floor
+            due = sum((t.sell_fraction for t in ordered
+                       if tier_applies(t, p) and multiple >= t.trigger_multiple), ZERO)
+            ahead = []
+            for t in ordered:
+                if tier_applies(t, p) and multiple < t.trigger_multiple:
+                    due = min(ONE, due + t.sell_fraction)
+                    ahead.append((t, due))
         planned = ZERO
-        for t in ahead:
-            due = min(ONE, due + t.sell_fraction)
-            q = min(max(ZERO, due * q0 - sold - planned), room - planned)
-            q = floor_to_step(q, p.lot_step)
+        step = p.lot_step
+        for t, due in ahead:
+            want = due * q0 - sold - planned
+            cap = room - planned
+            q = cap if cap < want else want
+            if q <= 0:
+                continue
+            if step is not None and step > 0:
+                q = (q // step) * step
             price = t.trigger_multiple * p.avg_cost
             if q <= 0 or q * price < mtv:
                 continue
             planned += q
-            rungs.append(LadderRung(p.asset, p.venue, t.trigger_multiple, price, q, q * price,
-                                    p.location))
+            rungs.append(_rung(p.asset, p.venue, t.trigger_multiple, price, q, q * price,
+                               p.location))
     return tuple(rungs)

@@ -24,12 +24,12 @@ from __future__ import annotations
 
 import gc
 from contextlib import contextmanager
-from dataclasses import fields, replace
+from dataclasses import replace
 from decimal import ROUND_CEILING, Decimal
-from typing import Any, Callable, Sequence
+from typing import Sequence
 
 from . import lots as lotbook
-from .allocation import Sale, allocation_sales, tier_sales
+from .allocation import Sale, allocation_sales, position_multiples, tier_sales
 from .exposure import Betas, exposure
 from .fingerprint import inputs_fingerprint
 from .futures import adjust_futures
@@ -39,36 +39,15 @@ from .ladder import ladder
 from .model import (Bucket, FuturesPosition, Lot, Plan, PlanInputs, Position, RealizedLot,
                     Settings, Trade)
 from .money import BPS, LOT_TOLERANCE, ONE, ZERO
+from .records import constructor
 from .signals import signals
 from .stress import stress_table
 from .valuation import fmt_money, fmt_qty, targets, value_futures, value_portfolio
 
 
-def _constructor(cls: type) -> Callable[..., Any]:
-    """A positional constructor for a frozen, slotted record, for the plan's hot loops.
-
-    A frozen dataclass's ``__init__`` sets each field through ``object.__setattr__`` to get
-    past its own guard; setting the slots through their descriptors makes the same instance in
-    about half the time, which counts when a plan makes 10⁵ trades, realized lots and
-    positions. Generated from the record's fields the way :mod:`dataclasses` makes its methods.
-    """
-    names = [f.name for f in fields(cls)]
-    if getattr(cls, "__post_init__", None) is not None or not hasattr(cls, "__slots__"):
-        raise TypeError(f"{cls.__name__} is not a plain slotted record")
-    lines = [f"def make({', '.join(names)}):", "    o = _new(_cls)"]
-    lines += [f"    _set_{n}(o, {n})" for n in names]
-    lines.append("    return o")
-    scope: dict[str, Any] = {"_new": object.__new__, "_cls": cls}
-    scope.update({f"_set_{n}": cls.__dict__[n].__set__ for n in names})
-    exec("\n".join(lines), scope)  # noqa: S102 - source built from our own field names only
-    make = scope["make"]
-    make.__doc__ = f"{cls.__name__}(*fields in order), built without the frozen __init__."
-    return make
-
-
-_trade = _constructor(Trade)
-_realized_lot = _constructor(RealizedLot)
-_position = _constructor(Position)
+_trade = constructor(Trade)
+_realized_lot = constructor(RealizedLot)
+_position = constructor(Position)
 
 
 def _restated_min_keep(p: Position, quantity_after: Decimal) -> Decimal:
@@ -253,12 +232,14 @@ def _make_plan(inputs: PlanInputs) -> Plan:
     tg = targets(total, s)
 
     # 3. Tier sales, 4. Allocation sales.
-    tier, issues = tier_sales(positions, s, inputs.tiers)
+    multiples = position_multiples(positions)
+    tier, issues = tier_sales(positions, s, inputs.tiers, multiples)
     warnings += issues
     remaining = [p.quantity for p in positions]
     for sale in tier:
         remaining[sale.index] -= sale.quantity
-    allocation, issues = allocation_sales(positions, remaining, s, tg.spot, tg.band)
+    allocation, issues = allocation_sales(positions, remaining, s, tg.spot, tg.band,
+                                          multiples)
     warnings += issues
     for sale in allocation:
         remaining[sale.index] -= sale.quantity
@@ -389,7 +370,8 @@ def _make_plan(inputs: PlanInputs) -> Plan:
 
     # 13. Ladder.
     floors = [p.quantity * p.min_keep for p in positions] + [ZERO] * (len(after) - len(positions))
-    rungs = ladder(positions_after, floors, s, inputs.tiers)
+    rungs = ladder(positions_after, floors, s, inputs.tiers,
+                   multiples + [None] * (len(after) - len(positions)))
 
     # 14. Realized gains and tax.
     tax = lotbook.tax_estimate(realized, s.tax_rate_short, s.tax_rate_long)

@@ -35,12 +35,26 @@ def can_still_sell(p: Position, settings: Settings) -> bool:
     return room * p.price >= max(settings.min_trade_value, Decimal("0.01"))
 
 
-def _risk_unprotected(positions: Sequence[Position], settings: Settings) -> list[Position]:
-    """Held, unprotected risk positions: the only ones :func:`can_still_sell` may pass (a
-    cheap filter first, once per position)."""
+def _still_sellable(positions: Sequence[Position], settings: Settings) -> tuple[int, Decimal]:
+    """How many positions :func:`can_still_sell`, and the value above their min keep
+    (Σ q·(1 − min keep)·p), in one pass."""
     core = frozenset(settings.core_assets)
-    return [p for p in positions if p.category not in ("stable", "core") and not p.protect
-            and p.quantity > 0 and p.asset not in core]
+    smallest = max(settings.min_trade_value, Decimal("0.01"))
+    count = 0
+    left = ZERO
+    for p in positions:
+        if p.category == "stable" or p.category == "core" or p.protect or p.quantity <= 0 \
+                or p.asset in core:
+            continue
+        room = p.quantity * (1 - p.min_keep)
+        step = p.lot_step
+        if step is not None and step > 0 and room < step:
+            continue
+        value = room * p.price
+        if value >= smallest:
+            count += 1
+            left += value
+    return count, left
 
 
 def signals(
@@ -60,13 +74,12 @@ def signals(
         f"risk spot after {fmt_money(risk_after)} vs target {fmt_money(spot_target)} "
         f"(band {fmt_money(band)}); stable after {fmt_money(stable_after)} vs target "
         f"{fmt_money(stable_target)}."))
-    sellable = [p for p in _risk_unprotected(positions_after, settings)
-                if can_still_sell(p, settings)]
-    left = sum((p.quantity * (1 - p.min_keep) * p.price for p in sellable), ZERO)
+    count, left = _still_sellable(positions_after, settings)
+    sellable = count > 0
     nothing = Signal("nothing left to sell", not sellable, (
         "every unprotected risk position is at its min keep or below a tradable lot."
         if not sellable else
-        f"{len(sellable)} unprotected position(s) could still sell {fmt_money(left)} above "
+        f"{count} unprotected position(s) could still sell {fmt_money(left)} above "
         "their min keep."))
     u = settings.hedge_underlying
     ex = None

@@ -33,7 +33,9 @@ def stress_pnl(
     of_position = betas.of_position
     for p in positions:
         if p.category != "stable":               # is_stable, inlined: once per position
-            spot += of_position(p) * p.quantity * p.price
+            b = of_position(p)
+            # 1·q·p is q·p exactly (same digits): skip the product for the common β = 1
+            spot += p.quantity * p.price if b is ONE else b * p.quantity * p.price
     legs = []
     for f in futures:
         if f.size <= 0:
