@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from decimal import Decimal as d
 
 from test_core_tables import futures, holdings, lots
@@ -195,6 +196,11 @@ def test_leverage_cut_nets_the_fee():
 
 
 def test_inverse_contracts_value_and_close():
+    """Inverse long, coin-margined: Margin 1,000 is in the base currency, held as
+    1,000/40,000 = 0.025 BTC. notional 100·100 = 10,000; uPnL coin
+    10,000·(1/40,000 − 1/50,000) = 0.05 BTC = 2,500 at the 50,000 mark; equity
+    (0.025 + 0.05)·50,000 = 3,750 → 2.67×. Close 50 %: realize 1,250 and release 0.0125 BTC
+    = 625, 50 contracts left (T unchanged)."""
     p = plan_for(holdings("""
         asset  qty    price  cost
         USDC   10000  1      1
@@ -202,18 +208,49 @@ def test_inverse_contracts_value_and_close():
         symbol  underlying  side  size  entry  mark   margin  type     cv
         BTCUSD  BTC         long  100   40000  50000  1000    inverse  100
     """), sleeve_funding="needed", stress_shocks=(d("-0.10"), d("-0.50")))
-    # notional 100·100 = 10,000; uPnL coin 10,000·(1/40,000 − 1/50,000) = 0.05 BTC = 2,500
-    # equity 3,500 → 2.857×; close 50 %: realize 1,250, 50 contracts left
     (a,) = p.futures
     assert a.notional_before == d(10000) and cents(a.upnl_before) == d("2500.00")
     assert cents(a.realized_pnl) == d("1250.00") and a.size_after == d(50)
-    assert cents(p.total_before) == d("13500.00") == cents(p.total_after)
-    # liquidation near 10,000·(1/P − 1/40,000) = 0.025 BTC → P ≈ 36,364: −10 % (45,000) holds,
-    # −50 % (25,000) liquidates and loses the equity (3,500 before, 1,750 after)
+    assert cents(p.total_before) == d("13750.00") == cents(p.total_after)
+    # Equity at P is 0.025·P + 10,000·(P/40,000 − 1): delta (0.025 + 0.25)·50,000 = 13,750,
+    # so −10 % loses 1,375. Binance liquidation 10,000·1.005/(0.025 + 0.25) = 36,545.45:
+    # −10 % (45,000) holds, −50 % (25,000) liquidates and loses the equity. After the close
+    # everything halves: −687.50, and 1,875 lost at −50 %.
+    assert cents(a.liquidation_before) == d("36545.45")
     r10, r50 = p.stress
-    assert cents(r10.pnl_before) == d("-1000.00") and cents(r10.pnl_after) == d("-500.00")
-    assert r50.liquidated_before == ("BTCUSD",) and cents(r50.pnl_before) == d("-3500.00")
-    assert cents(r50.pnl_after) == d("-1750.00")
+    assert cents(r10.pnl_before) == d("-1375.00") and cents(r10.pnl_after) == d("-687.50")
+    assert r50.liquidated_before == ("BTCUSD",) and cents(r50.pnl_before) == d("-3750.00")
+    assert cents(r50.pnl_after) == d("-1875.00")
+
+
+def test_inverse_short_coin_margin_liquidation_stress_and_exposure():
+    """Inverse short 200 contracts of 100 USD at entry 40,000, mark 36,000, Margin 2,000 (base
+    currency) = 0.05 BTC, Maint 0.5 %, Maint Amount 0.001 (BTC, as the exchange's coin-margined
+    tier table gives it). By hand:
+      uPnL coin = −20,000·(1/40,000 − 1/36,000) = 20,000/360,000 = 0.0555… BTC = 2,000.
+      equity = (0.05 + 0.0555…)·36,000 = 1,800 + 2,000 = 3,800 → leverage 20,000/3,800.
+      binance: P = N·V·(1 − m)/(N·V/E − M − c) = 19,900/(0.5 − 0.05 − 0.001) = 44,320.71.
+      equity(P) = 0.05·P − 20,000·(P/40,000 − 1) = 20,000 − 0.45·P: delta −0.45·36,000 =
+      −16,200. +20 % (43,200, below the liquidation): 20,000 − 19,440 = 560, i.e. −3,240;
+      +30 % (46,800) liquidates: −3,800; −10 %: +1,620."""
+    p = plan_for(holdings("""
+        asset  qty    price  cost
+        USDC   20000  1      1
+    """), fut=(replace(futures("""
+        symbol  underlying  side   size  entry  mark   margin  type     cv
+        BTCUSD  BTC         short  200   40000  36000  2000    inverse  100
+    """)[0], maint_amount=d("0.001")),), max_leverage=d(10),
+        stress_shocks=(d("0.20"), d("0.30"), d("-0.10")))
+    (a,) = p.futures
+    assert a.action == "keep" and cents(a.upnl_before) == d("2000.00")
+    assert cents(p.total_before) == d("23800.00")
+    assert abs(a.leverage_before - d(20000) / d(3800)) < d("1e-20")
+    assert cents(a.liquidation_before) == d("44320.71")
+    assert cents(p.exposure_before.net) == d("-16200.00")
+    up20, up30, down10 = p.stress
+    assert cents(up20.pnl_before) == d("-3240.00") and up20.liquidated_before == ()
+    assert up30.liquidated_before == ("BTCUSD",) and cents(up30.pnl_before) == d("-3800.00")
+    assert cents(down10.pnl_before) == d("1620.00")
 
 
 def test_stress_liquidates_a_10x_long():

@@ -6,7 +6,9 @@ underlying (:func:`stats.beta`, ≥ 30 paired returns); else 1. The hedge underl
 sized on a guess); otherwise the fallback is silent, as the SPEC's default.
 
 Exposure at one moment:
-  net   = Σ w·V over risk spot + Σ side·w·notional over futures,
+  net   = Σ w·V over risk spot + Σ side·w·notional over linear futures + Σ w·delta over
+          inverse futures (delta = (coin margin + side·N·V/entry)·mark: a coin-margined
+          position's coin collateral is exposure too; :func:`valuation.futures_delta`),
   gross = Σ V over risk spot + Σ |notional| over futures (size, never weighted),
 with w = β under beta sizing and 1 otherwise (futures weighted by their underlying's β);
 both also as a share of T (the T of that moment). Wallet leverage = Σ futures notional /
@@ -22,7 +24,7 @@ from typing import Iterable, Sequence
 from .issues import Issue
 from .model import Exposure, FuturesPosition, Position, PriceHistory
 from .money import ONE, ZERO, pct
-from .valuation import value_futures
+from .valuation import futures_delta, value_futures
 
 
 @dataclass(slots=True)
@@ -110,7 +112,10 @@ def exposure(
     for f in futures:
         n = value_futures(f).notional
         w = ONE if betas is None else betas.of_asset(f.underlying)
-        net += f.sign * w * n
+        if f.contract_type == "inverse":
+            net += w * futures_delta(f)
+        else:
+            net += f.sign * w * n
         gross += n
         notional_sum += n
     leverage = notional_sum / wallet_equity if notional_sum and wallet_equity > 0 else None

@@ -11,9 +11,13 @@ Rules:
   The realized PnL uPnL·c/N stays in the position's margin (equity is unchanged but for the fee).
 - A position with equity ≤ 0 is past its liquidation: it is closed entirely (the wallet takes
   its equity, a loss) with a warning.
-- Liquidation prices before and after come from :mod:`liquidation`. Inverse positions carry
-  margin (and the maintenance amount) in the base currency; they are converted to coin at the
-  entry price, as the exchanges hold inverse collateral in coin.
+- Inverse (coin-margined) positions: margin is given in the base currency and held in coin,
+  coin margin = margin / entry (:mod:`valuation`); equity = (coin margin + coin uPnL)·mark.
+  A close releases the coin margin at the mark (its share of the equity); realized PnL and
+  fees that stay in a reduced position's margin are converted to coin at the mark.
+- Liquidation prices before and after come from :mod:`liquidation`, in coin terms for inverse
+  positions: coin margin as above, and Maint Amount taken as given, in coin (the unit the
+  exchanges publish for coin-margined tiers).
 - Futures sizes are not rounded (existing positions have no lot step in the workbook).
 """
 
@@ -27,16 +31,15 @@ from .issues import Issue
 from .liquidation import liquidation_price
 from .model import FuturesAction, FuturesPosition, Settings, Trade
 from .money import BPS, ONE, ZERO
-from .valuation import fmt_money, fmt_qty, value_futures
+from .valuation import coin_margin, fmt_money, fmt_qty, margin_value, value_futures
 
 
 def liquidation_of(f: FuturesPosition) -> Decimal | None:
     """The position's isolated liquidation price under its own model."""
     if f.size <= 0:
         return None
-    margin, maint_amount = f.margin, f.maint_amount
-    if f.contract_type == "inverse":
-        margin, maint_amount = margin / f.entry_price, maint_amount / f.entry_price
+    margin = coin_margin(f) if f.contract_type == "inverse" else f.margin
+    maint_amount = f.maint_amount                 # inverse: already in coin
     return liquidation_price(
         side=f.side, entry=f.entry_price, size=f.size, margin=margin, maint_rate=f.maint_rate,
         maint_amount=maint_amount, model=f.liquidation_model, contract_type=f.contract_type,
@@ -100,7 +103,7 @@ def adjust_futures(futures: Sequence[FuturesPosition], settings: Settings) -> Fu
                 if closed_notional >= settings.min_trade_value:
                     fee = rate * closed_notional
                     gain = v.upnl * share
-                    cash += f.margin * share + gain - fee
+                    cash += margin_value(f) * share + gain - fee
                     fees += fee
                     realized += gain
                     trades.append(_trade(
@@ -122,8 +125,10 @@ def adjust_futures(futures: Sequence[FuturesPosition], settings: Settings) -> Fu
                     f"{f.symbol} runs at {fmt_qty(v.leverage.quantize(Decimal('0.01')))}× "
                     f"effective leverage, above Max Leverage {fmt_qty(cap)}×: reduce to "
                     f"{fmt_qty(cap)}× on its equity {fmt_money(v.equity)}."))
-                cur = replace(cur, size=cur.size * (ONE - share),
-                              margin=cur.margin + gain - fee)
+                kept = gain - fee
+                if cur.contract_type == "inverse":
+                    kept = kept * cur.entry_price / cur.mark_price   # coin at the mark
+                cur = replace(cur, size=cur.size * (ONE - share), margin=cur.margin + kept)
                 v = value_futures(cur)
                 did.append("reduce")
         cash_realized = realized

@@ -5,9 +5,10 @@ For a shock x (e.g. −30 %):
 where β of a future is its underlying's (1 for the hedge underlying and by default). A futures
 position whose liquidation price is crossed by its shocked mark, mark·(1 + β·x) (a long at or
 below it, a short at or above it), loses what it holds in the wallet, its equity
-(margin + uPnL), instead. Inverse P&L in the base currency is side·x·N·V, the same formula;
-coin collateral is valued as given (in the base currency), not revalued with the shock.
-Stable positions and free collateral do not move.
+(margin + uPnL), instead. An inverse position's P&L is β·x·its delta,
+(coin margin + side·N·V/entry)·mark (:func:`valuation.futures_delta`): its equity in the base
+currency, coin margin·P + side·N·V·(P/entry − 1), moves exactly so with the price, coin
+collateral included. Stable positions and free collateral do not move.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from .exposure import Betas
 from .futures import liquidation_of
 from .model import FuturesPosition, Position, StressRow
 from .money import ONE, ZERO
-from .valuation import value_futures
+from .valuation import futures_delta, value_futures
 
 
 def stress_pnl(
@@ -41,17 +42,20 @@ def stress_pnl(
         if f.size <= 0:
             continue
         v = value_futures(f)
-        legs.append((f, v.notional, v.equity, betas.of_asset(f.underlying), liquidation_of(f)))
+        legs.append((f, v.notional, v.equity, betas.of_asset(f.underlying), liquidation_of(f),
+                     futures_delta(f) if f.contract_type == "inverse" else None))
     out = []
     for x in shocks:
         pnl = x * spot
         liquidated: list[str] = []
-        for f, notional, equity, beta, liq in legs:
+        for f, notional, equity, beta, liq, delta in legs:
             shocked = f.mark_price * (ONE + beta * x)
             crossed = liq is not None and (shocked <= liq if f.side == "long" else shocked >= liq)
             if crossed:
                 pnl -= equity
                 liquidated.append(f.symbol)
+            elif delta is not None:
+                pnl += beta * x * delta
             else:
                 pnl += f.sign * beta * x * notional
         out.append((pnl, tuple(liquidated)))

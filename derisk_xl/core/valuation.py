@@ -5,8 +5,18 @@ Rules (SPEC 4.1):
 - Linear futures: notional = size·mark, uPnL = side·size·(mark − entry).
 - Inverse futures (N contracts of value V): notional = N·V; uPnL in coin =
   side·N·V·(1/entry − 1/mark), in the base currency × mark.
-- equity = margin + uPnL; effective leverage = notional / equity, None when equity ≤ 0
+- Margin is in the base currency (SPEC 3.2). A linear position's margin is that cash. An
+  inverse (coin-margined) position holds its margin in coin, bought at the opening:
+  coin margin = margin / entry. Its equity is the exchange's view, (coin margin + coin uPnL) ·
+  mark, so the collateral itself moves with the price (:func:`margin_value`).
+- equity = margin value + uPnL; effective leverage = notional / equity, None when equity ≤ 0
   (the position is beyond liquidation: no finite leverage describes it).
+- Delta (:func:`futures_delta`), the base-currency P&L of a relative move x of the underlying
+  divided by x: linear side·size·mark = side·notional; inverse (coin margin + side·N·V/entry)·
+  mark, since equity = coin margin·P + side·N·V·(P/entry − 1) is linear in the price P. Stress
+  and net exposure use it, so a coin-margined long counts its coin collateral too.
+- Maint Amount of an inverse position is taken **in coin**, the unit in which the exchanges
+  publish it for coin-margined tiers (Binance COIN-M ``cum``, Bybit inverse MM deduction).
 - The futures wallet = Futures Free Collateral + Σ equity of the positions.
 - T = Σ spot values (stable included) + wallet equity.
 
@@ -48,10 +58,30 @@ def futures_upnl(f: FuturesPosition) -> Decimal:
     return f.sign * f.size * (f.mark_price - f.entry_price)
 
 
+def coin_margin(f: FuturesPosition) -> Decimal:
+    """An inverse position's margin in coin: the base-currency margin bought at the entry."""
+    return f.margin / f.entry_price
+
+
+def margin_value(f: FuturesPosition) -> Decimal:
+    """The margin's value now, in the base currency: linear, the margin itself; inverse, the
+    coin margin at the mark (margin · mark / entry)."""
+    if f.contract_type == "inverse":
+        return f.margin * f.mark_price / f.entry_price
+    return f.margin
+
+
+def futures_delta(f: FuturesPosition) -> Decimal:
+    """Base-currency P&L per unit of relative move of the underlying (see the module notes)."""
+    if f.contract_type == "inverse":
+        return margin_value(f) + f.sign * f.size * f.contract_value * f.mark_price / f.entry_price
+    return f.sign * futures_notional(f)
+
+
 def value_futures(f: FuturesPosition) -> FuturesValue:
     notional = futures_notional(f)
     upnl = futures_upnl(f)
-    equity = f.margin + upnl
+    equity = margin_value(f) + upnl
     leverage = notional / equity if equity > 0 else None
     return FuturesValue(notional, upnl, equity, leverage)
 
