@@ -437,6 +437,26 @@ def test_min_variance_contracts_hull():
     assert p.hedge.margin == d(310800)
 
 
+def test_min_variance_warns_of_kept_assets_without_prices():
+    """ETH and BTC have 40 days of closes; SOL, kept, has no Prices column: h* is estimated on
+    ETH alone, and a warning at Prices names SOL (and not ETH) as left out."""
+    n = 40
+    rf = [0.02 * (-1) ** k * (1 + k % 3) / 2 for k in range(n)]
+    dates = tuple(AS_OF - dt.timedelta(days=n - k) for k in range(n + 1))
+    prices = PriceHistory(dates, {"BTC": _closes(rf), "ETH": _closes([1.5 * r for r in rf])})
+    p = plan_for(holdings("""
+        asset  qty    price  cost
+        ETH    1      3000   3000
+        SOL    10     100    100
+        USDC   20000  1      1
+    """), prices=prices, hedge_ratio=d("0.5"), hedge_sizing="min-variance",
+        hedge_price=d(40000), hedge_underlying_price=d(40000))
+    # ETH's returns are exactly 1.5× BTC's: ρ = 1, σ_S/σ_F = 1.5 → h* = 1.5
+    assert abs(p.hedge.h_star - 1.5) < 1e-9 and p.hedge.sizing == "min-variance"
+    assert warned(p, "Prices", "SOL", "left out", "h*")
+    assert not any("ETH" in w.message for w in p.warnings if w.location == "Prices")
+
+
 # --- steps 12–14 -------------------------------------------------------------------------------
 
 LUMPY = """

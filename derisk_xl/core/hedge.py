@@ -16,7 +16,8 @@ Hedge sizing (step 8), a dispatch table :data:`SIZING`:
 - ``beta``: X = Σ βᵢ·Vᵢ; H = hedge ratio · X.
 - ``min-variance``: X as notional; H = hedge ratio · h* · X with h* = ρ·σ_S/σ_F
   (S = the kept risk basket weighted by value, F = the hedge underlying). Without h* (no Prices
-  or < 30 returns) it falls back to notional with a warning.
+  or < 30 returns) it falls back to notional with a warning. Kept assets with no Prices column
+  are left out of h* (estimated on the rest) with a warning at ``Prices`` naming them.
 Existing shorts on the hedge underlying (after step 6) count toward H: new short A = H − existing.
 A ≤ 0 with existing > H is an over-hedge: warned, not traded (the plan never buys back).
 Quantity = A / (hedge price · Hedge Contract Size), rounded down to Hedge Lot Step (contracts).
@@ -100,7 +101,16 @@ def _min_variance(kept: Sequence[Position], settings: Settings, betas: Betas,
             "Hedge Sizing is min-variance but Prices give no hedge ratio h* (needs ≥ 30 daily "
             f"returns of the kept assets and {settings.hedge_underlying}): sized on notional "
             "instead.")),))
-    return Sized("min-variance", x, mv.h_star)
+    issues: tuple[Issue, ...] = ()
+    if mv.left_out:
+        named = ", ".join(mv.left_out[:10])
+        more = f" and {len(mv.left_out) - 10} more" if len(mv.left_out) > 10 else ""
+        issues = (_warn("Prices", (
+            f"Kept assets with no column in Prices: {named}{more}. They are left out of the "
+            f"minimum-variance ratio h* {mv.h_star:.4f}, which is estimated from the other kept "
+            "assets and then applied to the whole kept exposure; add their closing prices to "
+            "Prices to include them.")),)
+    return Sized("min-variance", x, mv.h_star, issues)
 
 
 SIZING: Mapping[HedgeSizing, Callable[..., Sized]] = {
