@@ -41,8 +41,7 @@ SUMMARY_NAME = "batch-summary.xlsx"
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 _GLOB_CHARS = frozenset("*?[")
 
-#: Modules a worker process imports once, before its first workbook (loaded in the forkserver
-#: so a restarted worker starts warm too). Missing ones are skipped.
+#: Modules a worker process imports once, before its first workbook. Missing ones are skipped.
 HEAVY_MODULES = (
     "openpyxl", "python_calamine", "jinja2", "weasyprint",
     "derisk_xl.pipeline", "derisk_xl.workbook.reader", "derisk_xl.workbook.writer",
@@ -360,38 +359,87 @@ def _run_local(
 ) -> None:
     """A process pool of ``jobs`` warm workers; restarts itself when a worker dies.
 
-    ``task`` (default :func:`plan_chunk`) is what a worker runs for a chunk of workbooks.
+    ``task`` (default :func:`plan_chunk`) is what a worker runs for a chunk of workbooks. At
+    most ``jobs`` chunks are in flight, so when the pool breaks the chunks in flight are the
+    only suspects: each is then retried alone, and a workbook whose worker dies while it runs
+    alone is the one reported failed.
     """
-    task = task or plan_chunk
     import multiprocessing
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures import FIRST_COMPLETED, CancelledError, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
 
-    context = multiprocessing.get_context("forkserver")
-    pdf = options.pdf or options.email
-    context.set_forkserver_preload(
-        [m for m in HEAVY_MODULES if pdf or m not in ("weasyprint", "derisk_xl.report")])
+    task = task or plan_chunk
+    # spawn: each worker is a fresh interpreter whose end the parent sees directly. (fork
+    # would copy our threads' locks; with forkserver, restarting after a dead worker could
+    # hang joining a worker the server no longer reports on.)
+    context = multiprocessing.get_context("spawn")
     size = _chunk_size(len(tasks), jobs, options)
     queue: deque[tuple[tuple[str, str], ...]] = deque(
         tuple(tasks[i:i + size]) for i in range(0, len(tasks), size))
     suspects: deque[tuple[str, str]] = deque()  # in flight when a worker died: retried alone
+    running: dict = {}  # future -> (chunk, ran alone as a suspect?)
 
     def new_pool() -> ProcessPoolExecutor:
         return ProcessPoolExecutor(max_workers=jobs, mp_context=context,
                                    initializer=warm_worker, initargs=(options,))
 
+    def died(display: str) -> BatchRow:
+        return BatchRow(file=display, status="failed",
+                        error="the worker process died while planning this workbook (killed, "
+                              "out of memory or crashed); the file was not modified")
+
+    def settle(future, chunk, alone: bool) -> None:
+        """Report a finished chunk, or put its workbooks back when its worker died."""
+        try:
+            rows = future.result(timeout=0)
+        except CancelledError:  # never started: back in line as it was
+            queue.appendleft(chunk)
+        except (BrokenProcessPool, TimeoutError):
+            if alone:
+                done(died(chunk[0][1]))
+            else:
+                suspects.extend(chunk)
+        except Exception as exc:  # noqa: BLE001 - e.g. a result that cannot be sent back
+            for _, display in chunk:
+                done(BatchRow(file=display, status="failed",
+                              error=f"internal error: {type(exc).__name__}: {exc}"))
+        else:
+            for row in rows:
+                done(row)
+
+    def restart(pool: ProcessPoolExecutor) -> ProcessPoolExecutor:
+        # wait=True: a broken pool has already ended its workers, and shutting it down without
+        # waiting can hang the interpreter at exit (CPython gh-132969). Afterwards every
+        # future is settled: finished, broken or cancelled.
+        pool.shutdown(wait=True, cancel_futures=True)
+        for future, (chunk, alone) in list(running.items()):
+            del running[future]
+            settle(future, chunk, alone)
+        return new_pool()
+
+    def submit(pool: ProcessPoolExecutor, chunk, alone: bool) -> None:
+        try:
+            future = pool.submit(task, chunk, options)
+        except BaseException:
+            (suspects.appendleft(chunk[0]) if alone else queue.appendleft(chunk))
+            raise
+        running[future] = (chunk, alone)
+
     pool = new_pool()
-    running: dict = {}
     interrupted = False
     try:
         while queue or suspects or running:
             if not interrupted:
-                if suspects and not running:
-                    item = suspects.popleft()
-                    running[pool.submit(task, (item,), options)] = ((item,), True)
-                while not suspects and queue and len(running) < jobs:
-                    chunk = queue.popleft()
-                    running[pool.submit(task, chunk, options)] = (chunk, False)
+                try:
+                    if suspects and not running:
+                        submit(pool, (suspects.popleft(),), True)
+                    while not suspects and queue and len(running) < jobs:
+                        submit(pool, queue.popleft(), False)
+                except (BrokenProcessPool, OSError, RuntimeError, ValueError):
+                    # the pool broke between two submissions (spawning a worker into a
+                    # breaking pool can also fail on its closed pipes): start a fresh one
+                    pool = restart(pool)
+                    continue
             if not running:
                 break
             try:
@@ -406,38 +454,12 @@ def _run_local(
                 continue
             broken = False
             for future in finished:
-                chunk, was_suspect = running.pop(future)
-                try:
-                    rows = future.result()
-                except BrokenProcessPool:
-                    broken = True
-                    if was_suspect:
-                        source, display = chunk[0]
-                        done(BatchRow(
-                            file=display, status="failed",
-                            error="the worker process died while planning this workbook "
-                                  "(killed, out of memory or crashed); the file was not "
-                                  "modified"))
-                    else:
-                        suspects.extend(chunk)
-                    continue
-                except Exception as exc:  # noqa: BLE001 - e.g. a result that cannot be sent back
-                    for source, display in chunk:
-                        done(BatchRow(file=display, status="failed",
-                                      error=f"internal error: {type(exc).__name__}: {exc}"))
-                    continue
-                for row in rows:
-                    done(row)
+                chunk, alone = running.pop(future)
+                broken |= (not future.cancelled()
+                           and isinstance(future.exception(), BrokenProcessPool))
+                settle(future, chunk, alone)
             if broken:
-                for future, (chunk, was_suspect) in list(running.items()):
-                    # every other task of the dead pool fails the same way; retry its workbooks
-                    running.pop(future)
-                    if was_suspect:
-                        suspects.extendleft(chunk)
-                    else:
-                        suspects.extend(chunk)
-                pool.shutdown(wait=False, cancel_futures=True)
-                pool = new_pool()
+                pool = restart(pool)
         if interrupted:
             raise KeyboardInterrupt
     finally:
@@ -464,15 +486,12 @@ def _run_dask(
     """
     from distributed import Client, as_completed
 
-    if options.out_dir is not None:
-        options = replace(options, out_dir=options.out_dir.resolve())
     with Client(address) as client:
         # No separate warm-up: a Dask worker is a long-lived process, so its first workbook
         # loads the modules and the report renderer and every later one reuses them.
         futures = {}
         for source, display in tasks:
-            future = client.submit(plan_workbook, str(Path(source).resolve()), options, display,
-                                   pure=False)
+            future = client.submit(plan_workbook, source, options, display, pure=False)
             futures[future] = display
         try:
             for future in as_completed(futures):
@@ -695,7 +714,13 @@ def run_batch(
         results[row.file] = row
     for source, reason in clashes.items():
         results[str(source)] = BatchRow(file=str(source), status="failed", error=reason)
-    tasks = [(str(f), str(f)) for f in collected.files if f not in clashes]
+    # Workers get absolute paths (a worker's current folder need not be ours); rows keep the
+    # paths as the user wrote them.
+    tasks = [(str(f.resolve()), str(f)) for f in collected.files if f not in clashes]
+    options = replace(options, **{
+        name: Path(getattr(options, name)).resolve()
+        for name in ("out_dir", "template_dir", "outbox", "mail_config")
+        if getattr(options, name) is not None})
 
     interrupted = False
     with _Progress(len(tasks), progress) as bar:
@@ -724,13 +749,22 @@ def run_batch(
             row = BatchRow(file=name, status="failed",
                            error="not run: the batch was interrupted; run it again to finish")
         rows.append(row)
-    summary_path = write_summary(rows, summary_dir / SUMMARY_NAME)
+    try:
+        summary_path: Path | None = write_summary(rows, summary_dir / SUMMARY_NAME)
+        problem = None
+    except OSError as exc:  # e.g. yesterday's summary open in Excel on a Windows share
+        summary_path, problem = None, exc
     report = BatchReport(rows=tuple(rows), summary_path=summary_path,
                          seconds=time.perf_counter() - started, interrupted=interrupted)
     if progress is not False:
         print_summary(report)
     if interrupted:
         raise KeyboardInterrupt
+    if problem is not None:
+        from .core.issues import EnvironmentProblem
+
+        raise EnvironmentProblem(f"the batch ran but its summary could not be written to "
+                                 f"{summary_dir / SUMMARY_NAME}: {problem}") from problem
     return report
 
 
