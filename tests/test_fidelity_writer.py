@@ -162,6 +162,15 @@ def input_values(path: Path, names) -> dict:
     return {n: [[c.value for c in row] for row in wb[n].iter_rows()] for n in names}
 
 
+@pytest.fixture(params=["xlsxwriter-cells", "streamed-rows"])
+def stream_mode(request, monkeypatch) -> str:
+    """Both ways the plan tables' rows are written: cell by cell through XlsxWriter (small
+    tables) and streamed as text (big ones; forced here for every table)."""
+    monkeypatch.setattr(package, "STREAM_ROWS", 0 if request.param == "streamed-rows" else 10**9)
+    return request.param
+
+
+@pytest.mark.usefixtures("stream_mode")
 def test_rich_xlsx_keeps_every_part(tmp_path):
     source = rich_workbook(tmp_path / "rich.xlsx")
     first, second = run_twice(source, tmp_path)
@@ -184,6 +193,7 @@ def test_rich_xlsx_keeps_every_part(tmp_path):
 
 
 @pytest.mark.skipif(vba_project() is None, reason="no vbaProject.bin: ../shared/corpus absent")
+@pytest.mark.usefixtures("stream_mode")
 def test_xlsm_keeps_macros_and_button(tmp_path):
     source = rich_workbook(tmp_path / "button.xlsm", vba_project())
     first, second = run_twice(source, tmp_path)
@@ -197,6 +207,7 @@ def test_xlsm_keeps_macros_and_button(tmp_path):
     assert (tmp_path / "first.xlsm").exists()
 
 
+@pytest.mark.usefixtures("stream_mode")
 def test_in_place_rerun_replaces_only_plan_sheets(tmp_path):
     source = rich_workbook(tmp_path / "inplace.xlsx")
     original = source.read_bytes()
@@ -209,6 +220,7 @@ def test_in_place_rerun_replaces_only_plan_sheets(tmp_path):
     assert len(names) == 6
 
 
+@pytest.mark.usefixtures("stream_mode")
 def test_odd_package_prefixes_folders_sparse_ids(tmp_path):
     """A workbook whose sheet lives in another folder, with sparse rIds and sheetIds and a
     prefixed SpreadsheetML namespace: the plan sheets still go in, and nothing else moves."""
@@ -290,6 +302,7 @@ STRICT = ["poi/SimpleStrict.xlsx", "poi/sample.strict.xlsx", "poi/57914.xlsx",
 
 
 @pytest.mark.parametrize("name", STRICT)
+@pytest.mark.usefixtures("stream_mode")
 def test_strict_workbooks_get_strict_plan_sheets(corpus_dir, tmp_path, name):
     source = corpus_dir / name
     first, second = run_twice(source, tmp_path)
@@ -375,13 +388,16 @@ def test_not_a_workbook_is_refused_clearly(tmp_path):
 REFUSED_OK = ("DTD", "not a SpreadsheetML workbook", "not a workbook")
 
 
-def _check_corpus_file(path: str, load: bool = True) -> str | None:
-    """None when fine, else a reason. Runs in a worker process."""
+def _check_corpus_file(path: str, load: bool = True, stream: bool = False) -> str | None:
+    """None when fine, else a reason. Runs in a worker process. ``stream``: the plan tables'
+    rows are streamed as text (as for a big plan) instead of written through XlsxWriter."""
     import warnings
 
     import openpyxl
 
     from derisk_xl.workbook.plan_sheets import plan_sheets
+
+    package.STREAM_ROWS = 0 if stream else 10**9
 
     specs = _SPECS.get("specs")
     if specs is None:
@@ -432,7 +448,8 @@ def test_whole_corpus(corpus_dir):
         # openpyxl reloads every third result (the costliest check); every file is merged and
         # compared part by part.
         results = list(pool.map(_check_corpus_file, files,
-                                [i % 3 == 0 for i in range(len(files))], chunksize=16))
+                                [i % 3 == 0 for i in range(len(files))],
+                                [i % 2 == 0 for i in range(len(files))], chunksize=16))
     problems = [f"{Path(f).relative_to(corpus_dir)}: {r}" for f, r in zip(files, results) if r]
     assert not problems, "\n".join(problems[:30])
     assert len(files) > 1000

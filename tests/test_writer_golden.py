@@ -40,13 +40,23 @@ def input_workbook(folder: Path) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
-def written(tmp_path_factory) -> Path:
+@pytest.fixture(scope="module", params=["xlsxwriter-cells", "streamed-rows"])
+def written(tmp_path_factory, request) -> Path:
+    """The case study written twice: small tables cell by cell through XlsxWriter (the default
+    for a plan this size), and every table a chart does not read streamed as text (what a big
+    plan gets). Every golden test below runs on both files."""
+    from derisk_xl.workbook import package
+
     folder = tmp_path_factory.mktemp("golden")
     source = input_workbook(folder)
     dest = folder / "out" / source.name
     dest.parent.mkdir()
-    write_plan(source, dest, case_study_plan())
+    saved = package.STREAM_ROWS
+    package.STREAM_ROWS = 0 if request.param == "streamed-rows" else 10**9
+    try:
+        write_plan(source, dest, case_study_plan())
+    finally:
+        package.STREAM_ROWS = saved
     return dest
 
 

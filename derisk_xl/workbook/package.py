@@ -5,11 +5,16 @@ Excel 2010+ formats, Strict files…), so the user's workbook is never round-tri
 library. Instead:
 
 1. XlsxWriter writes the plan sheets into a scratch workbook (tables, formats, the chart);
+   the data rows of big tables (:data:`STREAM_ROWS` rows or more) are left out and written
+   later as text by :func:`stream_rows`, because XlsxWriter's cell-by-cell path cost ~40 s
+   for a 100,000-position plan;
 2. their worksheet, table, drawing and chart parts are renamed (``derisk_plan_*``) and copied
-   into a copy of the user's zip, every existing part byte for byte;
+   into a copy of the user's zip, every existing part byte for byte (still compressed: the
+   entries are copied raw, not inflated and deflated again);
 3. only the parts that list sheets are edited, by insertion (``[Content_Types].xml``, the
    workbook part and its relationships), plus ``styles.xml`` by appending the few cell formats
-   the new sheets need; strings are inline so ``sharedStrings.xml`` is untouched.
+   the new sheets need; strings are inline so ``sharedStrings.xml`` is untouched, and user
+   text can never become a formula.
 
 A re-run first removes the previous plan sheets (sheets named ``Plan …`` of SPEC 5.1) and the
 parts only they use, then adds the new ones at the same place in the tab order, so two runs give
@@ -22,20 +27,23 @@ existing ones and leaves every other byte as it was.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import html
 import warnings
 import io
 import posixpath
 import re
+import struct
 import xml.etree.ElementTree as ET
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from ..core.issues import DeriskError, InputError, Issue
-from .plan_sheets import NUMBER_FORMATS, PLAN_SHEET_NAMES, TABLE_STYLE, SheetSpec
+from .plan_sheets import NUMBER_FORMATS, PLAN_SHEET_NAMES, TABLE_STYLE, Block, SheetSpec
 
 # ---------------------------------------------------------------------------------------------
 # Namespaces
@@ -169,6 +177,7 @@ class Package:
     data: dict[str, bytes]  # only the parts we read or edit
     zf: zipfile.ZipFile
     names_lower: dict[str, str] = field(default_factory=dict)
+    source: bytes = b""
 
     def has(self, part: str) -> bool:
         return part.lower() in self.names_lower
@@ -205,7 +214,7 @@ def _open(source: bytes) -> Package:
     if "[content_types].xml" not in names:
         raise _problem("the file is a zip but not an Office package ([Content_Types].xml is "
                        "missing).")
-    return Package(infos, {}, zf, names)
+    return Package(infos, {}, zf, names, source)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -215,12 +224,25 @@ def _open(source: bytes) -> Package:
 
 @dataclass
 class Generated:
-    """The scratch workbook's parts that the plan sheets need."""
+    """The scratch workbook's parts that the plan sheets need.
+
+    ``streamed`` lists, per scratch sheet, the blocks whose data rows XlsxWriter did not write:
+    :func:`stream_rows` writes them as text once the final style ids are known. ``kind_xf``
+    is the scratch cell-format index of each number-format kind those rows use.
+    """
 
     parts: dict[str, bytes]  # scratch part name → bytes
     content_types: dict[str, str]  # scratch part name → content type
     sheets: list[str]  # scratch worksheet parts, in tab order
     styles: bytes
+    streamed: dict[str, tuple[Block, ...]] = field(default_factory=dict)
+    kind_xf: dict[str, int] = field(default_factory=dict)
+
+
+#: Blocks with at least this many data rows are streamed as text instead of written cell by
+#: cell through XlsxWriter (~10 µs a cell there: 100,000 trades took most of a minute). Blocks
+#: a chart reads stay with XlsxWriter, which fills the chart's cached values from them.
+STREAM_ROWS = 50
 
 
 def _excel_value(value):
@@ -230,13 +252,42 @@ def _excel_value(value):
     return value
 
 
-def render_scratch(specs: Iterable[SheetSpec], table_names: dict[str, str] | None = None) -> bytes:
-    """Write ``specs`` with XlsxWriter into an in-memory workbook; returns its bytes."""
+def _chart_rows(spec: SheetSpec) -> set[int]:
+    """0-based rows the sheet's chart reads (its ranges are ``'Sheet'!$A$5:$A$7``)."""
+    if spec.chart is None:
+        return set()
+    rows: set[int] = set()
+    for ref in (spec.chart.categories, *(v for _, v in spec.chart.series)):
+        m = re.search(r"\$?(\d+):\$?[A-Z]+\$?(\d+)$", ref)
+        if m:
+            rows |= set(range(int(m.group(1)) - 1, int(m.group(2))))
+    return rows
+
+
+def streamed_blocks(spec: SheetSpec, stream_rows: int) -> tuple[Block, ...]:
+    """The blocks of ``spec`` whose data rows are streamed rather than written by XlsxWriter."""
+    chart = _chart_rows(spec)
+    return tuple(b for b in spec.blocks
+                 if b.rows and len(b.rows) >= stream_rows
+                 and not chart & set(range(b.header_row + 1, b.bottom + 1)))
+
+
+def render_scratch(specs: Iterable[SheetSpec], table_names: dict[str, str] | None = None,
+                   stream_rows: int | None = None) -> bytes:
+    """Write ``specs`` with XlsxWriter into an in-memory workbook; returns its bytes.
+
+    With ``stream_rows``, blocks of that many rows or more get only their table frame (the
+    data rows are :func:`stream_rows`' job); by default every cell is written.
+    """
+    return _render(specs, table_names or {}, stream_rows)[0]
+
+
+def _render(specs: Iterable[SheetSpec], table_names: dict[str, str], stream_rows: int | None
+            ) -> tuple[bytes, dict[str, int]]:
     import datetime as dt
 
     import xlsxwriter
 
-    table_names = table_names or {}
     buf = io.BytesIO()
     wb = xlsxwriter.Workbook(buf, {
         "in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False,
@@ -251,19 +302,27 @@ def render_scratch(specs: Iterable[SheetSpec], table_names: dict[str, str] | Non
 
     bold = wb.add_format({"bold": True})
     title = wb.add_format({"bold": True, "font_size": 12})
+    stream_kinds: set[str] = set()
     for spec in specs:
         ws = wb.add_worksheet(spec.name)
         for i, w in enumerate(spec.widths):
             ws.set_column(i, i, w)
+        streamed = streamed_blocks(spec, stream_rows) if stream_rows is not None else ()
         for block in spec.blocks:
             if block.title:
                 ws.write_string(block.top, 0, block.title, title)
             h = block.header_row
-            ws.add_table(h, 0, h + block.data_rows, len(block.columns) - 1, {
+            # A streamed block's table is added over its header and first row only (XlsxWriter
+            # marks every cell of a table's range, ~1 µs each); _generated widens its ref.
+            last = h + 1 if block in streamed else h + block.data_rows
+            ws.add_table(h, 0, last, len(block.columns) - 1, {
                 "name": table_names.get(block.table, block.table),
                 "style": TABLE_STYLE,
                 "columns": [{"header": c.name, "header_format": bold} for c in block.columns],
             })
+            if block in streamed:
+                stream_kinds |= _kinds_of(block)
+                continue
             for r, row in enumerate(block.rows):
                 for c, value in enumerate(row):
                     kind = block.kind(r, c)
@@ -289,15 +348,50 @@ def render_scratch(specs: Iterable[SheetSpec], table_names: dict[str, str] | Non
             chart.set_title({"name": ch.title})
             chart.set_size({"width": ch.size[0], "height": ch.size[1]})
             ws.insert_chart(ch.anchor[0], ch.anchor[1], chart)
+    # The streamed rows' formats must exist in styles.xml although XlsxWriter wrote no cell
+    # with them: ask for their index as a written cell would (XlsxWriter numbers a format the
+    # first time a cell uses it; this is the same call, made ahead).
+    kind_xf = {k: fmt(k)._get_xf_index() for k in sorted(stream_kinds)}
     wb.close()
-    return buf.getvalue()
+    return buf.getvalue(), kind_xf
 
 
-@functools.lru_cache(maxsize=2)
-def _generated(specs: tuple[SheetSpec, ...], table_names: tuple[tuple[str, str], ...]
-               ) -> Generated:
-    """Render once per plan and table naming: a batch of copies of one plan reuses it."""
-    return _scratch_parts(render_scratch(specs, dict(table_names)))
+def _kinds_of(block: Block) -> set[str]:
+    kinds = {"text", "date"}
+    if block.kinds is not None:
+        return kinds | {k for row in block.kinds for k in row}
+    return kinds | {c.kind for c in block.columns}
+
+
+def _generate(specs: tuple[SheetSpec, ...], table_names: tuple[tuple[str, str], ...],
+              stream_rows: int) -> Generated:
+    scratch, kind_xf = _render(specs, dict(table_names), stream_rows)
+    gen = _scratch_parts(scratch)
+    gen.kind_xf = kind_xf
+    gen.streamed = {part: blocks for part, spec in zip(gen.sheets, specs)
+                    if (blocks := streamed_blocks(spec, stream_rows))}
+    tables = {m.group(1): part for part, data in gen.parts.items() if "/tables/" in part
+              and (m := re.search(rb'\bdisplayName="([^"]*)"', data))}
+    for blocks in gen.streamed.values():
+        for b in blocks:
+            part = tables[dict(table_names).get(b.table, b.table).encode()]
+            last = _a1(len(b.columns) - 1)
+            short = f'ref="A{b.header_row + 1}:{last}{b.header_row + 2}"'.encode()
+            full = f'ref="A{b.header_row + 1}:{last}{b.bottom + 1}"'.encode()
+            gen.parts[part] = gen.parts[part].replace(short, full)
+    return gen
+
+
+def _generated(specs: tuple[SheetSpec, ...], table_names: tuple[tuple[str, str], ...],
+               stream_rows: int) -> Generated:
+    """Render the scratch parts; small plans through a cache (a batch of copies of one plan
+    renders once), big ones not: hashing 100,000 rows costs more than the cache saves."""
+    if sum(len(b.rows) for s in specs for b in s.blocks) > 5_000:
+        return _generate(specs, table_names, stream_rows)
+    return _generated_cached(specs, table_names, stream_rows)
+
+
+_generated_cached = functools.lru_cache(maxsize=2)(_generate)
 
 
 def _scratch_parts(scratch: bytes) -> Generated:
@@ -311,6 +405,147 @@ def _scratch_parts(scratch: bytes) -> Generated:
     wb = ET.fromstring(parts["xl/workbook.xml"])
     sheets = [by_id[s.get(f"{{{REL_NS}}}id")] for s in wb.iter(f"{{{MAIN_NS}}}sheet")]
     return Generated(parts, cts, sheets, parts["xl/styles.xml"])
+
+
+# ---------------------------------------------------------------------------------------------
+# Streamed rows: the big tables' <sheetData> as text
+# ---------------------------------------------------------------------------------------------
+
+#: Excel's escape for characters XML 1.0 cannot carry (``_xHHHH_``), as XlsxWriter writes them
+#: in shared strings; a literal ``_xHHHH_`` in the text gets its underscore escaped so Excel
+#: shows it as typed.
+_LITERAL_ESCAPE = re.compile(r"(_x[0-9a-fA-F]{4}_)")
+_NOT_XML = re.compile("[\x00-\x08\x0b-\x1f\ufffe\uffff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_NEEDS_WORK = re.compile("[&<>_\x00-\x08\x0b-\x1f\ud800-\udfff\ufffe\uffff]")
+_EXCEL_EPOCH = 693594  # date(1899, 12, 30).toordinal(): Excel's day 0 (1900 date system)
+
+
+def xml_text(text: str) -> str:
+    """``text`` as the content of an inline string's ``<t>``: escaped, XML 1.0 clean."""
+    if not _NEEDS_WORK.search(text):
+        return text
+    text = _LITERAL_ESCAPE.sub(r"_x005F\1", text)
+    text = _NOT_XML.sub(lambda m: f"_x{ord(m.group(0)):04X}_", text)
+    text = _SURROGATE.sub("\ufffd", text)
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def stream_rows(block: Block, style: dict[str, int]) -> Iterator[str]:
+    """The ``<row>`` elements of ``block``'s data rows; ``style`` maps a kind to its xf id.
+
+    Cells mean what XlsxWriter's would: text is an inline string (never a formula, whatever
+    it starts with), numbers are numbers, dates are serials with the date format, missing
+    figures are formatted blanks; NaN and infinities become Excel errors, not numbers.
+    """
+    ncols = len(block.columns)
+    letters = [f'<c r="{_a1(c)}' for c in range(ncols)]
+    text_mid = f'" s="{style["text"]}" t="inlineStr"><is><t>'
+    text_mid_space = f'" s="{style["text"]}" t="inlineStr"><is><t xml:space="preserve">'
+
+    def mids(kinds) -> tuple[list[str], list[str]]:
+        return ([f'" s="{style[k]}"><v>' for k in kinds], [f'" s="{style[k]}"' for k in kinds])
+
+    column_mids = mids([c.kind for c in block.columns])
+    escaped: dict[str, str] = {}
+    first = block.header_row + 2  # 1-based row of the first data row
+    for r, row in enumerate(block.rows):
+        rs = str(first + r)
+        num, bare = column_mids if block.kinds is None else mids(block.kinds[r])
+        cells = []
+        add = cells.append
+        for c, value in enumerate(row):
+            t = type(value)
+            if t is Decimal or t is float:
+                # A Decimal's own digits when short (exact, and 8× cheaper than a float's
+                # repr); a long quotient (28 digits) as the nearest double, shortest form.
+                v = str(value) if t is Decimal else repr(value)
+                if len(v) > 17 or v[-1] > "9":
+                    v = repr(float(value))
+                if v[-1] > "9":  # nan, inf, -inf
+                    err = "#NUM!" if v == "nan" else "#DIV/0!"
+                    add(f'{letters[c]}{rs}{bare[c]} t="e"><v>{err}</v></c>')
+                    continue
+                if v[-2:] == ".0":
+                    v = v[:-2]
+                add(f"{letters[c]}{rs}{num[c]}{v}</v></c>")
+            elif t is str and value:
+                x = escaped.get(value)
+                if x is None:
+                    x = escaped[value] = xml_text(value)
+                mid = text_mid_space if value[0].isspace() or value[-1].isspace() else text_mid
+                add(f"{letters[c]}{rs}{mid}{x}</t></is></c>")
+            elif t is int:
+                add(f"{letters[c]}{rs}{num[c]}{value}</v></c>")
+            elif value is None or value == "":
+                add(f"{letters[c]}{rs}{bare[c]}/>")
+            else:
+                add(_odd_cell(value, f"{letters[c]}{rs}", bare[c], style))
+        yield f'<row r="{rs}">{"".join(cells)}</row>'
+
+
+def _odd_cell(value, start: str, bare: str, style: dict[str, int]) -> str:
+    """Cells of the rarer types: dates (Excel serials), booleans, number subclasses."""
+    if isinstance(value, dt.date):
+        serial = value.toordinal() - _EXCEL_EPOCH
+        if isinstance(value, dt.datetime):
+            serial += (value.hour * 3600 + value.minute * 60 + value.second) / 86400
+        return f'{start}" s="{style["date"]}"><v>{serial}</v></c>'
+    if isinstance(value, bool):
+        return f'{start}{bare} t="b"><v>{int(value)}</v></c>'
+    if isinstance(value, (int, float, Decimal)):
+        v = repr(float(value))
+        if v[-1] > "9":
+            return f'{start}{bare} t="e"><v>#NUM!</v></c>'
+        return f'{start}{bare}><v>{v[:-2] if v.endswith(".0") else v}</v></c>'
+    raise TypeError(f"a plan cell of type {type(value).__name__} cannot be written: {value!r}")
+
+
+def _a1(col: int) -> str:
+    letters = ""
+    col += 1
+    while col:
+        col, rem = divmod(col - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+_ROW = re.compile(r'<row r="(\d+)"[^>]*?(?:/>|>.*?</row>)', re.S)
+_SHEET_DATA = re.compile(r"<sheetData\s*/>|<sheetData>(.*?)</sheetData>", re.S)
+_DIMENSION = re.compile(r'<dimension ref="([A-Z]+\d+)(?::([A-Z]+)(\d+))?"\s*/>')
+
+
+def with_streamed_rows(sheet: str, blocks: tuple[Block, ...], style: dict[str, int]
+                       ) -> Iterator[str]:
+    """``sheet`` (XlsxWriter's XML) as text chunks, with the streamed blocks' rows merged into
+    ``<sheetData>`` in row order and ``<dimension>`` widened to cover them."""
+    m = _SHEET_DATA.search(sheet)
+    chunks: list[tuple[int, object]] = [(int(r.group(1)), r.group(0))
+                                        for r in _ROW.finditer(m.group(1) or "")]
+    chunks += [(b.header_row + 2, stream_rows(b, style)) for b in blocks]
+    chunks.sort(key=lambda c: c[0])
+    last_row = max(b.header_row + 1 + len(b.rows) for b in blocks)
+    last_col = max(len(b.columns) for b in blocks) - 1
+
+    def widen(d: re.Match) -> str:
+        col = max(_col_index(d.group(2) or re.match(r"[A-Z]+", d.group(1)).group(0)), last_col)
+        row = max(int(d.group(3) or re.search(r"\d+", d.group(1)).group(0)), last_row)
+        return f'<dimension ref="{d.group(1)}:{_a1(col)}{row}"/>'
+
+    yield _DIMENSION.sub(widen, sheet[:m.start()], count=1) + "<sheetData>"
+    for _, chunk in chunks:
+        if isinstance(chunk, str):
+            yield chunk
+        else:
+            yield from chunk
+    yield "</sheetData>" + sheet[m.end():]
+
+
+def _col_index(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n - 1
 
 
 # ---------------------------------------------------------------------------------------------
@@ -472,8 +707,10 @@ _COL_STYLE = re.compile(r'(<col [^>]*?\bstyle=")(\d+)(")')
 
 def _inline_strings(sheet: str, strings: list[str]) -> str:
     def repl(m: re.Match) -> str:
-        text = html.escape(strings[int(m.group(2))], quote=False)
-        return f'<c {m.group(1)}t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
+        raw = strings[int(m.group(2))]
+        text = html.escape(raw, quote=False)
+        space = ' xml:space="preserve"' if raw[:1].isspace() or raw[-1:].isspace() else ""
+        return f'<c {m.group(1)}t="inlineStr"><is><t{space}>{text}</t></is></c>'
 
     return _CELL_STR.sub(repl, sheet)
 
@@ -560,7 +797,7 @@ def add_plan_sheets(source: bytes, specs: tuple[SheetSpec, ...]) -> bytes:
             used_names.add(name.lower())
             table_names[b.table] = name
 
-    gen = _generated(specs, tuple(sorted(table_names.items())))
+    gen = _generated(specs, tuple(sorted(table_names.items())), STREAM_ROWS)
     strings = _shared_strings(gen.parts)
 
     # Rename every scratch part the sheets reach, under the workbook's folder.
@@ -580,8 +817,9 @@ def add_plan_sheets(source: bytes, specs: tuple[SheetSpec, ...]) -> bytes:
         txt = gen.parts[sheet].decode("utf-8")
         used_xfs |= {int(m.group(2)) for m in _CELL_STYLE.finditer(txt)}
         used_xfs |= {int(m.group(2)) for m in _COL_STYLE.finditer(txt)}
+    used_xfs |= set(gen.kind_xf.values())
     styles_rel = next((r for r in wb_rels if r.type.endswith("/styles") and not r.external), None)
-    new_parts: dict[str, bytes] = {}
+    new_parts: dict[str, bytes | Iterable[str]] = {}
     edited: dict[str, bytes] = {}
     extra_wb_rels: list[tuple[str, str]] = []  # (type suffix, target part)
     extra_cts: dict[str, str] = {}
@@ -609,7 +847,13 @@ def add_plan_sheets(source: bytes, specs: tuple[SheetSpec, ...]) -> bytes:
             txt = _CELL_STYLE.sub(remap, txt)
             txt = _COL_STYLE.sub(remap, txt)
             txt = _inline_strings(txt, strings)
-            data = txt.encode("utf-8")
+            if strict:
+                txt = _to_strict(txt)
+            if old_name in gen.streamed:  # rows written while the zip is (_write_zip)
+                style = {k: xf_map[i] for k, i in gen.kind_xf.items()}
+                data = with_streamed_rows(txt, gen.streamed[old_name], style)
+            else:
+                data = txt.encode("utf-8")
         elif old_name.endswith(".rels"):
             data = _retarget(data, old_name, rename)
         elif "/tables/" in old_name:
@@ -618,7 +862,7 @@ def add_plan_sheets(source: bytes, specs: tuple[SheetSpec, ...]) -> bytes:
             data = re.sub(rb'(<table\b[^>]*?\bid=")\d+(")',
                           lambda m: m.group(1) + str(table_ids_next).encode() + m.group(2),
                           data, count=1)
-        if strict:
+        if strict and old_name not in gen.sheets:
             data = _to_strict(data.decode("utf-8")).encode("utf-8")
         new_parts[new_name] = data
         if old_name in gen.content_types:
@@ -784,20 +1028,112 @@ def _retarget(data: bytes, rels_part: str, rename: dict[str, str]) -> bytes:
 
 
 def _write_zip(pkg: Package, live: list[zipfile.ZipInfo], edited: dict[str, bytes],
-               new_parts: dict[str, bytes]) -> bytes:
+               new_parts: dict[str, bytes | Iterable[str]]) -> bytes:
+    """The output package: the user's unchanged parts copied as stored (still compressed, so a
+    100,000-row input sheet costs a memcpy, not an inflate and a deflate), edited and new
+    parts compressed; a streamed sheet (chunks of text) is deflated in a second thread while
+    its rows are still being written."""
     out = io.BytesIO()
     with warnings.catch_warnings(), zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
         warnings.filterwarnings("ignore", "Duplicate name", UserWarning)
         for info in live:
             data = edited.get(info.filename)
+            info_out = _info(info.filename, info.date_time, info.compress_type,
+                             info.external_attr)
+            if data is None and info.compress_type in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) \
+                    and not info.flag_bits & 0x1:  # not encrypted
+                _write_raw(z, info_out, _raw(pkg.source, info), info.CRC, info.file_size)
+                continue
             if data is None:
                 data = pkg.data.get(info.filename) or pkg.zf.read(info)
-            z.writestr(_info(info.filename, info.date_time, info.compress_type,
-                             info.external_attr), data)
+            z.writestr(info_out, data)
         for name in sorted(new_parts, key=_natural):
             data = new_parts[name]
-            z.writestr(_info(name, _FIXED_TIME, zipfile.ZIP_DEFLATED, 0o600 << 16), data)
+            info_out = _info(name, _FIXED_TIME, zipfile.ZIP_DEFLATED, 0o600 << 16)
+            if isinstance(data, bytes):
+                z.writestr(info_out, data)
+            else:
+                raw, crc, size = _deflate(data)
+                _write_raw(z, info_out, raw, crc, size)
     return out.getvalue()
+
+
+def _raw(source: bytes, info: zipfile.ZipInfo) -> bytes:
+    """The stored (compressed) bytes of one entry of ``source``, as its directory says."""
+    off = info.header_offset
+    header = struct.unpack(zipfile.structFileHeader, source[off: off + zipfile.sizeFileHeader])
+    if header[0] != zipfile.stringFileHeader:
+        raise _problem(f"the zip entry {info.filename} is damaged (bad local header); the "
+                       "workbook is damaged.")
+    start = off + zipfile.sizeFileHeader + header[10] + header[11]  # name and extra lengths
+    raw = source[start: start + info.compress_size]
+    if len(raw) != info.compress_size:
+        raise _problem(f"the zip entry {info.filename} is truncated; the workbook is damaged.")
+    return raw
+
+
+def _write_raw(z: zipfile.ZipFile, info: zipfile.ZipInfo, raw: bytes, crc: int,
+               size: int) -> None:
+    """Append an entry whose data is already compressed with ``info.compress_type``.
+
+    zipfile has no public call for this; these are the steps of its own ``_open_to_write``
+    and ``_ZipWriteFile.close`` for a seekable file, with the data written in one go
+    (tests/test_fidelity_writer.py checks every entry's CRC on Python's current zipfile).
+    """
+    info.flag_bits = 0
+    info.CRC, info.compress_size, info.file_size = crc, len(raw), size
+    zip64 = size > zipfile.ZIP64_LIMIT or len(raw) > zipfile.ZIP64_LIMIT
+    z.fp.seek(z.start_dir)
+    info.header_offset = z.fp.tell()
+    z._writecheck(info)
+    z._didModify = True
+    z.fp.write(info.FileHeader(zip64))
+    z.fp.write(raw)
+    z.start_dir = z.fp.tell()
+    z.filelist.append(info)
+    z.NameToInfo[info.filename] = info
+
+
+#: Deflate level of the streamed sheets. The level openpyxl and XlsxWriter use (6) costs 3× the
+#: time of level 1 for a file about a third smaller; measured in benchmarks/bench_workbook.py.
+STREAM_LEVEL = 6
+_CHUNK = 1 << 20
+
+
+def _deflate(chunks: Iterable[str]) -> tuple[bytes, int, int]:
+    """Raw-deflate the UTF-8 of ``chunks``: (data, CRC-32, size). zlib releases the GIL, so a
+    one-thread pool compresses a megabyte while the next one's rows are written."""
+    from collections import deque
+    from concurrent.futures import ThreadPoolExecutor
+
+    comp = zlib.compressobj(STREAM_LEVEL, zlib.DEFLATED, -15)
+    parts: list[bytes] = []
+    state = [0, 0]  # crc, size
+
+    def work(data: bytes) -> None:
+        state[0] = zlib.crc32(data, state[0])
+        state[1] += len(data)
+        parts.append(comp.compress(data))
+
+    pending: deque = deque()
+    with ThreadPoolExecutor(1) as pool:
+        buf: list[str] = []
+        n = 0
+        try:
+            for chunk in chunks:
+                buf.append(chunk)
+                n += len(chunk)
+                if n >= _CHUNK:
+                    pending.append(pool.submit(work, "".join(buf).encode("utf-8")))
+                    buf, n = [], 0
+                    while len(pending) > 4:  # bound the text waiting for the compressor
+                        pending.popleft().result()
+            pending.append(pool.submit(work, "".join(buf).encode("utf-8")))
+        finally:
+            for f in pending:
+                f.result()
+    parts.append(comp.flush())
+    return b"".join(parts), state[0], state[1]
 
 
 def _natural(name: str) -> list:
