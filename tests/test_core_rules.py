@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import replace
 from decimal import Decimal as d
 
@@ -141,6 +142,33 @@ def test_fees_and_slippage_reconcile_to_the_cent():
     assert cents(usdc.quantity) == cents(d("7156.836") - d(2400))
     assert cents(p.total_after) == cents(d(12000) - d("7.164") - d(36))
     assert warned(p, "Settings", "USDC", "not in Holdings")
+
+
+def test_reasons_read_plainly():
+    """Reasons a client reads: multiples and leverage to 2 decimals (2.57×, not 2.57069409×),
+    money to the cent with thousands separators, quantities with separators and at most
+    8 decimals, no trailing zeros."""
+    p = plan_for(holdings("""
+        asset  qty   price  cost
+        ETH    2.5   3000   1167
+        ALT    1000  12     3
+        USDC   8000  1      1
+    """), fut=futures("""
+        symbol   underlying  side  size  entry  mark  margin
+        ETHUSDT  ETH         long  10    3300   3000  5000
+    """))
+    reasons = [t.reason for t in p.trades]
+    # ETH 3,000/1,167 = 2.5707× → tier 2.0: 25 % of 2.5; ALT 4× → 50 % of 1,000
+    assert "ETH trades at 2.57× its cost: tiers due 25 % of the original 2.5; already sold 0." \
+        in reasons
+    assert "ALT trades at 4× its cost: tiers due 50 % of the original 1,000; already sold 0." \
+        in reasons
+    # the future: uPnL −3,000, equity 2,000, notional 30,000 → 15× (SPEC 4 step 6)
+    assert ("ETHUSDT runs at 15× effective leverage, above Max Leverage 3×: reduce to 3× on its "
+            "equity 2,000.00.") in reasons
+    text = " ".join(reasons)
+    assert all(len(decimals) <= 8 for decimals in re.findall(r"\d\.(\d+)", text))
+    assert all(len(decimals) <= 2 for decimals in re.findall(r"\d\.(\d+)×", text))
 
 
 # --- step 6 ------------------------------------------------------------------------------------

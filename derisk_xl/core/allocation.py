@@ -37,7 +37,7 @@ from typing import NamedTuple, Sequence
 from .issues import Issue
 from .model import Position, Settings, Step, Tier
 from .money import BPS, ONE, ZERO
-from .valuation import floor_to_step, fmt_money as _fmt, fmt_qty as _qty
+from .valuation import fmt_money as _fmt, fmt_multiple, fmt_pct, fmt_qty as _qty
 
 #: An allocation excess below a cent is not worth a trade.
 _DUST = Decimal("0.01")
@@ -103,7 +103,8 @@ def fraction_due(p: Position, tiers: Sequence[Tier]) -> Decimal:
 
 
 def _sellable(q: Decimal, p: Position, settings: Settings, remaining: Decimal) -> Decimal:
-    """Round ``q`` down to the lot step and drop it under Min Trade Value; never above what is left."""
+    """Round ``q`` down to the lot step and drop it under Min Trade Value; never above what is
+    left."""
     return _sellable_q(q, p, max(settings.min_trade_value, _DUST), remaining)
 
 
@@ -146,7 +147,7 @@ def tier_sales(
     issues: list[Issue] = []
     universal = all(not t.applies_to for t in tiers)
     triggers, cumulative = _due_table(tiers) if universal else ([], [])
-    due_text = [_qty(due * 100) for due in cumulative]
+    due_text = [fmt_pct(due) for due in cumulative]
     core = frozenset(settings.core_assets)
     smallest = max(settings.min_trade_value, _DUST)
     for i, p in enumerate(positions):
@@ -168,7 +169,7 @@ def tier_sales(
             due_pct = due_text[k - 1]
         else:
             due = fraction_due(p, tiers)
-            due_pct = _qty(due * 100)
+            due_pct = fmt_pct(due)
         if due <= 0:
             continue
         q0 = p.quantity if p.original_quantity is None else p.original_quantity
@@ -280,8 +281,3 @@ def _by_multiple(positions: Sequence[Position], remaining: Sequence[Decimal],
 def _exact_key(k: tuple) -> tuple:
     unknown, _, _, asset, i, m, value = k
     return (unknown, -(m or ZERO), -value, asset, i)
-
-
-def fmt_multiple(m: Decimal) -> str:
-    """A multiple for a sentence: two decimals and the sign ×, e.g. ``2.57×``."""
-    return f"{m:.2f}×"

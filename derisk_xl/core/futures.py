@@ -31,7 +31,7 @@ from .issues import Issue
 from .liquidation import liquidation_price
 from .model import FuturesAction, FuturesPosition, Settings, Trade
 from .money import BPS, ONE, ZERO
-from .valuation import coin_margin, fmt_money, fmt_qty, margin_value, value_futures
+from .valuation import coin_margin, fmt_money, fmt_multiple, fmt_pct, margin_value, value_futures
 
 
 def liquidation_of(f: FuturesPosition) -> Decimal | None:
@@ -109,7 +109,7 @@ def adjust_futures(futures: Sequence[FuturesPosition], settings: Settings) -> Fu
                     trades.append(_trade(
                         "close-long", f, f.size * share, closed_notional, fee, gain,
                         f"{f.symbol} long is in profit by {fmt_money(v.upnl)}: close "
-                        f"{fmt_qty(share * 100)} % and bank {fmt_money(gain)} to the wallet."))
+                        f"{fmt_pct(share)} % and bank {fmt_money(gain)} to the wallet."))
                     cur = replace(f, size=f.size * (ONE - share), margin=f.margin * (ONE - share))
                     v = value_futures(cur)
                     did.append("close")
@@ -122,9 +122,9 @@ def adjust_futures(futures: Sequence[FuturesPosition], settings: Settings) -> Fu
                 realized += gain
                 trades.append(_trade(
                     "reduce-leverage", cur, cur.size * share, closed, fee, gain,
-                    f"{f.symbol} runs at {fmt_qty(v.leverage.quantize(Decimal('0.01')))}× "
-                    f"effective leverage, above Max Leverage {fmt_qty(cap)}×: reduce to "
-                    f"{fmt_qty(cap)}× on its equity {fmt_money(v.equity)}."))
+                    f"{f.symbol} runs at {fmt_multiple(v.leverage)} effective leverage, above "
+                    f"Max Leverage {fmt_multiple(cap)}: reduce to {fmt_multiple(cap)} on its "
+                    f"equity {fmt_money(v.equity)}."))
                 kept = gain - fee
                 if cur.contract_type == "inverse":
                     kept = kept * cur.entry_price / cur.mark_price   # coin at the mark

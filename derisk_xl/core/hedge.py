@@ -47,7 +47,7 @@ from .liquidation import liquidation_price
 from .model import (FuturesPosition, Hedge, HedgeSizing, Position, PriceHistory, Settings,
                     Trade)
 from .money import BPS, CENT, ONE, ZERO, round_down
-from .valuation import fmt_money, fmt_qty, spot_price_of, value_futures
+from .valuation import fmt_money, fmt_multiple, fmt_pct, fmt_qty, spot_price_of, value_futures
 
 
 def _warn(location: str, message: str) -> Issue:
@@ -179,8 +179,9 @@ def hedge_target(
     leverage = settings.effective_hedge_leverage
     if leverage > settings.max_leverage:
         issues.append(_warn("Settings", (
-            f"Hedge Leverage {fmt_qty(leverage)}× is above Max Leverage "
-            f"{fmt_qty(settings.max_leverage)}×: the hedge uses {fmt_qty(settings.max_leverage)}×.")))
+            f"Hedge Leverage {fmt_multiple(leverage)} is above Max Leverage "
+            f"{fmt_multiple(settings.max_leverage)}: the hedge uses "
+            f"{fmt_multiple(settings.max_leverage)}.")))
         leverage = settings.max_leverage
     if leverage <= 0:
         leverage = ONE
@@ -335,11 +336,11 @@ def open_hedge(
                if t.sized.h_star is not None else "kept risk spot"}[t.sized.sizing]
         trade = Trade(0, "hedge", "", settings.hedge_instrument, "short", quantity, t.price,
                       notional, fee, None, (
-                          f"Hedge {fmt_qty(settings.hedge_ratio * 100)} % of the "
+                          f"Hedge {fmt_pct(settings.hedge_ratio)} % of the "
                           f"{how} {fmt_money(t.sized.exposure)}: H = {fmt_money(t.target)}"
                           + (f" less existing shorts {fmt_money(t.existing)}"
                              if t.existing else "")
-                          + f"; margin {fmt_money(margin)} at {fmt_qty(t.leverage)}×."))
+                          + f"; margin {fmt_money(margin)} at {fmt_multiple(t.leverage)}."))
     hedge = Hedge(
         instrument=settings.hedge_instrument, underlying=settings.hedge_underlying,
         sizing=t.sized.sizing, exposure=t.sized.exposure, hedge_ratio=settings.hedge_ratio,

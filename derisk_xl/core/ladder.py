@@ -18,7 +18,6 @@ from .allocation import tier_applies
 from .model import LadderRung, Position, Settings, Tier
 from .money import ONE, ZERO
 from .records import constructor
-from .valuation import floor_to_step
 
 _rung = constructor(LadderRung)
 

@@ -14,8 +14,9 @@ Rules this module owns (where SPEC 4 is silent):
   venue draw on that pool in trade order by the Lot Method. Without a Lots sheet (or for an
   asset it does not list) each position is its own undated lot at its average cost (SPEC 3.6):
   a sale on one venue is costed at that row's average cost, never at another venue's; a
-  position with no average cost has no lot, so its gain is unknown (None). When an asset's lots do not sum to its holding (the reader reports that as an error),
-  the core warns and matches any quantity beyond the lots at the position's average cost.
+  position with no average cost has no lot, so its gain is unknown (None). When an asset's
+  lots do not sum to its holding (the reader reports that as an error), the core warns and
+  matches any quantity beyond the lots at the position's average cost.
 - Fees are charged on every trade's notional: spot sales (on the slipped notional), futures
   closes and reductions, and the hedge's opening. Slippage applies to spot sales only.
 """
@@ -322,8 +323,8 @@ def _make_plan(inputs: PlanInputs) -> Plan:
             instrument, why = f"{p.asset} → futures wallet", "fund"
         else:
             instrument, why = f"futures wallet → {p.asset}", "bring back the surplus over"
-        trades.append(Trade(len(trades) + 1, "transfer", p.venue, instrument, "transfer", abs(t.amount), ONE,
-                            abs(t.amount), ZERO, None, (
+        trades.append(Trade(len(trades) + 1, "transfer", p.venue, instrument, "transfer",
+                            abs(t.amount), ONE, abs(t.amount), ZERO, None, (
                                 f"Sleeve funding ({s.sleeve_funding}): {why} the futures "
                                 f"wallet's goal {fmt_money(goal)} (wallet equity "
                                 f"{fmt_money(wallet)}).")))

@@ -149,10 +149,26 @@ def fmt_money(x: Decimal) -> str:
     return f"{cents(x):,}"
 
 
-def fmt_qty(x: Decimal) -> str:
-    """A quantity or multiple for a sentence: at most 8 decimals, no trailing zeros."""
-    text = f"{x:.8f}"
+def _stripped(text: str) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def fmt_qty(x: Decimal) -> str:
+    """A quantity for a sentence: thousands separators, at most 8 decimals (a satoshi), no
+    trailing zeros: ``1,000``, ``0.625``, ``135.41666667``."""
+    return _stripped(f"{x:,.8f}")
+
+
+def fmt_multiple(m: Decimal) -> str:
+    """A multiple or a leverage for a sentence: at most 2 decimals and the sign ×, e.g.
+    ``2.57×``, ``3×``."""
+    return _stripped(f"{m:,.2f}") + "×"
+
+
+def fmt_pct(fraction: Decimal) -> str:
+    """A fraction as percent points for a sentence: at most 2 decimals, e.g. ``25``,
+    ``33.33`` (the caller writes the ``%``)."""
+    return _stripped(f"{fraction * 100:,.2f}")
 
 
 def floor_to_step(quantity: Decimal, step: Decimal | None) -> Decimal:
