@@ -144,7 +144,7 @@ def _dec(lo, hi, places):
                        allow_nan=False, allow_infinity=False)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(
     model=st.sampled_from(["binance", "bybit"]),
     contract_type=st.sampled_from(["linear", "inverse"]),

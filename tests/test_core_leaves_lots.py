@@ -168,7 +168,7 @@ lot_strategy = st.builds(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
     raw=st.lists(lot_strategy, min_size=1, max_size=12),
     share=st.decimals(min_value=D(0), max_value=D(1), places=4),
