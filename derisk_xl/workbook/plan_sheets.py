@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal, Union
 
 from ..core.model import Plan, Settings
+from ..core.money import cents
 
 Kind = Literal["money", "quantity", "price", "percent", "integer", "date", "text", "multiple"]
 Value = Union[Decimal, int, float, str, dt.date, None]
@@ -143,11 +144,28 @@ def a1_range(sheet: str, first_row: int, col: int, last_row: int) -> str:
 
 
 def _num(value: Decimal | float) -> str:
-    """A number for prose: thousands separators, two decimals, more only when needed."""
+    """A quantity for prose: thousands separators, two decimals, more (up to 8) only when
+    needed, so 0.069 contracts stays 0.069."""
     value = Decimal(str(value))
     if value == value.quantize(Decimal("0.01")):
         return f"{value:,.2f}"
     return f"{value:,.8f}".rstrip("0")
+
+
+def _money(value: Decimal | float) -> str:
+    """Money for prose: to the cent (half up, as core's ``cents``), the precision of reports.
+    Cells keep the exact value instead (their format shows cents; their sums reconcile)."""
+    return f"{cents(Decimal(str(value))):,.2f}"
+
+
+def _price(value: Decimal | float) -> str:
+    """A price for prose: to the cent from 1 up; below 1, six significant digits, so a
+    0.00001234 token price does not read as 0.00."""
+    value = Decimal(str(value))
+    if abs(value) >= 1 or value == 0:
+        return _money(value)
+    rounded = value.quantize(Decimal(1).scaleb(value.adjusted() - 5), rounding=ROUND_HALF_UP)
+    return f"{rounded:f}".rstrip("0").rstrip(".")
 
 
 def _times(value: Decimal) -> str:
@@ -194,9 +212,11 @@ def hedge_line(plan: Plan) -> str:
     h = plan.hedge
     if h is None or h.quantity == 0:
         return "No hedge: the hedge ratio is 0 or there is nothing to hedge."
-    liq = f", liquidation {_num(h.liquidation_price)}" if h.liquidation_price is not None else ""
-    return (f"Short {_num(h.quantity)} {h.instrument} at {_num(h.price)}: "
-            f"{_num(h.notional)} notional, margin {_num(h.margin)} at {_times(h.leverage)}{liq}")
+    liq = (f", liquidation {_price(h.liquidation_price)}" if h.liquidation_price is not None
+           else "")
+    return (f"Short {_num(h.quantity)} {h.instrument} at {_price(h.price)}: "
+            f"{_money(h.notional)} notional, margin {_money(h.margin)} at {_times(h.leverage)}"
+            f"{liq}")
 
 
 def _summary(plan: Plan, version: str) -> SheetSpec:
@@ -349,7 +369,7 @@ def _hedge(plan: Plan) -> SheetSpec:
         c = h.carry
         if c is not None:
             words = (f"Over {c.horizon_days} days the short {c.verb} about "
-                     f"{_num(abs(c.amount))} of {c.kind}.")
+                     f"{_money(abs(c.amount))} of {c.kind}.")
             items += [
                 ("Carry", c.kind, "text"),
                 ("Basis (F − S)", c.basis, "price"),
