@@ -105,8 +105,10 @@ def exposure(
     wallet_equity: Decimal,
     total: Decimal,
     betas: Betas | None,
+    risk_spot: Decimal | None = None,
 ) -> Exposure:
-    gross = weighted_spot(positions, None)
+    """``risk_spot``: Σ q·p over risk spot (the spot bucket), when the caller has it."""
+    gross = weighted_spot(positions, None) if risk_spot is None else risk_spot
     net = gross if betas is None else weighted_spot(positions, betas)
     notional_sum = ZERO
     for f in futures:

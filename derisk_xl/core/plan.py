@@ -30,7 +30,7 @@ from decimal import ROUND_CEILING, Decimal
 from typing import Sequence
 
 from . import lots as lotbook
-from .allocation import Sale, allocation_sales, position_multiples, tier_sales
+from .allocation import Sale, allocation_sales, tier_sales
 from .exposure import Betas, exposure
 from .fingerprint import inputs_fingerprint
 from .futures import adjust_futures
@@ -233,10 +233,21 @@ def _make_plan(inputs: PlanInputs) -> Plan:
     tg = targets(total, s)
 
     # 3. Tier sales, 4. Allocation sales.
-    multiples = position_multiples(positions)
+    # one pass over the positions for what several steps read (a 10⁵-row book does not sit in
+    # the processor's cache, so each pass costs): quantities left, min keep floors (step 13),
+    # multiples (steps 3, 4, 13: prices and costs never change), and whether any β is given
+    remaining: list[Decimal] = []
+    floors: list[Decimal] = []
+    multiples: list[Decimal | None] = []
+    any_beta = False
+    for p in positions:
+        remaining.append(p.quantity)
+        floors.append(p.quantity * p.min_keep)
+        multiples.append(p.price / p.avg_cost if p.avg_cost else None)
+        if p.beta is not None:
+            any_beta = True
     tier, issues = tier_sales(positions, s, inputs.tiers, multiples)
     warnings += issues
-    remaining = [p.quantity for p in positions]
     for sale in tier:
         remaining[sale.index] -= sale.quantity
     allocation, issues = allocation_sales(positions, remaining, s, tg.spot, tg.band,
@@ -308,9 +319,9 @@ def _make_plan(inputs: PlanInputs) -> Plan:
     wallet = free + sum((value_futures(f).equity for f in futures_after), ZERO)
     in_use = sum((f.margin for f in futures_after if f.size > 0), ZERO)
     stable_rows = [(stable_index, after[stable_index], after[stable_index].quantity)]
-    others = sorted(((i, p) for i, p in enumerate(after) if p.is_stable and i != stable_index
-                     and p.quantity > 0), key=lambda ip: (-ip[1].quantity * ip[1].price,
-                                                         ip[1].asset, ip[0]))
+    others = sorted(((i, p) for i, p in enumerate(after) if p.category == "stable"
+                     and i != stable_index and p.quantity > 0),
+                    key=lambda ip: (-ip[1].quantity * ip[1].price, ip[1].asset, ip[0]))
     stable_rows += [(i, p, p.quantity) for i, p in others]
     transfers, goal, issues = sleeve_transfers(stable_rows, wallet, free, in_use, reserve,
                                                tg.futures, s, stable_index)
@@ -357,11 +368,15 @@ def _make_plan(inputs: PlanInputs) -> Plan:
 
     # 10. Exposure, 11. Stress.
     weighting = betas if s.hedge_sizing == "beta" else None
-    exposure_before = exposure(positions, futures, before.wallet, total, weighting)
+    exposure_before = exposure(positions, futures, before.wallet, total, weighting,
+                               before.risk_spot)
     exposure_after = exposure(positions_after, futures_after_t, end.wallet, total_after,
-                              weighting)
+                              weighting, end.risk_spot)
+    # every β is 1 without Prices and without a Beta column: stress needs only the buckets
+    unit_betas = inputs.prices is None and not any_beta
     stress = stress_table(s.stress_shocks, (positions, futures),
-                          (positions_after, futures_after_t), betas)
+                          (positions_after, futures_after_t), betas,
+                          (before.risk_spot, end.risk_spot) if unit_betas else None)
 
     # 12. Signals and status.
     sig, status = signals(
@@ -370,7 +385,7 @@ def _make_plan(inputs: PlanInputs) -> Plan:
         prices=inputs.prices, as_of=inputs.as_of)
 
     # 13. Ladder.
-    floors = [p.quantity * p.min_keep for p in positions] + [ZERO] * (len(after) - len(positions))
+    floors += [ZERO] * (len(after) - len(positions))
     rungs = ladder(positions_after, floors, s, inputs.tiers,
                    multiples + [None] * (len(after) - len(positions)))
 

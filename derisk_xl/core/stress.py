@@ -28,15 +28,23 @@ def stress_pnl(
     positions: Sequence[Position],
     futures: Sequence[FuturesPosition],
     betas: Betas,
+    risk_spot: Decimal | None = None,
 ) -> list[tuple[Decimal, tuple[str, ...]]]:
-    """For each shock: (P&L, symbols liquidated). O(positions + shocks·futures)."""
-    spot = ZERO
-    of_position = betas.of_position
-    for p in positions:
-        if p.category != "stable":               # is_stable, inlined: once per position
-            b = of_position(p)
-            # 1·q·p is q·p exactly (same digits): skip the product for the common β = 1
-            spot += p.quantity * p.price if b is ONE else b * p.quantity * p.price
+    """For each shock: (P&L, symbols liquidated). O(positions + shocks·futures).
+
+    ``risk_spot`` (Σ q·p over risk spot) may be given when every β is 1 (no Prices, no Beta
+    column): Σ β·V is then that sum, and the positions are not read again.
+    """
+    if risk_spot is not None:
+        spot = risk_spot
+    else:
+        spot = ZERO
+        of_position = betas.of_position
+        for p in positions:
+            if p.category != "stable":           # is_stable, inlined: once per position
+                b = of_position(p)
+                # 1·q·p is q·p exactly (same digits): skip the product for the common β = 1
+                spot += p.quantity * p.price if b is ONE else b * p.quantity * p.price
     legs = []
     for f in futures:
         if f.size <= 0:
@@ -67,7 +75,9 @@ def stress_table(
     before: tuple[Sequence[Position], Sequence[FuturesPosition]],
     after: tuple[Sequence[Position], Sequence[FuturesPosition]],
     betas: Betas,
+    risk_spot: tuple[Decimal, Decimal] | None = None,
 ) -> tuple[StressRow, ...]:
-    b = stress_pnl(shocks, *before, betas)
-    a = stress_pnl(shocks, *after, betas)
+    """``risk_spot``: (before, after) Σ q·p over risk spot, when every β is 1."""
+    b = stress_pnl(shocks, *before, betas, risk_spot[0] if risk_spot else None)
+    a = stress_pnl(shocks, *after, betas, risk_spot[1] if risk_spot else None)
     return tuple(StressRow(x, pb, pa, lb, la) for x, (pb, lb), (pa, la) in zip(shocks, b, a))
