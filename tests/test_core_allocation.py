@@ -53,3 +53,15 @@ def test_proceeds_fee_on_the_slipped_notional():
     assert pr.slippage == d(5)
     assert pr.fee == d("0.995")
     assert pr.net == d("994.005")
+
+
+def test_allocation_order_is_the_exact_decimal_order_when_floats_tie():
+    """Multiples 2.00000000000000000001 and 2 are the same float: the higher exact multiple
+    (A) is still sold first, though B is worth more (the next key)."""
+    a = Position("AAA", d(10), d("2.00000000000000000001"), d(1), min_keep=d(0))
+    b = Position("BBB", d(100), d(2), d(1))
+    s = Settings.for_model(min_trade_value=d(0))
+    sales, _ = alloc.allocation_sales((a, b), [a.quantity, b.quantity], s, d(210), d(0))
+    # excess = 20.0000000000000000001 + 200 − 210 ≈ 10: all of it from A
+    assert [x.index for x in sales] == [0]
+    assert abs(sales[0].quantity * a.price - d(10)) < d("1e-18")

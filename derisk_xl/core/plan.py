@@ -24,7 +24,6 @@ Rules this module owns (where SPEC 4 is silent):
 from __future__ import annotations
 
 import gc
-from contextlib import contextmanager
 from dataclasses import replace
 from decimal import ROUND_CEILING, Decimal
 from typing import Sequence
@@ -59,9 +58,11 @@ def _restated_min_keep(p: Position, quantity_after: Decimal) -> Decimal:
     return min(ONE, share)
 
 
-def _stable_asset_index(positions: Sequence[Position], asset: str) -> int | None:
-    for i, p in enumerate(positions):
-        if p.asset == asset and p.is_stable:
+def _stable_asset_index(positions: Sequence[Position], asset: str,
+                        stable_rows: Sequence[int]) -> int | None:
+    """The first stable row of ``asset`` (``stable_rows``: the stable rows' indices)."""
+    for i in stable_rows:
+        if positions[i].asset == asset:
             return i
     return None
 
@@ -195,29 +196,30 @@ class _LotBook:
         return tuple(out), gain if known else None
 
 
-@contextmanager
-def _no_cyclic_gc():
-    """Pause Python's cyclic garbage collector while the plan is built.
+def make_plan(inputs: PlanInputs) -> Plan:
+    """Run SPEC 4 steps 1–14 on ``inputs`` and return the plan.
 
-    A plan of 10⁵ positions allocates about a million small immutable objects, none of them in
-    a reference cycle, so every full collection the allocations trigger scans the whole heap
-    for nothing (a quarter of the run time at 10⁵ positions). Reference counting still frees
-    everything; the collector is switched back on as it was found (Mercurial's ``util.nogc``
-    does the same for the same reason).
+    Python's cyclic garbage collector is paused while the plan is built. A plan of 10⁵
+    positions allocates about a million small immutable objects, none in a reference cycle, so
+    every collection their allocation triggers scans them, and the whole heap, for nothing (a
+    quarter of the run time at 10⁵ positions); reference counting still frees everything.
+    Mercurial's ``util.nogc`` does the same for the same reason. On the way out the plan's
+    objects are moved to the oldest generation without a scan (``gc.freeze`` then
+    ``gc.unfreeze``: two list splices), rather than left young for the next collection to walk
+    all of them; this is skipped when the process keeps frozen objects of its own (a pre-fork
+    server). The collector is left as it was found.
     """
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        yield
+        plan = _make_plan(inputs)
+        if was_enabled and gc.get_freeze_count() == 0:
+            gc.freeze()
+            gc.unfreeze()
+        return plan
     finally:
         if was_enabled:
             gc.enable()
-
-
-def make_plan(inputs: PlanInputs) -> Plan:
-    """Run SPEC 4 steps 1–14 on ``inputs`` and return the plan."""
-    with _no_cyclic_gc():
-        return _make_plan(inputs)
 
 
 def _make_plan(inputs: PlanInputs) -> Plan:
@@ -239,13 +241,16 @@ def _make_plan(inputs: PlanInputs) -> Plan:
     remaining: list[Decimal] = []
     floors: list[Decimal] = []
     multiples: list[Decimal | None] = []
+    stable_rows_in: list[int] = []               # steps 5 and 7
     any_beta = False
-    for p in positions:
+    for i, p in enumerate(positions):
         remaining.append(p.quantity)
         floors.append(p.quantity * p.min_keep)
         multiples.append(p.price / p.avg_cost if p.avg_cost else None)
         if p.beta is not None:
             any_beta = True
+        if p.category == "stable":
+            stable_rows_in.append(i)
     tier, issues = tier_sales(positions, s, inputs.tiers, multiples)
     warnings += issues
     for sale in tier:
@@ -288,7 +293,7 @@ def _make_plan(inputs: PlanInputs) -> Plan:
             after[i] = _position(p.asset, q, p.price, p.avg_cost, p.category, p.protect,
                                  _restated_min_keep(p, q), p.q0, p.beta, p.venue, p.lot_step,
                                  p.location)
-    stable_index = _stable_asset_index(positions, s.stable_asset)
+    stable_index = _stable_asset_index(positions, s.stable_asset, stable_rows_in)
     if stable_index is None:
         stable_index = len(after)
         after.append(Position(s.stable_asset, ZERO, ONE, ONE, "stable", venue="",
@@ -319,8 +324,9 @@ def _make_plan(inputs: PlanInputs) -> Plan:
     wallet = free + sum((value_futures(f).equity for f in futures_after), ZERO)
     in_use = sum((f.margin for f in futures_after if f.size > 0), ZERO)
     stable_rows = [(stable_index, after[stable_index], after[stable_index].quantity)]
-    others = sorted(((i, p) for i, p in enumerate(after) if p.category == "stable"
-                     and i != stable_index and p.quantity > 0),
+    # the plan adds at most the Stable Asset's row, so the stable rows are those of the inputs
+    others = sorted(((i, after[i]) for i in stable_rows_in
+                     if i != stable_index and after[i].quantity > 0),
                     key=lambda ip: (-ip[1].quantity * ip[1].price, ip[1].asset, ip[0]))
     stable_rows += [(i, p, p.quantity) for i, p in others]
     transfers, goal, issues = sleeve_transfers(stable_rows, wallet, free, in_use, reserve,
