@@ -275,7 +275,7 @@ def streamed_blocks(spec: SheetSpec, stream_rows: int) -> tuple[Block, ...]:
     chart = _chart_rows(spec)
     return tuple(b for b in spec.blocks
                  if b.rows and len(b.rows) >= stream_rows
-                 and not chart & set(range(b.header_row + 1, b.bottom + 1)))
+                 and not (chart and chart & set(range(b.header_row + 1, b.bottom + 1))))
 
 
 def render_scratch(specs: Iterable[SheetSpec], table_names: dict[str, str] | None = None,
