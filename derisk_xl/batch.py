@@ -343,9 +343,6 @@ def _warm_report(options: RunOptions) -> None:
 # Executors
 # ---------------------------------------------------------------------------------------------
 
-Task = tuple[tuple[tuple[str, str], ...], bool]  # (workbooks as (source, display)), suspect?
-
-
 def _chunk_size(count: int, jobs: int, options: RunOptions) -> int:
     """Workbooks per round trip: 1 with PDFs (each takes long enough), more when they are tiny."""
     if options.pdf or options.email:
