@@ -158,9 +158,15 @@ def tax_estimate(
     rate + max(0, long net)·long rate; a rate left empty counts as 0 when the other is set;
     ``tax`` is None when neither is set. Not rounded.
     """
-    short = sum((r.gain for r in realized if r.term == "short"), ZERO)
-    long_ = sum((r.gain for r in realized if r.term == "long"), ZERO)
-    unknown = sum((r.gain for r in realized if r.term == "unknown"), ZERO)
+    short = long_ = unknown = ZERO
+    for r in realized:                       # one pass: a plan may realize 10⁵ lines
+        term = r.term
+        if term == "short":
+            short += r.gain
+        elif term == "long":
+            long_ += r.gain
+        elif term == "unknown":
+            unknown += r.gain
     tax: Decimal | None = None
     if rate_short is not None or rate_long is not None:
         tax = (max(ZERO, short + unknown) * (rate_short or ZERO)
