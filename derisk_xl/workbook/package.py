@@ -49,6 +49,7 @@ from decimal import Decimal
 from typing import Iterable, Iterator
 
 from ..core.issues import DeriskError, InputError, Issue
+from .grid import column_letter
 from .plan_sheets import NUMBER_FORMATS, PLAN_SHEET_NAMES, TABLE_STYLE, Block, SheetSpec
 
 # ---------------------------------------------------------------------------------------------
@@ -381,7 +382,7 @@ def _generate(specs: tuple[SheetSpec, ...], table_names: tuple[tuple[str, str], 
     for blocks in gen.streamed.values():
         for b in blocks:
             part = tables[dict(table_names).get(b.table, b.table).encode()]
-            last = _a1(len(b.columns) - 1)
+            last = column_letter(len(b.columns) - 1)
             short = f'ref="A{b.header_row + 1}:{last}{b.header_row + 2}"'.encode()
             full = f'ref="A{b.header_row + 1}:{last}{b.bottom + 1}"'.encode()
             gen.parts[part] = gen.parts[part].replace(short, full)
@@ -445,7 +446,7 @@ def stream_rows(block: Block, style: dict[str, int]) -> Iterator[str]:
     figures are formatted blanks; NaN and infinities become Excel errors, not numbers.
     """
     ncols = len(block.columns)
-    letters = [f'<c r="{_a1(c)}' for c in range(ncols)]
+    letters = [f'<c r="{column_letter(c)}' for c in range(ncols)]
     text_mid = f'" s="{style["text"]}" t="inlineStr"><is><t>'
     text_mid_space = f'" s="{style["text"]}" t="inlineStr"><is><t xml:space="preserve">'
 
@@ -507,15 +508,6 @@ def _odd_cell(value, start: str, bare: str, style: dict[str, int]) -> str:
     raise TypeError(f"a plan cell of type {type(value).__name__} cannot be written: {value!r}")
 
 
-def _a1(col: int) -> str:
-    letters = ""
-    col += 1
-    while col:
-        col, rem = divmod(col - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
-
-
 _ROW = re.compile(r'<row r="(\d+)"[^>]*?(?:/>|>.*?</row>)', re.S)
 _SHEET_DATA = re.compile(r"<sheetData\s*/>|<sheetData>(.*?)</sheetData>", re.S)
 _DIMENSION = re.compile(r'<dimension ref="([A-Z]+\d+)(?::([A-Z]+)(\d+))?"\s*/>')
@@ -536,7 +528,7 @@ def with_streamed_rows(sheet: str, blocks: tuple[Block, ...], style: dict[str, i
     def widen(d: re.Match) -> str:
         col = max(_col_index(d.group(2) or re.match(r"[A-Z]+", d.group(1)).group(0)), last_col)
         row = max(int(d.group(3) or re.search(r"\d+", d.group(1)).group(0)), last_row)
-        return f'<dimension ref="{d.group(1)}:{_a1(col)}{row}"/>'
+        return f'<dimension ref="{d.group(1)}:{column_letter(col)}{row}"/>'
 
     yield _DIMENSION.sub(widen, sheet[:m.start()], count=1) + "<sheetData>"
     for _, chunk in chunks:

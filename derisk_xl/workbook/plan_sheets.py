@@ -18,6 +18,7 @@ from typing import Literal, Union
 
 from ..core.model import Plan, Settings
 from ..core.money import cents
+from .grid import column_letter
 
 Kind = Literal["money", "quantity", "price", "percent", "integer", "date", "text", "multiple"]
 Value = Union[Decimal, int, float, str, dt.date, None]
@@ -127,19 +128,10 @@ def _pct(part: Decimal, whole: Decimal) -> Decimal | None:
     return part / whole if whole else None
 
 
-def _a1_col(col: int) -> str:
-    letters = ""
-    col += 1
-    while col:
-        col, rem = divmod(col - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
-
-
 def a1_range(sheet: str, first_row: int, col: int, last_row: int) -> str:
     """``'Plan Summary'!$B$4:$B$6`` for 0-based rows and column."""
     quoted = "'" + sheet.replace("'", "''") + "'"
-    c = _a1_col(col)
+    c = column_letter(col)
     return f"{quoted}!${c}${first_row + 1}:${c}${last_row + 1}"
 
 
