@@ -1,8 +1,8 @@
 """The whole flow, once: workbook → inputs → plan → plan sheets → PDF → mail/outbox.
 
-Every entry point (CLI ``derisk run``, ``derisk batch``, the Excel button) calls :func:`run_one`
-or, for the button, the same steps through :func:`plan_inputs`. This is the only code that
-sequences the adapters; each adapter is imported where it is first needed so that a button press
+Every entry point calls it: ``derisk run`` and ``derisk batch`` through :func:`run_one`; the
+Excel button, which gathers from and applies to the open book, through :func:`compute`, the
+middle both share. This is the only code that sequences the adapters; each adapter is imported where it is first needed so that a button press
 or a ``derisk check`` does not pay for WeasyPrint or SMTP.
 """
 
@@ -12,10 +12,13 @@ import datetime as dt
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from .core.issues import Issue
 from .core.model import Plan
+
+if TYPE_CHECKING:
+    from .workbook.reader import ReadResult
 
 RunStatus = Literal["planned", "failed", "skipped-unchanged"]
 
@@ -69,60 +72,93 @@ def output_paths(source: Path, options: RunOptions) -> tuple[Path, Path]:
     return folder / source.name, folder / f"{source.stem}-derisk-plan.pdf"
 
 
-def run_one(source: Path, options: RunOptions = RunOptions()) -> RunResult:
-    """Plan one workbook end to end. User errors come back as issues, never as exceptions.
+@dataclass(frozen=True)
+class Computed:
+    """The middle of every door: the plan and its PDF, computed before anything is written.
 
-    The user's file is only replaced, atomically, after the plan, sheets and PDF all
-    succeeded; a failed run leaves it byte for byte as it was.
+    ``plan`` is None when the inputs have errors; ``issues`` then lists every one of them
+    (otherwise the warnings of reading and planning).
     """
-    from .core.issues import Issue, errors, warnings
+
+    plan: Plan | None
+    pdf: bytes | None
+    issues: tuple[Issue, ...]
+
+
+def compute(read: "ReadResult", *, pdf: bool = True, template_dir: Path | None = None,
+            paper: str = "a4") -> Computed:
+    """Checked inputs → plan → PDF bytes. No file is touched, so a failure here changes nothing.
+
+    The CLI and batch (through :func:`run_one`) and the Excel button gather inputs their own
+    way (a file, or the open book through xlwings), call this, then apply the result their
+    own way (package-level write, or sheets written through Excel).
+    """
+    from .core.issues import errors, warnings
     from .core.plan import make_plan
+
+    problems = errors(read.issues)
+    if read.inputs is None or problems:
+        return Computed(None, None, problems or (Issue("", "the workbook has no inputs to plan"),))
+    plan = make_plan(read.inputs)
+    pdf_bytes = None
+    if pdf:
+        from .report import render_pdf
+
+        pdf_bytes = render_pdf(plan, template_dir=template_dir, paper=paper)
+    return Computed(plan, pdf_bytes, warnings(read.issues) + plan.warnings)
+
+
+def run_one(source: Path, options: RunOptions = RunOptions()) -> RunResult:
+    """Plan one workbook file end to end: gather, compute, apply.
+
+    User errors come back as issues, never as exceptions. The user's file is only replaced,
+    atomically, after the plan and PDF are computed; a failed run leaves it byte for byte as
+    it was.
+    """
     from .workbook.reader import read_workbook
 
     started = time.perf_counter()
     source = Path(source)
     today = options.today or dt.date.today()
 
-    def failed(issues: tuple[Issue, ...], error: str = "") -> RunResult:
-        return RunResult(
-            source=source, status="failed", issues=issues, seconds=time.perf_counter() - started,
-            error=error or "; ".join(str(i) for i in issues),
-        )
+    def failed(issues: tuple[Issue, ...]) -> RunResult:
+        return RunResult(source=source, status="failed", issues=issues,
+                         seconds=time.perf_counter() - started,
+                         error="; ".join(str(i) for i in issues))
 
+    # gather
     read = read_workbook(source, as_of=options.as_of, today=today)
-    if read.inputs is None or errors(read.issues):
-        return failed(errors(read.issues))
     workbook_out, pdf_out = output_paths(source, options)
-    if not options.force and workbook_out.exists():
+    if read.inputs is not None and not options.force and workbook_out.exists():
         from .core.fingerprint import inputs_fingerprint
         from .workbook.writer import read_plan_fingerprint
 
         if read_plan_fingerprint(workbook_out) == inputs_fingerprint(read.inputs):
             return RunResult(source=source, status="skipped-unchanged", workbook=workbook_out,
                              seconds=time.perf_counter() - started)
-    plan = make_plan(read.inputs)
-
     if options.out_dir is None and is_open_in_excel(source):
         return failed((Issue("", f"{source.name} is open in Excel (lock file "
                              f"{lock_file_for(source).name} beside it): close it and run again, "
                              "or use --out to write a copy."),))
-    if options.out_dir is not None:
-        options.out_dir.mkdir(parents=True, exist_ok=True)
 
-    pdf_path = None
-    pdf_bytes = None
-    if options.pdf or options.email:
-        from .report import render_pdf
+    # compute
+    computed = compute(read, pdf=options.pdf or options.email,
+                       template_dir=options.template_dir, paper=options.paper)
+    plan = computed.plan
+    if plan is None:
+        return failed(computed.issues)
 
-        pdf_bytes = render_pdf(plan, template_dir=options.template_dir, paper=options.paper)
-
+    # apply
     from .workbook.writer import write_plan
 
+    if options.out_dir is not None:
+        options.out_dir.mkdir(parents=True, exist_ok=True)
     write_plan(source, workbook_out, plan)
-    if pdf_bytes is not None and options.pdf:
+    pdf_path = None
+    if computed.pdf is not None and options.pdf:
         from .fsutil import atomic_write_bytes
 
-        atomic_write_bytes(pdf_out, pdf_bytes)
+        atomic_write_bytes(pdf_out, computed.pdf)
         pdf_path = pdf_out
 
     email_status = ""
@@ -131,13 +167,13 @@ def run_one(source: Path, options: RunOptions = RunOptions()) -> RunResult:
 
         outbox = options.outbox or (options.out_dir or source.parent) / "derisk-outbox"
         delivery = deliver_report(
-            plan, pdf_bytes or b"", pdf_name=pdf_out.name, outbox=outbox,
+            plan, computed.pdf or b"", pdf_name=pdf_out.name, outbox=outbox,
             config_path=options.mail_config,
         )
         email_status = delivery.status
 
     return RunResult(
         source=source, status="planned", workbook=workbook_out, pdf=pdf_path, plan=plan,
-        issues=warnings(read.issues) + plan.warnings, email_status=email_status,
-        seconds=time.perf_counter() - started, warnings=warnings(read.issues) + plan.warnings,
+        issues=computed.issues, email_status=email_status,
+        seconds=time.perf_counter() - started, warnings=computed.issues,
     )

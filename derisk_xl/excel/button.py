@@ -72,27 +72,24 @@ def build_plan(today: dt.date | None = None) -> PressResult | None:
 
 def press(book: Any, *, today: dt.date) -> PressResult:
     """Plan the open ``book``: gather, compute, apply."""
-    from ..core.issues import errors, warnings
-    from ..core.plan import make_plan
+    from ..pipeline import compute
     from ..workbook.reader import parse_inputs
 
     # gather
     grid = read_grid(book)
     read = parse_inputs(grid, as_of=None, today=today)
-    problems = errors(read.issues)
-    if read.inputs is None or problems:
-        problems = problems or (Issue("", "the workbook has no inputs to plan"),)
-        show_errors(book, problems)
-        return PressResult("invalid", issues=problems)
 
     # compute: everything that can fail happens before the workbook is touched
+    computed = compute(read)
+    plan = computed.plan
+    if plan is None:
+        show_errors(book, computed.issues)
+        return PressResult("invalid", issues=computed.issues)
     from .. import __version__
-    from ..report import render_pdf
     from ..workbook.plan_sheets import plan_sheets
 
-    plan = make_plan(read.inputs)
     specs = plan_sheets(plan, version=__version__)
-    pdf_bytes = render_pdf(plan)
+    pdf_bytes = computed.pdf
     pdf_path, note = pdf_destination(book)
 
     # apply
@@ -104,7 +101,7 @@ def press(book: Any, *, today: dt.date) -> PressResult:
     pdf_path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(pdf_path, pdf_bytes)
     book.sheets[specs[0].name].activate()
-    kept = warnings(read.issues) + plan.warnings
+    kept = computed.issues
     message = f"De-risk plan built ({plan.status}). PDF: {pdf_path}{note}"
     if kept:
         message += f" — {len(kept)} warning(s) on Plan Summary."
