@@ -13,23 +13,23 @@ import time
 from typing import Callable, Sequence
 
 
-def best_of(fn: Callable[[], object], repeat: int = 5) -> float:
-    """Minimum wall time of ``repeat`` calls of ``fn``, in seconds."""
+def wall_times(fn: Callable[[], object], repeat: int = 5) -> list[float]:
+    """Wall time of each of ``repeat`` calls of ``fn``, in seconds."""
     times = []
     for _ in range(repeat):
         t = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t)
-    return min(times)
+    return times
+
+
+def best_of(fn: Callable[[], object], repeat: int = 5) -> float:
+    """Minimum wall time of ``repeat`` calls of ``fn``: the least disturbed by other work."""
+    return min(wall_times(fn, repeat))
 
 
 def median_of(fn: Callable[[], object], repeat: int = 5) -> float:
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
+    return statistics.median(wall_times(fn, repeat))
 
 
 def fresh_process(args: Sequence[str], repeat: int = 3, **kwargs) -> float:
