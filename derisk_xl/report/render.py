@@ -178,7 +178,9 @@ class ReportRenderer:
                 from weasyprint.urls import FatalURLFetchingError
 
                 from .fetcher import ClosedFetcher
+                from .weasy import lean_ua_stylesheets
 
+                lean_ua_stylesheets()  # parsed here, once, with the rest
                 fonts = FontConfiguration()
                 fetcher = ClosedFetcher(self.dirs)
                 try:
@@ -199,16 +201,16 @@ class ReportRenderer:
 
     def render_pdf(self, plan: Plan, *, fetch_log: list | None = None) -> bytes:
         """The PDF's bytes. ``fetch_log`` (a list) receives a FetchRecord per URL requested."""
-        from weasyprint import HTML
         from weasyprint.urls import FatalURLFetchingError
 
         from .fetcher import ClosedFetcher
+        from .weasy import LeanHTML
 
         fonts, sheets = self._weasyprint()
         text, generated = self._html(plan)
         fetcher = ClosedFetcher(self.dirs, generated=generated)
-        html = HTML(string=text, base_url=self.dirs[0].as_uri() + "/report/",
-                    url_fetcher=fetcher)
+        html = LeanHTML(string=text, base_url=self.dirs[0].as_uri() + "/report/",
+                        url_fetcher=fetcher)
         try:
             document = html.render(stylesheets=sheets, font_config=fonts)
             return document.write_pdf()
