@@ -66,7 +66,7 @@ def grouped_bars(
     title: str,
     label: "callable" = None,  # type: ignore[valid-type]
     width: int = 640,
-    height: int = 220,
+    height: int = 150,
 ) -> Markup:
     """Vertical grouped bars around a zero line (values may be negative).
 
@@ -78,7 +78,7 @@ def grouped_bars(
     top, bottom = max(max(values), 0.0), min(min(values), 0.0)
     if top == bottom:
         top = 1.0
-    plot_top, plot_bottom = 34.0, height - 34.0
+    plot_top, plot_bottom = 32.0, height - 28.0
     span = top - bottom
     scale = (plot_bottom - plot_top) / span
     zero_y = plot_top + top * scale
@@ -97,7 +97,7 @@ def grouped_bars(
             parts.append(_bar(x + 2, y, bar_w - 4, h, name))
             ly = y - 3 if v >= 0 else y + h + 9
             parts.append(_text(x + bar_w / 2, ly, label(value), size=7.5))
-        parts.append(_text(left + gi * group_w + group_w / 2, height - 8, glabel, size=9,
+        parts.append(_text(left + gi * group_w + group_w / 2, height - 6, glabel, size=9,
                            weight="bold"))
     parts.append(f'<line x1="{_num(left)}" y1="{_num(zero_y)}" x2="{_num(right)}" '
                  f'y2="{_num(zero_y)}" stroke="{INK}" stroke-width="0.8"/>')
