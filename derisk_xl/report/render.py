@@ -62,6 +62,18 @@ def template_dirs(template_dir: Path | None) -> tuple[Path, ...]:
     return (desk,) if desk == ours else (desk, ours)
 
 
+def _bytecode_cache():
+    """Jinja's per-user cache of compiled templates (keyed by each source's checksum, so an
+    edited template is recompiled): a fresh process skips ~35 ms of compiling the partials.
+    None where no safe per-user folder can be had; templates are then compiled each time."""
+    from jinja2 import FileSystemBytecodeCache
+
+    try:
+        return FileSystemBytecodeCache()
+    except (OSError, RuntimeError):  # pragma: no cover - read-only or shared temp folder
+        return None
+
+
 @dataclass(frozen=True)
 class Chart:
     """A chart of this render: its SVG, and the ``generated:`` URL the template shows it by.
@@ -104,6 +116,7 @@ class ReportRenderer:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
+            bytecode_cache=_bytecode_cache(),
         )
         self.env.filters.update(
             money=fmt.money, number=fmt.number, price=fmt.price, qty=fmt.quantity,
