@@ -66,7 +66,7 @@ def grouped_bars(
     title: str,
     label: "callable" = None,  # type: ignore[valid-type]
     width: int = 640,
-    height: int = 150,
+    height: int = 140,
 ) -> Markup:
     """Vertical grouped bars around a zero line (values may be negative).
 
@@ -78,7 +78,7 @@ def grouped_bars(
     top, bottom = max(max(values), 0.0), min(min(values), 0.0)
     if top == bottom:
         top = 1.0
-    plot_top, plot_bottom = 32.0, height - 28.0
+    plot_top, plot_bottom = 30.0, height - 26.0
     span = top - bottom
     scale = (plot_bottom - plot_top) / span
     zero_y = plot_top + top * scale
