@@ -156,6 +156,11 @@ def run() -> list[str]:
         lines.append(line("cold: fresh process, read + plan + render", cold, warm))
         lines.append(line("  fresh process, read + plan only (no PDF)", plan_only, warm))
         lines.append(line("  cold render share (difference)", max(cold - plan_only, 0.0), warm))
+        floor = fresh_process(["-c", "import weasyprint"], 3)
+        lines.append(line("  fresh process that only imports WeasyPrint (issue 7's floor)",
+                          floor, warm))
+        lines.append(f"{'cold read + plan + render / import-WeasyPrint floor':<58} "
+                     f"{cold / floor:10.2f} ×  (issue 7 target for a press: ≤ 1.6×)")
 
         from derisk_xl.workbook.writer import write_plan
 
