@@ -3,8 +3,11 @@
 200 generated workbooks of 20 positions each, with PDFs, measured in the same run. The
 one-process-per-workbook loop is measured on a sample (20 by default) and scaled to the full
 count, which the output says. Peak memory is the largest sum of resident memory over the batch's
-process tree (the CLI, the forkserver and the workers), sampled every 20 ms with psutil; pages
-the workers share with the forkserver are counted once per process, so it over-states.
+process tree (the CLI, the resource tracker, the workers and the short-lived ``gcc`` that
+WeasyPrint's library lookup runs while a worker imports it), sampled every 200 ms with psutil
+(every 20 ms cost the sampler ~10 % of a core, taken from the workers on this 2-core machine;
+the workers' memory now stays flat, so a coarser sample finds the same peak); shared pages are
+counted once per process, so it over-states.
 
     python benchmarks/run.py batch
     DERISK_BENCH_BATCH=40 DERISK_BENCH_SAMPLE=5 python benchmarks/run.py batch   # quicker
@@ -45,7 +48,7 @@ def write_books(folder: Path, count: int, positions: int = 20) -> None:
 class PeakMemory:
     """Peak total RSS of a process and its descendants, sampled in a thread."""
 
-    def __init__(self, pid: int, every: float = 0.02):
+    def __init__(self, pid: int, every: float = 0.2):
         import psutil
 
         self.root = psutil.Process(pid)
