@@ -292,29 +292,11 @@ def plan_workbook(source: str, options: RunOptions, display: str | None = None) 
         )
 
 
-#: A worker collects its cyclic garbage fully after this many workbooks (see plan_chunk).
-COLLECT_EVERY = 16
-_planned_here = 0
-
-
 def plan_chunk(tasks: Sequence[tuple[str, str]], options: RunOptions) -> list[BatchRow]:
-    """Several small workbooks in one round trip to the worker.
-
-    Every :data:`COLLECT_EVERY` workbooks the worker runs a full garbage collection: make_plan
-    ages all live objects into the oldest generation (core/plan.py), including the cycles a
-    PDF render leaves, so without it a worker grew ~5 MB a workbook (590 MiB after 100). A
-    ``gc.freeze()`` after warm-up also bounds memory but cost ~50 ms CPU a workbook (85 → 95 s
-    user time for 200), a full collection every 16 costs a few ms a workbook.
-    """
-    global _planned_here
+    """Several small workbooks in one round trip to the worker."""
     rows = []
     for source, display in tasks:
         rows.append(plan_workbook(source, options, display))
-        _planned_here += 1
-        if _planned_here % COLLECT_EVERY == 0:
-            import gc
-
-            gc.collect()
     return rows
 
 

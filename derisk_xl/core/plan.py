@@ -203,20 +203,14 @@ def make_plan(inputs: PlanInputs) -> Plan:
     positions allocates about a million small immutable objects, none in a reference cycle, so
     every collection their allocation triggers scans them, and the whole heap, for nothing (a
     quarter of the run time at 10⁵ positions); reference counting still frees everything.
-    Mercurial's ``util.nogc`` does the same for the same reason. On the way out the plan's
-    objects are moved to the oldest generation without a scan (``gc.freeze`` then
-    ``gc.unfreeze``: two list splices), rather than left young for the next collection to walk
-    all of them; this is skipped when the process keeps frozen objects of its own (a pre-fork
-    server). The collector is left as it was found.
+    Mercurial's ``util.nogc`` does the same for the same reason. The collector is left as it
+    was found, and nothing is moved between its generations: doing so also aged the garbage
+    other code had left (a PDF render's), which then grew a batch worker by ~5 MB a workbook.
     """
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        plan = _make_plan(inputs)
-        if was_enabled and gc.get_freeze_count() == 0:
-            gc.freeze()
-            gc.unfreeze()
-        return plan
+        return _make_plan(inputs)
     finally:
         if was_enabled:
             gc.enable()
