@@ -2,15 +2,16 @@
 
 Every entry point calls it: ``derisk run`` and ``derisk batch`` through :func:`run_one`; the
 Excel button, which gathers from and applies to the open book, through :func:`compute`, the
-middle both share. This is the only code that sequences the adapters; each adapter is imported where it is first needed so that a button press
-or a ``derisk check`` does not pay for WeasyPrint or SMTP.
+middle both share. This is the only code that sequences the adapters; each adapter is imported
+where it is first needed so that a button press or a ``derisk check`` does not pay for
+WeasyPrint or SMTP.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -41,7 +42,10 @@ class RunOptions:
 
 @dataclass(frozen=True)
 class RunResult:
-    """What happened to one workbook; the batch summary and the CLI print from this."""
+    """What happened to one workbook; the batch summary and the CLI print from this.
+
+    ``issues`` are the errors that stopped a failed run, or the warnings of a planned one.
+    """
 
     source: Path
     status: RunStatus
@@ -52,7 +56,10 @@ class RunResult:
     email_status: str = ""
     seconds: float = 0.0
     error: str = ""
-    warnings: tuple[Issue, ...] = field(default=())
+
+    @property
+    def warnings(self) -> tuple[Issue, ...]:
+        return tuple(i for i in self.issues if i.severity == "warning")
 
 
 def lock_file_for(path: Path) -> Path:
@@ -175,5 +182,5 @@ def run_one(source: Path, options: RunOptions = RunOptions()) -> RunResult:
     return RunResult(
         source=source, status="planned", workbook=workbook_out, pdf=pdf_path, plan=plan,
         issues=computed.issues, email_status=email_status,
-        seconds=time.perf_counter() - started, warnings=computed.issues,
+        seconds=time.perf_counter() - started,
     )
