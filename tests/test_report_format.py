@@ -123,15 +123,20 @@ def parse(svg) -> ET.Element:
     return ET.fromstring(str(svg))
 
 
-def test_bucket_chart_is_valid_svg_with_direct_labels():
+def test_bucket_chart_is_valid_svg_with_group_labels_and_bars_to_scale():
     buckets = (Bucket("spot", d(23500), d(14000), d(14000)),
                Bucket("stable", d(11500), d(14000), d(14000)),
                Bucket("futures", d(0), d(7000), d(7000)))
     root = parse(charts.buckets_chart(buckets))
     ns = "{http://www.w3.org/2000/svg}"
     labels = [t.text for t in root.iter(ns + "text")]
-    assert {"$23,500", "$14,000", "$11,500", "$7,000", "Risk spot", "Stable",
-            "Futures wallet", "Before", "Target", "After the plan"} <= set(labels)
+    assert {"Risk spot", "Stable", "Futures wallet", "Before", "Target", "After the plan"
+            } <= set(labels)
+    # bar heights to scale (the figures themselves are in the table above the chart)
+    bars = [float(r.get("height")) for r in root.iter(ns + "rect") if float(r.get("width")) > 12]
+    assert len(bars) == 9
+    assert bars[0] / bars[1] == pytest.approx(23500 / 14000, rel=1e-3)  # spot before : target
+    assert bars[3] / bars[7] == pytest.approx(11500 / 7000, rel=1e-3)   # stable : futures
     # grayscale: every fill is a gray (r = g = b), and the three series differ in fill or dash
     fills = {r.get("fill") for r in root.iter(ns + "rect")}
     assert all(f[1:3] == f[3:5] == f[5:7] for f in fills)
@@ -144,12 +149,14 @@ def test_stress_chart_negative_bars_go_down():
     root = parse(charts.stress_chart(rows))
     ns = "{http://www.w3.org/2000/svg}"
     labels = [t.text for t in root.iter(ns + "text")]
-    assert "−$7,050" in labels and "−$3,368" in labels and "+20\u00a0%" in labels
+    assert "−30\u00a0%" in labels and "+20\u00a0%" in labels
     line = next(root.iter(ns + "line"))
     zero = float(line.get("y1"))
     bars = [r for r in root.iter(ns + "rect") if float(r.get("width")) > 12]  # not the legend
     assert float(bars[0].get("y")) == pytest.approx(zero)        # −30 % hangs below zero
     assert float(bars[2].get("y")) + float(bars[2].get("height")) == pytest.approx(zero)
+    assert float(bars[0].get("height")) / float(bars[1].get("height")) == pytest.approx(
+        7050 / 3367.86, rel=1e-3)
 
 
 def test_chart_labels_are_escaped():
