@@ -98,7 +98,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     result = run_one(args.book, _options(args))
     if args.json:
         print(json.dumps(_result_json(result), indent=2))
-        return 0 if result.status != "failed" else 1
+        return 0 if result.ok else 1
     if result.status == "failed":
         print(f"Error: {args.book} was not planned; nothing was changed.", file=sys.stderr)
         _print_issues(result.issues, sys.stderr)
@@ -113,7 +113,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if result.warnings:
         print("  warnings:")
         _print_issues(result.warnings, sys.stdout)
-    return 0 if not result.email_status.startswith("failed") else 1
+    return 0 if result.ok else 1
 
 
 def _result_json(result) -> dict:

@@ -61,6 +61,12 @@ class RunResult:
     def warnings(self) -> tuple[Issue, ...]:
         return tuple(i for i in self.issues if i.severity == "warning")
 
+    @property
+    def ok(self) -> bool:
+        """False when the workbook failed or its report could not be sent (it waits in the
+        outbox): either way the command must exit non-zero."""
+        return self.status != "failed" and not self.email_status.startswith("failed")
+
 
 def lock_file_for(path: Path) -> Path:
     """Excel's owner file for an open workbook: ``~$`` + the name (first two chars dropped
