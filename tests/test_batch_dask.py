@@ -7,7 +7,6 @@ import datetime as dt
 import shutil
 from pathlib import Path
 
-import openpyxl
 import pytest
 
 from derisk_xl.batch import run_batch

@@ -4,7 +4,6 @@ batch killed half way that leaves every workbook whole and finishes on the next 
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import signal
 import subprocess
