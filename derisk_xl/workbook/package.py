@@ -584,7 +584,6 @@ def merge_styles(user: bytes, scratch: bytes, used: Iterable[int], *, strict: bo
     """
     text = _decode(user)
     root = _parse(user, "xl/styles.xml")
-    main = _ns(root.tag)
     prefix = _prefix_of(text, "styleSheet")
     sroot = ET.fromstring(scratch)
     stext = scratch.decode("utf-8")
