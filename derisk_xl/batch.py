@@ -80,7 +80,6 @@ class BatchReport:
     rows: tuple[BatchRow, ...]
     summary_path: Path | None
     seconds: float
-    interrupted: bool = False
 
     def with_status(self, status: str) -> tuple[BatchRow, ...]:
         return tuple(r for r in self.rows if r.status == status)
@@ -761,7 +760,7 @@ def run_batch(
     except OSError as exc:  # e.g. yesterday's summary open in Excel on a Windows share
         summary_path, problem = None, exc
     report = BatchReport(rows=tuple(rows), summary_path=summary_path,
-                         seconds=time.perf_counter() - started, interrupted=interrupted)
+                         seconds=time.perf_counter() - started)
     if progress is not False:
         print_summary(report)
     if interrupted:
