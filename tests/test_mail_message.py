@@ -7,7 +7,6 @@ import email
 import io
 import re
 from email import policy
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings as hsettings, strategies as st

@@ -12,7 +12,6 @@ import io
 import json
 import logging
 from email import policy
-from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
