@@ -24,20 +24,13 @@ from .valuation import fmt_money
 GREED = 75
 
 
-def can_still_sell(p: Position, settings: Settings) -> bool:
-    """True when a sale of at least one lot step and Min Trade Value is still possible."""
-    if p.is_stable or settings.is_protected(p) or p.quantity <= 0:
-        return False
-    room = p.quantity * (1 - p.min_keep)
-    step = p.lot_step
-    if step is not None and step > 0 and room < step:
-        return False
-    return room * p.price >= max(settings.min_trade_value, Decimal("0.01"))
-
-
 def _still_sellable(positions: Sequence[Position], settings: Settings) -> tuple[int, Decimal]:
-    """How many positions :func:`can_still_sell`, and the value above their min keep
-    (Σ q·(1 − min keep)·p), in one pass."""
+    """How many positions can still sell, and the value above their min keep
+    (Σ q·(1 − min keep)·p), in one pass.
+
+    A position can still sell when it is an unprotected risk position (not stable, not
+    :meth:`Settings.is_protected`, inlined here for speed) with quantity > 0 whose room above
+    its min keep is at least one lot step and worth at least Min Trade Value (≥ 0.01)."""
     core = frozenset(settings.core_assets)
     smallest = max(settings.min_trade_value, Decimal("0.01"))
     count = 0
