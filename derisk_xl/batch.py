@@ -29,7 +29,7 @@ import sys
 import time
 import traceback
 from collections import deque
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
@@ -102,7 +102,7 @@ class Collected:
     """The workbooks to run (deduplicated, in order) and the named paths that gave none."""
 
     files: tuple[Path, ...]
-    missing: tuple[BatchRow, ...] = field(default=())
+    missing: tuple[BatchRow, ...] = ()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -293,10 +293,7 @@ def plan_workbook(source: str, options: RunOptions, display: str | None = None) 
 
 def plan_chunk(tasks: Sequence[tuple[str, str]], options: RunOptions) -> list[BatchRow]:
     """Several small workbooks in one round trip to the worker."""
-    rows = []
-    for source, display in tasks:
-        rows.append(plan_workbook(source, options, display))
-    return rows
+    return [plan_workbook(source, options, display) for source, display in tasks]
 
 
 def warm_worker(options: RunOptions | None = None) -> None:
@@ -526,8 +523,7 @@ class _Progress:
         self.console = Console(stderr=True)
         self.total = total
         self.count = 0
-        self.fancy = self.console.is_terminal if enabled is None else enabled
-        self.fancy = bool(self.fancy and self.console.is_terminal)
+        self.fancy = enabled is not False and self.console.is_terminal
         self.quiet = enabled is False
         self.bar = None
         self.task = None
