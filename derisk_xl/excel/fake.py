@@ -302,6 +302,25 @@ class FakeRange:
             self.sheet.widths[c] = value
 
 
+class _SheetItems:
+    """A sheet's ``tables`` or ``charts``: iterable, sized, indexed by position or name."""
+
+    def __init__(self, sheet: FakeSheet) -> None:
+        self._sheet = sheet
+        self._items: list = []
+
+    def __iter__(self) -> Iterator:
+        return iter(list(self._items))
+
+    def __getitem__(self, key: int | str):
+        if isinstance(key, int):
+            return self._items[key]
+        return next(t for t in self._items if getattr(t, "name", None) == key)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
 @dataclass
 class FakeTable:
     name: str
@@ -310,22 +329,7 @@ class FakeTable:
     show_headers: bool = True
 
 
-class FakeTables:
-    def __init__(self, sheet: FakeSheet) -> None:
-        self._sheet = sheet
-        self._items: list[FakeTable] = []
-
-    def __iter__(self) -> Iterator[FakeTable]:
-        return iter(list(self._items))
-
-    def __getitem__(self, key: int | str) -> FakeTable:
-        if isinstance(key, int):
-            return self._items[key]
-        return next(t for t in self._items if getattr(t, "name", None) == key)
-
-    def __len__(self) -> int:
-        return len(self._items)
-
+class FakeTables(_SheetItems):
     def add(self, source: FakeRange | None = None, name: str | None = None,
             source_type: str | None = None, link_source: bool | None = None,
             has_headers: bool = True, destination: FakeRange | None = None,
@@ -356,22 +360,7 @@ class FakeChart:
         self.source = source
 
 
-class FakeCharts:
-    def __init__(self, sheet: FakeSheet) -> None:
-        self._sheet = sheet
-        self._items: list[FakeChart] = []
-
-    def __iter__(self) -> Iterator[FakeChart]:
-        return iter(list(self._items))
-
-    def __getitem__(self, key: int | str) -> FakeChart:
-        if isinstance(key, int):
-            return self._items[key]
-        return next(t for t in self._items if getattr(t, "name", None) == key)
-
-    def __len__(self) -> int:
-        return len(self._items)
-
+class FakeCharts(_SheetItems):
     def add(self, left: float = 0, top: float = 0, width: float = 355, height: float = 211,
             ) -> FakeChart:
         self._sheet.book.calls += 1
