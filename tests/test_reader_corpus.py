@@ -11,8 +11,6 @@ import datetime as dt
 import zipfile
 from pathlib import Path
 
-import pytest
-
 from derisk_xl.workbook import reader
 
 BOMBS = {"poi/54764.xlsx", "poi/54764-2.xlsx"}
