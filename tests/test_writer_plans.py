@@ -1,5 +1,5 @@
-"""Plans for the writer tests: the SPEC 7 case study through the real calculator when it has
-landed, else typed in by hand from SPEC section 7 (never taken from our own code's output).
+"""Plans for the writer tests: the SPEC 7 case study through the real calculator, and typed in
+by hand from SPEC section 7 (never taken from our own code's output).
 """
 
 from __future__ import annotations
@@ -13,14 +13,7 @@ from derisk_xl.core.issues import Issue
 from derisk_xl.core.model import (
     Bucket, Carry, Exposure, Hedge, Plan, Signal, StressRow, TaxEstimate, Trade,
 )
-
-
-def have_make_plan() -> bool:
-    try:
-        from derisk_xl.core.plan import make_plan  # noqa: F401
-    except ImportError:
-        return False
-    return True
+from derisk_xl.core.plan import make_plan
 
 
 def hand_case_study() -> Plan:
@@ -71,12 +64,8 @@ def hand_case_study() -> Plan:
 
 
 def case_study_plan() -> Plan:
-    """make_plan(case_study_inputs()) once core has landed; the hand-typed plan until then."""
-    if have_make_plan():
-        from derisk_xl.core.plan import make_plan
-
-        return make_plan(case_study_inputs())
-    return hand_case_study()
+    """The case study as core plans it (``hand_case_study`` is the SPEC's figures typed in)."""
+    return make_plan(case_study_inputs())
 
 
 def with_fingerprint(plan: Plan, fingerprint: str) -> Plan:
