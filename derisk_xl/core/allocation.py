@@ -36,11 +36,16 @@ from typing import NamedTuple, Sequence
 
 from .issues import Issue
 from .model import Position, Settings, Step, Tier
-from .money import BPS, ONE, ZERO
+from .money import BPS, CENT, ONE, ZERO
 from .valuation import fmt_money as _fmt, fmt_multiple, fmt_pct, fmt_qty as _qty
 
 #: An allocation excess below a cent is not worth a trade.
-_DUST = Decimal("0.01")
+_DUST = CENT
+
+
+def smallest_trade(settings: Settings) -> Decimal:
+    """The smallest sale worth making: Min Trade Value, and never less than a cent."""
+    return max(settings.min_trade_value, CENT)
 
 
 class Sale(NamedTuple):
@@ -105,7 +110,7 @@ def fraction_due(p: Position, tiers: Sequence[Tier]) -> Decimal:
 def _sellable(q: Decimal, p: Position, settings: Settings, remaining: Decimal) -> Decimal:
     """Round ``q`` down to the lot step and drop it under Min Trade Value; never above what is
     left."""
-    return _sellable_q(q, p, max(settings.min_trade_value, _DUST), remaining)
+    return _sellable_q(q, p, smallest_trade(settings), remaining)
 
 
 def _sellable_q(q: Decimal, p: Position, smallest: Decimal, remaining: Decimal) -> Decimal:
@@ -149,7 +154,7 @@ def tier_sales(
     triggers, cumulative = _due_table(tiers) if universal else ([], [])
     due_text = [fmt_pct(due) for due in cumulative]
     core = frozenset(settings.core_assets)
-    smallest = max(settings.min_trade_value, _DUST)
+    smallest = smallest_trade(settings)
     for i, p in enumerate(positions):
         # is_stable, quantity > 0 and Settings.is_protected, inlined: once per position
         if p.category == "stable" or p.category == "core" or p.protect or p.quantity <= 0 \
@@ -227,7 +232,7 @@ def allocation_sales(
     order = _by_multiple(positions, remaining, candidates, multiples)
     prefix = (f"Risk spot exceeds the target S* {_fmt(spot_target)} by {_fmt(excess)}: "
               "sold from ")
-    smallest = max(settings.min_trade_value, _DUST)
+    smallest = smallest_trade(settings)
     sales: list[Sale] = []
     for i in order:
         if excess < _DUST:

@@ -17,6 +17,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Sequence
 
+from .allocation import smallest_trade
 from .model import Position, PriceHistory, Settings, Signal, Status
 from .money import ZERO
 from .valuation import fmt_money
@@ -30,9 +31,9 @@ def _still_sellable(positions: Sequence[Position], settings: Settings) -> tuple[
 
     A position can still sell when it is an unprotected risk position (not stable, not
     :meth:`Settings.is_protected`, inlined here for speed) with quantity > 0 whose room above
-    its min keep is at least one lot step and worth at least Min Trade Value (≥ 0.01)."""
+    its min keep is at least one lot step and worth at least :func:`smallest_trade`."""
     core = frozenset(settings.core_assets)
-    smallest = max(settings.min_trade_value, Decimal("0.01"))
+    smallest = smallest_trade(settings)
     count = 0
     left = ZERO
     for p in positions:
