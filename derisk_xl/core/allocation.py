@@ -62,10 +62,6 @@ class Sale(NamedTuple):
     price: Decimal
     reason: str
 
-    @property
-    def market_value(self) -> Decimal:
-        return self.quantity * self.price
-
 
 @dataclass(frozen=True, slots=True)
 class Proceeds:
@@ -84,11 +80,6 @@ def proceeds(sale: Sale, settings: Settings) -> Proceeds:
     slippage = sale.quantity * sale.price - notional
     fee = settings.fee_bps * notional / BPS
     return Proceeds(exec_price, notional, slippage, fee, notional - fee)
-
-
-def floor_quantity(p: Position) -> Decimal:
-    """The quantity min keep protects: q·min keep."""
-    return p.quantity * p.min_keep
 
 
 def tier_applies(tier: Tier, p: Position) -> bool:

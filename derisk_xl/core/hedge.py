@@ -136,10 +136,6 @@ class HedgeTarget:
     leverage: Decimal
     quantity: Decimal          # contracts wanted, rounded down to the lot step
 
-    @property
-    def unit_notional(self) -> Decimal:
-        return self.price * self.contract_size
-
     contract_size: Decimal = ONE
 
     def margin_and_fee(self, quantity: Decimal, fee_rate: Decimal) -> Decimal:

@@ -169,14 +169,3 @@ def fmt_pct(fraction: Decimal) -> str:
     """A fraction as percent points for a sentence: at most 2 decimals, e.g. ``25``,
     ``33.33`` (the caller writes the ``%``)."""
     return _stripped(f"{fraction * 100:,.2f}")
-
-
-def floor_to_step(quantity: Decimal, step: Decimal | None) -> Decimal:
-    """A non-negative quantity rounded down to a multiple of ``step`` (no step: unchanged).
-
-    Same result as :func:`money.round_down` for quantities ≥ 0, without a decimal context
-    switch per call (the allocation calls it once per position).
-    """
-    if step is None or step <= 0 or quantity <= 0:
-        return quantity
-    return (quantity // step) * step
