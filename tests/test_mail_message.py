@@ -6,6 +6,7 @@ from __future__ import annotations
 import email
 import io
 import re
+from decimal import Decimal
 from email import policy
 
 import pytest
@@ -285,3 +286,14 @@ def test_broken_config_keeps_the_message(tmp_path):
     env = {"DERISK_SMTP_HOST": "127.0.0.1", "DERISK_SMTP_SECURITY": "bogus"}
     d = deliver_report(hand_plan(), small_pdf(), pdf_name="p.pdf", outbox=tmp_path, env=env)
     assert not d.ok and "DERISK_SMTP_SECURITY" in d.status and d.message_path.exists()
+
+
+def test_email_money_rounds_like_the_pdf():
+    """The email's figures round half up to the cent, as the PDF and the plan's reasons do."""
+    from derisk_xl.mail.message import _money
+    from derisk_xl.report import format as report_format
+
+    for value in (Decimal("0.125"), Decimal("1234567.125"), Decimal("-7050"), Decimal("6843.75")):
+        assert _money(value) == report_format.number(value).replace(report_format.MINUS, "-")
+    assert _money(Decimal("0.125")) == "0.13"
+    assert _money(None) == "—"

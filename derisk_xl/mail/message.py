@@ -23,6 +23,7 @@ from typing import Iterable
 
 from ..core.issues import InputError, Issue
 from ..core.model import Plan
+from ..core.valuation import fmt_money
 
 RECIPIENTS_CELL = "Settings!Report Recipients"
 CLIENT_CELL = "Settings!Client"
@@ -135,9 +136,8 @@ def message_id_for(plan: Plan, recipients: Iterable[str], sender: str = "") -> s
 
 
 def _money(value: Decimal | None) -> str:
-    if value is None:
-        return "—"
-    return f"{value.quantize(Decimal('0.01')):,}"
+    """To the cent, as the plan's reasons write money (half up, like the PDF)."""
+    return "—" if value is None else fmt_money(value)
 
 
 def _pct(value: Decimal | None) -> str:
