@@ -344,6 +344,12 @@ def price_history(prices: Mapping[str, float], end: dt.date, days: int) -> dict[
     return out
 
 
+DEFAULT_TIER_ROWS = (
+    {"Trigger Multiple": 2, "Sell %": Percent(0.25)},
+    {"Trigger Multiple": 4, "Sell %": Percent(0.25)},
+)
+
+
 def starter_book() -> InputBook:
     """Small, realistic example rows for a fresh workbook: replace them with your own."""
     today = dt.date.today()
@@ -371,10 +377,6 @@ def starter_book() -> InputBook:
         ("Client", "Example Client"),
         ("Report Title", "De-risk plan"),
     ]
-    tiers = [
-        {"Trigger Multiple": 2, "Sell %": Percent(0.25)},
-        {"Trigger Multiple": 4, "Sell %": Percent(0.25)},
-    ]
     lots = [
         {"Asset": "ETH", "Acquired": dt.date(today.year - 3, 6, 15), "Quantity": 5,
          "Unit Cost": 1200},
@@ -382,9 +384,9 @@ def starter_book() -> InputBook:
          "Unit Cost": 2000},
     ]
     prices = price_history({"BTC": 97000, "ETH": 3600, "SOL": 240, "LINK": 25}, today, 60)
-    return InputBook(holdings=holdings, futures=futures, settings=settings, tiers=tiers,
-                     lots=lots, prices=prices)
+    return InputBook(holdings=holdings, futures=futures, settings=settings,
+                     tiers=DEFAULT_TIER_ROWS, lots=lots, prices=prices)
 
 
-__all__ = ["CHOICES", "InputBook", "Percent", "build_input_workbook", "new_workbook",
-           "price_history", "price_path", "starter_book", "write_input_workbook"]
+__all__ = ["CHOICES", "DEFAULT_TIER_ROWS", "InputBook", "Percent", "build_input_workbook",
+           "new_workbook", "price_history", "price_path", "starter_book", "write_input_workbook"]

@@ -10,14 +10,10 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-from .new import InputBook, Percent, price_history, write_input_workbook
+from .new import DEFAULT_TIER_ROWS, InputBook, Percent, price_history, write_input_workbook
 
 CASE_STUDY_AS_OF = dt.date(2026, 11, 28)
 EXAMPLE_AS_OF = dt.date(2026, 11, 27)
-DEFAULT_TIER_ROWS = (
-    {"Trigger Multiple": 2, "Sell %": Percent(0.25)},
-    {"Trigger Multiple": 4, "Sell %": Percent(0.25)},
-)
 
 
 def case_study_book() -> InputBook:
