@@ -98,14 +98,9 @@ def fraction_due(p: Position, tiers: Sequence[Tier]) -> Decimal:
     return min(due, ONE)
 
 
-def _sellable(q: Decimal, p: Position, settings: Settings, remaining: Decimal) -> Decimal:
-    """Round ``q`` down to the lot step and drop it under Min Trade Value; never above what is
-    left."""
-    return _sellable_q(q, p, smallest_trade(settings), remaining)
-
-
 def _sellable_q(q: Decimal, p: Position, smallest: Decimal, remaining: Decimal) -> Decimal:
-    """:func:`_sellable` with the smallest trade value worked out once by the caller."""
+    """Cap ``q`` at what is left above min keep, round it down to the lot step and drop it
+    when worth less than ``smallest`` (:func:`smallest_trade`, worked out once by the caller)."""
     room = remaining - p.quantity * p.min_keep if p.min_keep else remaining
     if q > room:
         q = room
