@@ -18,7 +18,6 @@ from email.errors import HeaderParseError
 from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
-from pathlib import Path
 from typing import Iterable
 
 from ..core.issues import InputError, Issue
@@ -29,14 +28,6 @@ RECIPIENTS_CELL = "Settings!Report Recipients"
 CLIENT_CELL = "Settings!Client"
 SUBJECT_DASH = "\u2014"  # em dash, as SPEC 5.3 writes the subject
 _SEPARATORS = {"\u2028", "\u2029"}
-
-
-def template_root() -> Path:
-    """The same folder the PDF report uses (``derisk_xl/templates`` when installed from a
-    wheel, else the repository's ``templates/``); the email templates are in its ``email/``."""
-    from ..report.render import default_template_dir
-
-    return default_template_dir()
 
 
 # --------------------------------------------------------------------------------------------
@@ -176,12 +167,15 @@ def figures(plan: Plan) -> dict[str, object]:
     }
 
 
-def render_bodies(plan: Plan, pdf_name: str, template_dir: Path | None = None) -> tuple[str, str]:
-    """(text, html) from ``templates/email/plan.txt.j2`` and ``plan.html.j2``: HTML autoescaped,
-    undefined names an error rather than a silent blank."""
+def render_bodies(plan: Plan, pdf_name: str) -> tuple[str, str]:
+    """(text, html) from ``email/plan.txt.j2`` and ``plan.html.j2`` in the folder the PDF
+    report's own templates come from (:func:`~derisk_xl.report.render.default_template_dir`):
+    HTML autoescaped, undefined names an error rather than a silent blank."""
     import jinja2
 
-    folder = (template_dir or template_root()) / "email"
+    from ..report.render import default_template_dir
+
+    folder = default_template_dir() / "email"
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(folder)),
         autoescape=lambda name: bool(name) and name.endswith((".html", ".html.j2")),
@@ -198,8 +192,8 @@ def render_bodies(plan: Plan, pdf_name: str, template_dir: Path | None = None) -
 # --------------------------------------------------------------------------------------------
 
 
-def build_message(plan: Plan, pdf_bytes: bytes, *, pdf_name: str, sender: str = "",
-                  template_dir: Path | None = None) -> EmailMessage:
+def build_message(plan: Plan, pdf_bytes: bytes, *, pdf_name: str, sender: str = ""
+                  ) -> EmailMessage:
     """The report email, or :class:`InputError` listing every header-bound value that is unsafe.
 
     ``sender`` empty leaves out From (an outbox written with no SMTP configured); the sender of
@@ -216,7 +210,7 @@ def build_message(plan: Plan, pdf_bytes: bytes, *, pdf_name: str, sender: str = 
     if issues:
         raise InputError(issues)
 
-    text, html = render_bodies(plan, pdf_name, template_dir)
+    text, html = render_bodies(plan, pdf_name)
     msg = EmailMessage(policy=policy.SMTP)
     msg["Subject"] = subject_for(plan)
     if sender:
