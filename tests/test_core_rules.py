@@ -187,7 +187,7 @@ def test_close_profitable_longs_banks_the_gain():
     assert a.action == "close" and a.size_after == d(1) and a.realized_pnl == d(1000)
     assert a.margin_after == d(1000)
     assert p.realized_gain == d(1000)
-    assert cents(p.total_after) == cents(p.total_before)     # 20,000 + 4,000
+    assert cents(p.total_before) == d("24000.00") == cents(p.total_after)   # 20,000 + 4,000
 
 
 def test_a_position_above_max_leverage_is_cut_to_exactly_max():
