@@ -89,6 +89,12 @@ class BatchReport:
         return self.with_status("failed")
 
     @property
+    def unsent(self) -> tuple[BatchRow, ...]:
+        """Planned, but the report could not be sent and waits in the outbox (issue #5:
+        the command exits non-zero, as ``derisk run --email`` does)."""
+        return tuple(r for r in self.rows if r.email.startswith("failed"))
+
+    @property
     def planned(self) -> tuple[BatchRow, ...]:
         return self.with_status("planned")
 

@@ -191,7 +191,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
     report = run_batch(args.paths, _options(args, force=args.force), jobs=args.jobs,
                        scheduler=args.scheduler)
-    return 1 if report.failed else 0
+    return 1 if report.failed or report.unsent else 0
 
 
 def cmd_send(args: argparse.Namespace) -> int:

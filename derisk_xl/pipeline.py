@@ -75,7 +75,7 @@ def lock_file_for(path: Path) -> Path:
 
 
 def is_open_in_excel(path: Path) -> bool:
-    candidates = {path.with_name("~$" + path.name), path.with_name("~$" + path.name[2:])}
+    candidates = {lock_file_for(path), path.with_name("~$" + path.name[2:])}
     return any(c.exists() for c in candidates)
 
 

@@ -92,3 +92,31 @@ def test_new_makes_a_workbook_that_checks_clean_and_refuses_to_overwrite(tmp_pat
 def test_a_bad_date_option_is_refused_by_the_parser():
     done = derisk("check", "x.xlsx", "--as-of", "28/11/2026")
     assert done.returncode == 2 and "YYYY-MM-DD" in done.stderr
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.parametrize("command", ["run", "batch"])
+def test_a_report_that_could_not_be_sent_makes_the_command_fail(tmp_path: Path, command: str):
+    import os
+
+    book = tmp_path / "case.xlsx"
+    shutil.copyfile(WORKBOOKS / "case-study.xlsx", book)
+    out = tmp_path / "out"
+    env = {**os.environ, "DERISK_SMTP_HOST": "127.0.0.1", "DERISK_SMTP_PORT": str(_closed_port()),
+           "DERISK_SMTP_SECURITY": "none", "DERISK_SMTP_FROM": "desk@example.com",
+           "DERISK_SMTP_TIMEOUT": "5"}
+    done = subprocess.run([sys.executable, "-m", "derisk_xl.cli", command, str(book), "--email",
+                           "--out", str(out), "--jobs" if command == "batch" else "--paper",
+                           "1" if command == "batch" else "a4"],
+                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=180)
+    assert done.returncode == 1, done.stdout + done.stderr
+    kept = list((out / "derisk-outbox").glob("*.eml"))
+    assert len(kept) == 1, "the unsent message must wait in the outbox"
+    assert (out / "case.xlsx").exists()
