@@ -12,6 +12,7 @@ import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
 from ..core.model import Carry
+from ..core.money import D
 
 MINUS = "\u2212"  # a typographic minus: a hyphen is easy to miss in print
 NBSP = "\u00a0"  # keeps "10.9 %" and "$ 1" on one line
@@ -28,7 +29,7 @@ def number(value: Decimal | int | float | None, places: int = 2, *, sign: bool =
     """``1234.5`` → ``1,234.50``; negative with a real minus; None → an en dash."""
     if value is None:
         return "–"
-    d = _q(Decimal(str(value)) if isinstance(value, float) else Decimal(value), places)
+    d = _q(D(value), places)
     if d == 0:
         d = abs(d)  # never print "−0.00"
     text = f"{abs(d):,.{places}f}"
@@ -77,7 +78,7 @@ def pct(fraction: Decimal | float | None, places: int = 1, *, sign: bool = False
     """A fraction as a percentage to one decimal: ``0.6714`` → ``67.1 %``."""
     if fraction is None:
         return "–"
-    f = Decimal(str(fraction)) if isinstance(fraction, float) else Decimal(fraction)
+    f = D(fraction)
     return number(f * 100, places, sign=sign) + NBSP + "%"
 
 
@@ -88,7 +89,7 @@ def rate(fraction: Decimal | float | None) -> str:
     """
     if fraction is None:
         return "–"
-    f = Decimal(str(fraction)) if isinstance(fraction, float) else Decimal(fraction)
+    f = D(fraction)
     points = f * 100
     places = 2
     if points and abs(points) < Decimal("0.01"):
