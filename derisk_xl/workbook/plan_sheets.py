@@ -17,7 +17,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal, Union
 
 from ..core.model import Plan, Settings
-from ..core.money import cents
+from ..core.money import D
+from ..core.valuation import fmt_money
 from .grid import column_letter
 
 Kind = Literal["money", "quantity", "price", "percent", "integer", "date", "text", "multiple"]
@@ -138,7 +139,7 @@ def a1_range(sheet: str, first_row: int, col: int, last_row: int) -> str:
 def _num(value: Decimal | float) -> str:
     """A quantity for prose: thousands separators, two decimals, more (up to 8) only when
     needed, so 0.069 contracts stays 0.069."""
-    value = Decimal(str(value))
+    value = D(value)
     if value == value.quantize(Decimal("0.01")):
         return f"{value:,.2f}"
     return f"{value:,.8f}".rstrip("0")
@@ -147,13 +148,13 @@ def _num(value: Decimal | float) -> str:
 def _money(value: Decimal | float) -> str:
     """Money for prose: to the cent (half up, as core's ``cents``), the precision of reports.
     Cells keep the exact value instead (their format shows cents; their sums reconcile)."""
-    return f"{cents(Decimal(str(value))):,.2f}"
+    return fmt_money(D(value))
 
 
 def _price(value: Decimal | float) -> str:
     """A price for prose: to the cent from 1 up; below 1, six significant digits, so a
     0.00001234 token price does not read as 0.00."""
-    value = Decimal(str(value))
+    value = D(value)
     if abs(value) >= 1 or value == 0:
         return _money(value)
     rounded = value.quantize(Decimal(1).scaleb(value.adjusted() - 5), rounding=ROUND_HALF_UP)
