@@ -297,3 +297,12 @@ def test_email_money_rounds_like_the_pdf():
         assert _money(value) == report_format.number(value).replace(report_format.MINUS, "-")
     assert _money(Decimal("0.125")) == "0.13"
     assert _money(None) == "—"
+
+
+def test_email_shares_round_like_the_pdf():
+    from derisk_xl.mail.message import _pct
+    from derisk_xl.report import format as report_format
+
+    for fraction in (Decimal("0.67125"), Decimal("0.0005"), Decimal("0.4"), Decimal(23500) / 35000):
+        assert _pct(fraction) == report_format.pct(fraction).replace(report_format.NBSP, " ")
+    assert _pct(Decimal("0.0005")) == "0.1 %"  # half up, not half even

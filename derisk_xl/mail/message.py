@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import unicodedata
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from email import policy
 from email.errors import HeaderParseError
 from email.header import Header
@@ -132,9 +132,10 @@ def _money(value: Decimal | None) -> str:
 
 
 def _pct(value: Decimal | None) -> str:
+    """One decimal, half up like the PDF's percentages."""
     if value is None:
         return "—"
-    return f"{(value * 100).quantize(Decimal('0.1'))} %"
+    return f"{(value * 100).quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)} %"
 
 
 def figures(plan: Plan) -> dict[str, object]:
