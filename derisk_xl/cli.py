@@ -58,6 +58,9 @@ def _parser() -> argparse.ArgumentParser:
     new = sub.add_parser("new", help="create a fresh input workbook (.xlsx, or .xlsm with a button)")
     new.add_argument("path", type=Path, metavar="PATH")
     new.add_argument("--force", action="store_true", help="overwrite PATH if it exists")
+    new.add_argument("--use-udf-server", action="store_true",
+                     help=".xlsm on Windows: presses run in xlwings' persistent Python, so only "
+                          "the first one pays for start-up")
 
     batch = sub.add_parser("batch", help="plan every workbook in files, folders and globs")
     batch.add_argument("paths", nargs="+", metavar="PATH")
@@ -173,10 +176,14 @@ def cmd_new(args: argparse.Namespace) -> int:
     if path.exists() and not args.force:
         print(f"Error: {path} exists; choose another name or pass --force.", file=sys.stderr)
         return 1
+    if args.use_udf_server and path.suffix.lower() != ".xlsm":
+        print(f"Error: --use-udf-server is a setting of the Excel button; {path} must end in "
+              ".xlsm.", file=sys.stderr)
+        return 1
     if path.suffix.lower() == ".xlsm":
         from .excel.xlsm import new_macro_workbook
 
-        new_macro_workbook(path)
+        new_macro_workbook(path, use_udf_server=args.use_udf_server)
     else:
         from .workbook.new import new_workbook
 

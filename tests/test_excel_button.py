@@ -163,6 +163,33 @@ def test_second_press_replaces_the_plan_and_keeps_everything_else(press, tmp_pat
     assert len(tables) == len(set(tables))
 
 
+def test_presses_in_one_python_are_independent(press, tmp_path):
+    """With "Use UDF Server", xlwings runs every press in one long-lived Python: a press must
+    leave nothing behind that changes the next one's plan or PDF."""
+    import pypdf
+
+    def pdf_text(path: Path) -> str:
+        return "".join(page.extract_text() for page in pypdf.PdfReader(path).pages)
+
+    first = press(case_study_book(tmp_path, "first.xlsm"))
+    other_holdings = [HOLDINGS[0], ["ETH", 4, 3000, 600], ["USDC", 2000, 1, 1]]
+    other = press(make_book(str(tmp_path / "other.xlsm"),
+                            {"Holdings": other_holdings, "Settings": SETTINGS}))
+    bad = press(make_book(str(tmp_path / "bad.xlsm"),
+                          {"Holdings": [HOLDINGS[0], ["ETH", -1, 3000, 600]], "Settings": SETTINGS}))
+    again = press(case_study_book(tmp_path, "again.xlsm"))
+
+    assert first.app.alerts == other.app.alerts == again.app.alerts == []
+    assert {name: again.sheets[name].rows() for name in PLAN_SHEETS} == \
+        {name: first.sheets[name].rows() for name in PLAN_SHEETS}
+    assert [t["Instrument"] for t in trades(other)] != [t["Instrument"] for t in trades(first)]
+    assert "Holdings!B2" in bad.app.alerts[0]["prompt"] and "Plan Summary" not in bad.sheets
+    assert not (tmp_path / "bad-derisk-plan.pdf").exists()
+    first_pdf = pdf_text(tmp_path / "first-derisk-plan.pdf")
+    assert pdf_text(tmp_path / "again-derisk-plan.pdf") == first_pdf
+    assert pdf_text(tmp_path / "other-derisk-plan.pdf") != first_pdf
+
+
 def test_percent_formatted_cell_means_what_it_shows(press, tmp_path):
     """SPEC 3: 0.3 shown as 30 % and a plain 30 are the same hedge ratio."""
     settings_shown = SETTINGS + [["Hedge Ratio %", 0.3]]

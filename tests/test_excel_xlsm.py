@@ -98,6 +98,34 @@ def test_xlwings_conf_sheet_as_xlwings_reads_it(xlsm):
     assert wb.sheetnames[0] == "Holdings"
 
 
+def xlwings_sheet_config(path: Path) -> dict[str, str]:
+    """The xlwings.conf sheet as xlwings.bas's GetConfigFromSheet reads it: A1 down to the first
+    empty cell, keys upper-cased, each value as the string GetConfig hands to the macro."""
+    ws = openpyxl.load_workbook(path)["xlwings.conf"]
+    config, row = {}, 1
+    while ws.cell(row, 1).value not in (None, ""):
+        value = ws.cell(row, 2).value
+        config[str(ws.cell(row, 1).value).upper()] = "" if value is None else str(value)
+        row += 1
+    return config
+
+
+def test_udf_server_is_off_unless_asked_and_on_when_asked(xlsm, tmp_path):
+    assert xlwings_sheet_config(xlsm)["USE UDF SERVER"] == "False"
+    fast = tmp_path / "fast.xlsm"
+    assert main(["new", str(fast), "--use-udf-server"]) == 0
+    config = xlwings_sheet_config(fast)
+    assert config["USE UDF SERVER"] == "True"  # xlwings.bas: OPTIMIZED_CONNECTION = GetConfig(..)
+    assert config["SHOW CONSOLE"] == "False"
+    assert run_python_commands(fast) == run_python_commands(xlsm)
+
+
+def test_udf_server_flag_needs_a_macro_workbook(tmp_path, capsys):
+    assert main(["new", str(tmp_path / "plain.xlsx"), "--use-udf-server"]) == 1
+    assert ".xlsm" in capsys.readouterr().err
+    assert not (tmp_path / "plain.xlsx").exists()
+
+
 def test_renamed_copy_runs_the_same_command(xlsm, tmp_path, monkeypatch):
     renamed = tmp_path / "Client Smith 2026.xlsm"
     shutil.copyfile(xlsm, renamed)

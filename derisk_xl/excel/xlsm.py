@@ -21,17 +21,23 @@ BUTTON_CAPTION = "Build de-risk plan"
 CONF_SHEET = "xlwings.conf"
 
 
-def xlwings_conf() -> dict[str, str]:
+def xlwings_conf(*, use_udf_server: bool = False) -> dict[str, str]:
     """The ``xlwings.conf`` sheet's settings (xlwings reads keys from A1 down, values in B).
 
     The interpreter of the platform running ``derisk new`` is this Python (the one that has
     derisk_xl installed); the other platform's is left empty for the user to fill in (empty
     means xlwings' default, ``python``). Delete a row to fall back to the xlwings add-in or
     ``xlwings.conf`` file settings.
+
+    ``use_udf_server`` (Windows only; macOS ignores it): xlwings runs each press in its
+    persistent COM server instead of a fresh Python, so only the first press pays for start-up,
+    imports and fonts. Written either way, so the workbook behaves the same on every machine
+    whatever the user's add-in says.
     """
     return {
         "Interpreter_Win": sys.executable if sys.platform.startswith("win") else "",
         "Interpreter_Mac": sys.executable if sys.platform == "darwin" else "",
+        "Use UDF Server": str(bool(use_udf_server)),
         "Show Console": "False",
     }
 
@@ -60,13 +66,13 @@ def code_names(path: Path) -> tuple[str, list[str]]:
     return book_name, names
 
 
-def new_macro_workbook(path: Path) -> None:
+def new_macro_workbook(path: Path, *, use_udf_server: bool = False) -> None:
     """Write a macro-enabled input workbook with example rows, the xlwings.conf sheet and the
-    "Build de-risk plan" button on the first sheet."""
+    "Build de-risk plan" button on the first sheet (``use_udf_server``: see :func:`xlwings_conf`)."""
     from ..workbook.new import new_workbook
 
     path = Path(path)
-    conf = xlwings_conf()
+    conf = xlwings_conf(use_udf_server=use_udf_server)
     button = (BUTTON_CAPTION, MACRO_NAME)
     # The document modules must match the sheets' code names, which the workbook writer
     # chooses: write once with a provisional project to learn them, then for real.
