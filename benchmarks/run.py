@@ -9,11 +9,17 @@ Each section is a module ``benchmarks/bench_<name>.py`` with ``run() -> list[str
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+
+# Measured processes may cache bytecode, as an installed package's do: where the environment
+# turns caching off, every fresh process (a button press, a ``derisk run`` of the batch
+# baseline) would compile our modules from source and look slower than on a user's machine.
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
 
 def main(argv: list[str]) -> int:
