@@ -83,6 +83,36 @@ def _cpu(fn, repeat: int = 5) -> float:
     return best
 
 
+def _content_floor(renderer, plan) -> tuple[float, int]:
+    """(CPU time of laying out and drawing the report's HTML with minimal styles: our page,
+    font and fixed-width tables, no padding, borders, backgrounds or colours; the number of
+    lines of text in our report). What the content costs whatever the styling: WeasyPrint's
+    cost grows with the lines of text it shapes and draws, one Pango layout each."""
+    from weasyprint import CSS
+    from weasyprint.formatting_structure.boxes import LineBox
+
+    from derisk_xl.report.fetcher import ClosedFetcher
+    from derisk_xl.report.weasy import LeanHTML as HTML  # WeasyPrint's UA styles, as ours use
+
+    fonts, sheets = renderer._weasyprint()
+    text, generated = renderer._html(plan)
+
+    def html():
+        return HTML(string=text, base_url=renderer.dirs[0].as_uri() + "/report/",
+                    url_fetcher=ClosedFetcher(renderer.dirs, generated=generated))
+
+    page = [CSS(string=f"@page {{ size: {renderer.paper}; margin: 14mm 13mm 12mm 13mm }} "
+                       "html { font: 8pt 'DejaVu Sans' } "
+                       "table { width: 100%; table-layout: fixed }", font_config=fonts)]
+    bare = _cpu(lambda: html().render(stylesheets=page, font_config=fonts).write_pdf())
+
+    def count(box) -> int:
+        return isinstance(box, LineBox) + sum(count(c) for c in getattr(box, "children", ()))
+
+    document = html().render(stylesheets=sheets, font_config=fonts)
+    return bare, sum(count(p._page_box) for p in document.pages)
+
+
 def _children_cpu() -> float:
     r = resource.getrusage(resource.RUSAGE_CHILDREN)
     return r.ru_utime + r.ru_stime
@@ -141,6 +171,11 @@ def run() -> list[str]:
         lines.append(line("warm render_pdf, CPU time (best of 5)", warm_cpu, warm))
         lines.append(line("warm render_pdf, case study, CPU time (best of 5)", small_cpu, warm))
         lines.append(line("first render in this process (fonts, CSS parsed)", first, warm))
+        bare_cpu, text_lines = _content_floor(renderer, plan)
+        lines.append(line("  the same HTML, minimal styles, CPU (best of 5)", bare_cpu,
+                          warm))
+        lines.append(f"{'  lines of text laid out; warm CPU per line':<58} {text_lines:10d}"
+                     f"    {warm_cpu / text_lines * 1000:6.2f} ms")
 
         script = (
             "import sys, datetime as dt; from pathlib import Path;"
