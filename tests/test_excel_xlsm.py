@@ -86,28 +86,27 @@ def test_button_on_first_sheet_names_a_macro_that_exists(xlsm):
     assert "application/vnd.ms-excel.sheet.macroEnabled.main+xml" in content_types
 
 
-def test_xlwings_conf_sheet_as_xlwings_reads_it(xlsm):
-    wb = openpyxl.load_workbook(xlsm)
-    ws = wb["xlwings.conf"]
-    keys = []
-    row = 1
-    while ws.cell(row, 1).value not in (None, ""):  # xlwings: A1 down to the first empty cell
-        keys.append(ws.cell(row, 1).value)
+def xlwings_conf_rows(path: Path) -> list[tuple[str, str]]:
+    """The xlwings.conf sheet as xlwings.bas's GetConfigFromSheet walks it: A1 down to the first
+    empty cell, each value as the string GetConfig hands to the macro."""
+    ws = openpyxl.load_workbook(path)["xlwings.conf"]
+    rows, row = [], 1
+    while ws.cell(row, 1).value not in (None, ""):
+        value = ws.cell(row, 2).value
+        rows.append((str(ws.cell(row, 1).value), "" if value is None else str(value)))
         row += 1
-    assert keys[:2] == ["Interpreter_Win", "Interpreter_Mac"]
-    assert wb.sheetnames[0] == "Holdings"
+    return rows
 
 
 def xlwings_sheet_config(path: Path) -> dict[str, str]:
-    """The xlwings.conf sheet as xlwings.bas's GetConfigFromSheet reads it: A1 down to the first
-    empty cell, keys upper-cased, each value as the string GetConfig hands to the macro."""
-    ws = openpyxl.load_workbook(path)["xlwings.conf"]
-    config, row = {}, 1
-    while ws.cell(row, 1).value not in (None, ""):
-        value = ws.cell(row, 2).value
-        config[str(ws.cell(row, 1).value).upper()] = "" if value is None else str(value)
-        row += 1
-    return config
+    """What GetConfig looks keys up in: the rows above, keys upper-cased."""
+    return {key.upper(): value for key, value in xlwings_conf_rows(path)}
+
+
+def test_xlwings_conf_sheet_as_xlwings_reads_it(xlsm):
+    keys = [key for key, _ in xlwings_conf_rows(xlsm)]
+    assert keys[:2] == ["Interpreter_Win", "Interpreter_Mac"]
+    assert openpyxl.load_workbook(xlsm).sheetnames[0] == "Holdings"
 
 
 def test_udf_server_is_off_unless_asked_and_on_when_asked(xlsm, tmp_path):
