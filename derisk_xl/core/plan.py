@@ -311,7 +311,7 @@ def _make_plan(inputs: PlanInputs) -> Plan:
     betas = Betas(s.hedge_underlying, inputs.prices)
     target, issues = hedge_target(after, futures_after, positions, s, betas, inputs.prices)
     warnings += issues
-    rate = s.fee_bps / Decimal(10_000)
+    rate = s.fee_bps / BPS
     reserve = target.margin_and_fee(target.quantity, rate) if target is not None else ZERO
 
     # 7. Sleeve funding.
