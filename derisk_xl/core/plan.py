@@ -148,9 +148,7 @@ class _LotBook:
         return book
 
     def _term(self, acquired) -> str:
-        if acquired is None:
-            return "unknown"
-        return "long" if (self.as_of - acquired).days > self.long_term_days else "short"
+        return lotbook.holding_term(acquired, self.as_of, self.long_term_days)
 
     def sell(self, p: Position, quantity: Decimal, net: Decimal
              ) -> tuple[tuple[RealizedLot, ...], Decimal | None]:
