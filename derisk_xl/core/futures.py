@@ -131,8 +131,7 @@ def adjust_futures(futures: Sequence[FuturesPosition], settings: Settings) -> Fu
                 cur = replace(cur, size=cur.size * (ONE - share), margin=cur.margin + kept)
                 v = value_futures(cur)
                 did.append("reduce")
-        cash_realized = realized
-        realized_total += cash_realized
+        realized_total += realized
         after.append(cur)
         v1 = value_futures(cur)
         actions.append(FuturesAction(
