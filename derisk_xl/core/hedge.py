@@ -207,8 +207,9 @@ def hedge_target(
 
 @dataclass(frozen=True, slots=True)
 class Transfer:
-    """Money moved from stable (``index`` of the stable position; None: the Stable Asset that
-    the plan creates) to the wallet (positive amount), or back (negative)."""
+    """Money moved from a stable position (``index`` in the positions after the sales, the
+    Stable Asset's row included even when the plan created it) to the wallet (positive
+    amount), or back to it (negative)."""
 
     index: int
     amount: Decimal
