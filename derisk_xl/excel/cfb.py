@@ -75,7 +75,7 @@ def _flatten(root: Storage) -> list[_Entry]:
     return entries
 
 
-def _tree(entries: list[_Entry], ordered: list[int], depth: int = 0) -> int:
+def _tree(entries: list[_Entry], ordered: list[int]) -> int:
     """Build a balanced red-black tree of siblings: a midpoint tree has every level full but
     the last, so colouring the nodes of an incomplete last level red satisfies the rules."""
     if not ordered:
