@@ -67,15 +67,6 @@ def sheet_ref(sheet: str, ref: str = "") -> str:
     return f"{name}!{ref}" if ref else sheet
 
 
-@dataclass(frozen=True, slots=True)
-class Cell:
-    """One cell: its value, its number format (None when General or not known) and ``C7``."""
-
-    value: CellValue
-    number_format: str | None
-    coordinate: str
-
-
 @dataclass(frozen=True)
 class SheetGrid:
     """One worksheet's contents.
@@ -103,10 +94,6 @@ class SheetGrid:
                 return r[col]
         return None
 
-    def cell(self, row: int, col: int) -> Cell:
-        return Cell(self.value(row, col), self.number_formats.get((row, col)),
-                    coordinate(row, col))
-
     @property
     def width(self) -> int:
         return max((len(r) for r in self.rows), default=0)
@@ -122,11 +109,6 @@ class TableRef:
     first_col: int
     last_row: int
     last_col: int
-
-    @property
-    def ref(self) -> str:
-        return f"{coordinate(self.first_row, self.first_col)}:" \
-               f"{coordinate(self.last_row, self.last_col)}"
 
 
 @dataclass(frozen=True)
@@ -153,5 +135,5 @@ class WorkbookGrid:
         return next((s for s in self.sheets if s.name == name), None)
 
 
-__all__ = ["Cell", "CellValue", "ExcelError", "SheetGrid", "TableRef", "WorkbookGrid",
+__all__ = ["CellValue", "ExcelError", "SheetGrid", "TableRef", "WorkbookGrid",
            "column_letter", "coordinate", "parse_coordinate", "sheet_ref"]
