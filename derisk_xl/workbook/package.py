@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Iterable, Iterator
 
-from ..core.issues import DeriskError, InputError, Issue
+from ..core.issues import InputError, Issue
 from .grid import column_letter
 from .plan_sheets import NUMBER_FORMATS, PLAN_SHEET_NAMES, TABLE_STYLE, Block, SheetSpec
 
@@ -84,10 +84,6 @@ _PLAN_NAMES = {n.lower() for n in PLAN_SHEET_NAMES}
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 
 _ATTR = re.compile(r'([\w:.-]+)\s*=\s*(?:"([^"]*)"|\'([^\']*)\')')
-
-
-class PackageError(DeriskError):
-    """The file is not a workbook package we can safely add sheets to."""
 
 
 def _problem(message: str) -> InputError:
@@ -291,8 +287,6 @@ def render_scratch(specs: Iterable[SheetSpec], table_names: dict[str, str] | Non
 
 def _render(specs: Iterable[SheetSpec], table_names: dict[str, str], stream_rows: int | None
             ) -> tuple[bytes, dict[str, int]]:
-    import datetime as dt
-
     import xlsxwriter
 
     buf = io.BytesIO()
@@ -1147,5 +1141,5 @@ def _info(name: str, date_time, compress_type: int, external_attr: int) -> zipfi
     return info
 
 
-__all__ = ["PART_PREFIX", "PackageError", "add_plan_sheets", "merge_styles", "render_scratch",
+__all__ = ["PART_PREFIX", "add_plan_sheets", "merge_styles", "render_scratch",
            "rels_name"]
