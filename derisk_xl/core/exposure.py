@@ -24,7 +24,7 @@ from typing import Iterable, Sequence
 from .issues import Issue
 from .model import Exposure, FuturesPosition, Position, PriceHistory
 from .money import ONE, ZERO, pct
-from .valuation import futures_delta, value_futures
+from .valuation import futures_delta, futures_notional
 
 
 @dataclass(slots=True)
@@ -112,12 +112,9 @@ def exposure(
     net = gross if betas is None else weighted_spot(positions, betas)
     notional_sum = ZERO
     for f in futures:
-        n = value_futures(f).notional
+        n = futures_notional(f)
         w = ONE if betas is None else betas.of_asset(f.underlying)
-        if f.contract_type == "inverse":
-            net += w * futures_delta(f)
-        else:
-            net += f.sign * w * n
+        net += w * futures_delta(f)                # linear: side·notional
         gross += n
         notional_sum += n
     leverage = notional_sum / wallet_equity if notional_sum and wallet_equity > 0 else None
