@@ -507,8 +507,6 @@ def read_workbook(path: Path, *, as_of: dt.date | None, today: dt.date) -> ReadR
             return ReadResult(None, issues)
         result = parse_inputs(grid, as_of=as_of, today=today)
         return ReadResult(result.inputs, issues + result.issues)
-    except _Refused as exc:
-        return ReadResult(None, (Issue("", f"{path.name} was refused: {exc}."),))
     except Exception as exc:  # a file no rule above foresaw: still a message, not a traceback
         return ReadResult(None, (Issue("", f"{path.name} could not be read as a workbook "
                                            f"({type(exc).__name__}: {exc})."),))
