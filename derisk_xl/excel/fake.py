@@ -18,18 +18,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-_A1 = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d+)$")
+from ..workbook.grid import parse_coordinate
+
 _EXCEL_TYPES = (type(None), bool, int, float, str, dt.date, dt.datetime, dt.time)
 
 
 def _parse_a1(ref: str) -> tuple[int, int]:
-    m = _A1.match(ref)
-    if not m:
-        raise ValueError(f"not a cell reference: {ref!r}")
-    col = 0
-    for ch in m.group(1).upper():
-        col = col * 26 + ord(ch) - 64
-    return int(m.group(2)), col
+    """``C7`` → (7, 3): 1-based, as xlwings counts rows and columns."""
+    row, col = parse_coordinate(ref)
+    return row + 1, col + 1
 
 
 @dataclass(frozen=True)
@@ -150,13 +147,6 @@ class FakeSheet:
     def __getitem__(self, ref: str) -> "FakeRange":
         return self.range(ref)
 
-    def clear(self) -> None:
-        self.book.calls += 1
-        self.values.clear()
-        self.formulas.clear()
-        self.formats.clear()
-        self.bold.clear()
-
     def delete(self) -> None:
         self.book.calls += 1
         self.book.sheets._remove(self)
@@ -166,10 +156,7 @@ class FakeSheet:
             sheet.active = False
         self.active = True
 
-    # helpers for tests (not xlwings API)
-    def cell(self, ref: str) -> Any:
-        return self.values.get(_parse_a1(ref))
-
+    # a helper for tests (not xlwings API)
     def rows(self) -> list[list[Any]]:
         """Every value from A1 to the last used cell, as a list of rows (for assertions)."""
         if not self.values:
