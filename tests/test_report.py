@@ -195,13 +195,23 @@ def test_html_charts_are_generated_images():
 
 
 def test_render_pdf_reuses_one_warm_renderer_per_folder_and_paper(tmp_path):
-    from derisk_xl.report import renderer_for
+    from derisk_xl.report import default_template_dir, renderer_for
 
     (tmp_path / "report").mkdir()
     a4 = renderer_for(None, "a4")
     assert renderer_for(None, "A4") is a4
     assert renderer_for(None, "letter") is not a4
     assert renderer_for(tmp_path, "a4") is renderer_for(tmp_path, "a4") is not a4
+    assert renderer_for(default_template_dir(), "a4") is a4  # our folder named is no folder
     fonts_and_sheets = a4._weasyprint()
     render_pdf(case_study_plan())
     assert a4._weasyprint() is fonts_and_sheets  # stylesheet and fonts made once
+
+
+def test_renderer_for_a_folder_under_home_written_with_a_tilde(tmp_path, monkeypatch):
+    """``~/desk`` is the desk's folder for the warm renderer as for ReportRenderer itself."""
+    from derisk_xl.report import renderer_for
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / "desk" / "report").mkdir(parents=True)
+    assert renderer_for("~/desk", "a4").dirs[0] == (tmp_path / "desk").resolve()

@@ -241,15 +241,13 @@ class ReportRenderer:
 
 
 @functools.lru_cache(maxsize=8)
-def _cached(template_dirs_key: tuple[Path, ...], paper: str, template_dir: Path | None
-            ) -> ReportRenderer:
-    return ReportRenderer(template_dir, paper)
+def _cached(dirs: tuple[Path, ...], paper: str) -> ReportRenderer:
+    return ReportRenderer(dirs[0] if len(dirs) > 1 else None, paper)
 
 
 def renderer_for(template_dir: Path | None = None, paper: str = "a4") -> ReportRenderer:
     """A renderer kept warm for this (template folder, paper), shared by every later call."""
-    return _cached(template_dirs(template_dir), _paper(paper),
-                   None if template_dir is None else Path(template_dir).resolve())
+    return _cached(template_dirs(template_dir), _paper(paper))
 
 
 def render_html(plan: Plan, *, template_dir: Path | None = None, paper: str = "a4") -> str:
