@@ -29,7 +29,7 @@ from ..core.model import (
     CUSTOM_MODEL, DEFAULT_MODEL, DEFAULT_TIERS, MODELS, STABLE_NAMES, FuturesPosition, Lot,
     PlanInputs, Position, PriceHistory, Settings, Tier,
 )
-from ..core.money import HUNDRED, LOT_TOLERANCE, ZERO
+from ..core.money import HUNDRED, LOT_TOLERANCE, ONE, ZERO
 from .grid import (
     CellValue, ExcelError, SheetGrid, TableRef, WorkbookGrid, coordinate, parse_coordinate,
     sheet_ref,
@@ -950,7 +950,6 @@ _PROTECT = {**{k: True for k in _YES}, **{k: False for k in _NO}}
 _SIDES = {"long": "long", "buy": "long", "short": "short", "sell": "short"}
 _TYPES = {"linear": "linear", "inverse": "inverse"}
 _SIDE_EXPECT = "Long or Short (Buy or Sell)"
-_ONE = Decimal(1)
 
 
 # -- Settings ---------------------------------------------------------------------------------
@@ -971,7 +970,7 @@ SETTINGS_KEYS: tuple[_Key, ...] = (
     _Key("Stable Target %", "stable_target", "pct"),
     _Key("Futures Sleeve %", "futures_sleeve", "pct"),
     _Key("Hedge Ratio %", "hedge_ratio", "pct"),
-    _Key("Max Leverage", "max_leverage", "num", _ONE, None),
+    _Key("Max Leverage", "max_leverage", "num", ONE, None),
     _Key("Close Profitable Longs %", "close_profitable_longs", "pct"),
     _Key("Hedge Sizing", "hedge_sizing", "choice", options=("notional", "beta", "min-variance")),
     _Key("Hedge Instrument", "hedge_instrument", "text"),
@@ -983,7 +982,7 @@ SETTINGS_KEYS: tuple[_Key, ...] = (
     _Key("Hedge Contract Size", "hedge_contract_size", "pos"),
     _Key("Hedge Lot Step", "hedge_lot_step", "pos"),
     _Key("Liquidation Model", "liquidation_model", "choice", options=("binance", "bybit")),
-    _Key("Hedge Leverage", "hedge_leverage", "num", _ONE, None),
+    _Key("Hedge Leverage", "hedge_leverage", "num", ONE, None),
     _Key("Maint Margin Rate %", "maint_margin_rate", "pct"),
     _Key("Futures Free Collateral", "futures_free_collateral", "num", ZERO, None),
     _Key("Sleeve Funding", "sleeve_funding", "choice", options=("target", "needed")),
@@ -998,7 +997,7 @@ SETTINGS_KEYS: tuple[_Key, ...] = (
     _Key("Tax Rate Short %", "tax_rate_short", "pct"),
     _Key("Tax Rate Long %", "tax_rate_long", "pct"),
     _Key("Long-Term Days", "long_term_days", "int", ZERO, None),
-    _Key("Horizon Days", "horizon_days", "int", _ONE, None),
+    _Key("Horizon Days", "horizon_days", "int", ONE, None),
     _Key("Stress Shocks %", "stress_shocks", "shocks", Decimal(-100), None),
     _Key("Fear Greed Index", "fear_greed_index", "int", ZERO, HUNDRED),
     _Key("Base Currency", "base_currency", "asset"),
@@ -1084,7 +1083,7 @@ def _parse_settings(p: _Parser) -> tuple[Settings, dict[str, str]]:
                     "Settings.")
     settings = Settings.for_model(model, **overrides)
     total = settings.spot_target + settings.stable_target + settings.futures_sleeve
-    if abs(total - _ONE) > Decimal("1e-9") and not bad:
+    if abs(total - ONE) > Decimal("1e-9") and not bad:
         given = [where[f] for f in _TARGET_FIELDS if f in where]
         parts = ", ".join(
             f"{k.title.rstrip(' %')} {_fmt_pct(getattr(settings, k.field))}"
@@ -1323,7 +1322,7 @@ def _parse_futures(p: _Parser, settings: Settings,
                          positive=True)
         mark = p.number(region, r, row, "mark_price", "Mark Price", required=True,
                         positive=True)
-        leverage = p.number(region, r, row, "leverage", "Leverage", minimum=_ONE)
+        leverage = p.number(region, r, row, "leverage", "Leverage", minimum=ONE)
         margin = p.number(region, r, row, "margin", "Margin", positive=True)
         maint = p.percent(region, r, row, "maint_rate", "Maint Margin Rate %")
         maint_amount = p.number(region, r, row, "maint_amount", "Maint Amount", minimum=ZERO)
