@@ -55,7 +55,11 @@ class RunResult:
     issues: tuple[Issue, ...] = ()
     email_status: str = ""
     seconds: float = 0.0
-    error: str = ""
+
+    @property
+    def error(self) -> str:
+        """The issues that stopped a failed run, in one line; empty for any other status."""
+        return "; ".join(str(i) for i in self.issues) if self.status == "failed" else ""
 
     @property
     def warnings(self) -> tuple[Issue, ...]:
@@ -136,8 +140,7 @@ def run_one(source: Path, options: RunOptions = RunOptions()) -> RunResult:
 
     def failed(issues: tuple[Issue, ...]) -> RunResult:
         return RunResult(source=source, status="failed", issues=issues,
-                         seconds=time.perf_counter() - started,
-                         error="; ".join(str(i) for i in issues))
+                         seconds=time.perf_counter() - started)
 
     # gather
     read = read_workbook(source, as_of=options.as_of, today=today)
