@@ -1018,8 +1018,8 @@ def _closest(word: str, candidates: dict[str, str]) -> str | None:
     return candidates[hit[0]] if hit else None
 
 
-def _parse_settings(p: _Parser) -> tuple[Settings, dict[str, str]]:
-    """Settings (SPEC 3.3) and, for messages, the cell of each key given."""
+def _parse_settings(p: _Parser) -> Settings:
+    """Settings (SPEC 3.3); ``where`` keeps the value cell of each key given, for messages."""
     where: dict[str, str] = {}
     key_cells: dict[str, str] = {}
     bad_fields: set[str] = set()
@@ -1029,11 +1029,11 @@ def _parse_settings(p: _Parser) -> tuple[Settings, dict[str, str]]:
     if sheet is None:
         table = next((t for t in p.grid.tables if norm(t.name) == key), None)
         if table is None:
-            return Settings.for_model(), where
+            return Settings.for_model()
         sheet = p.grid.sheet(table.sheet)
         first_row, key_col, last_row = table.first_row, table.first_col, table.last_row
     if sheet is None:
-        return Settings.for_model(), where
+        return Settings.for_model()
     if last_row is None:
         last_row = len(sheet.rows) - 1
     val_col = key_col + 1
@@ -1092,7 +1092,7 @@ def _parse_settings(p: _Parser) -> tuple[Settings, dict[str, str]]:
         p.error(given[0] if given else where.get("model", "Settings"),
                 f"the targets sum to {_fmt_pct(total)} ({parts}); Spot Target %, Stable "
                 "Target % and Futures Sleeve % must sum to 100 %.")
-    return settings, where
+    return settings
 
 
 def _setting_value(p: _Parser, sheet: SheetGrid, r: int, c: int, v: CellValue, spec: _Key):
@@ -1504,7 +1504,7 @@ def _parse_prices(p: _Parser) -> PriceHistory | None:
 def parse_inputs(grid: WorkbookGrid, *, as_of: dt.date | None, today: dt.date) -> ReadResult:
     """Turn a workbook's grid into calculator inputs, with every problem as an issue."""
     p = _Parser(grid)
-    settings, _ = _parse_settings(p)
+    settings = _parse_settings(p)
     positions = _parse_holdings(p)
     held = {pos.asset for pos in positions or ()}
     futures = _parse_futures(p, settings, held)
