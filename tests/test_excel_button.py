@@ -37,7 +37,12 @@ SETTINGS = [["Key", "Value"],
 
 def make_book(fullname: str, sheets: dict[str, list[list]],
               formats: dict[tuple[str, str], str] | None = None) -> FakeBook:
-    book = FakeBook(fullname)
+    return fill(FakeBook(fullname), sheets, formats)
+
+
+def fill(book: FakeBook, sheets: dict[str, list[list]],
+         formats: dict[tuple[str, str], str] | None = None) -> FakeBook:
+    """Add ``sheets`` (rows of values from A1) and number ``formats`` to an open ``book``."""
     for name, rows in sheets.items():
         sheet = FakeSheet(book, name)
         book.sheets._items.append(sheet)
@@ -75,10 +80,6 @@ def find_row(sheet: FakeSheet, label: str) -> list:
     rows = [row for row in sheet.rows() if row and row[0] == label]
     assert rows, f"no row {label!r} on {sheet.name}: {[r[0] for r in sheet.rows()]}"
     return rows[0]
-
-
-def column(sheet: FakeSheet, header_row: list, name: str) -> int:
-    return header_row.index(name)
 
 
 def trades(book: FakeBook) -> list[dict]:
@@ -304,14 +305,7 @@ class OneDriveBook(FakeBook):
 
 
 def test_onedrive_workbook_without_local_folder(press, private_temp):
-    book = OneDriveBook("x")
-    for name, rows in {"Holdings": HOLDINGS, "Settings": SETTINGS}.items():
-        sheet = FakeSheet(book, name)
-        book.sheets._items.append(sheet)
-        for r, row in enumerate(rows, 1):
-            for c, v in enumerate(row, 1):
-                sheet.values[(r, c)] = v
-    press(book)
+    book = press(fill(OneDriveBook("x"), {"Holdings": HOLDINGS, "Settings": SETTINGS}))
     pdf = private_temp / "derisk-xl" / "Client Smith 2026-derisk-plan.pdf"
     assert pdf.exists() and "OneDrive" in book.app.status_bar
 
