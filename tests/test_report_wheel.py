@@ -1,5 +1,6 @@
-"""The templates ship in the wheel (pyproject force-includes templates/ as derisk_xl/templates),
-and an installed package finds them there rather than in a source tree."""
+"""The templates ship in the wheel (pyproject force-includes templates/ as derisk_xl/templates):
+the report's and the email's, and an installed package finds them there rather than in a
+source tree."""
 
 from __future__ import annotations
 
@@ -26,6 +27,9 @@ def test_built_wheel_contains_the_report_templates(tmp_path):
     ours = {f"derisk_xl/templates/report/{p.name}" for p in (ROOT / "templates" / "report").iterdir()}
     assert {"derisk_xl/templates/report/base.html", "derisk_xl/templates/report/report.css"} <= ours
     assert ours <= names
+    # the email bodies come from the same folder (mail.message.render_bodies)
+    assert {"derisk_xl/templates/email/plan.txt.j2",
+            "derisk_xl/templates/email/plan.html.j2"} <= names
     assert "derisk_xl/report/render.py" in names and "derisk_xl/report/charts.py" in names
 
     # unpacked as site-packages would be, the package resolves its templates inside itself
