@@ -50,22 +50,20 @@ def stress_pnl(
         if f.size <= 0:
             continue
         v = value_futures(f)
-        legs.append((f, v.notional, v.equity, betas.of_asset(f.underlying), liquidation_of(f),
-                     futures_delta(f) if f.contract_type == "inverse" else None))
+        legs.append((f, v.equity, betas.of_asset(f.underlying), liquidation_of(f),
+                     futures_delta(f)))
     out = []
     for x in shocks:
         pnl = x * spot
         liquidated: list[str] = []
-        for f, notional, equity, beta, liq, delta in legs:
+        for f, equity, beta, liq, delta in legs:
             shocked = f.mark_price * (ONE + beta * x)
             crossed = liq is not None and (shocked <= liq if f.side == "long" else shocked >= liq)
             if crossed:
                 pnl -= equity
                 liquidated.append(f.symbol)
-            elif delta is not None:
-                pnl += beta * x * delta
             else:
-                pnl += f.sign * beta * x * notional
+                pnl += beta * x * delta            # linear: delta = side·notional
         out.append((pnl, tuple(liquidated)))
     return out
 
