@@ -194,7 +194,6 @@ class _Formats:
         self.money = wb.add_format({"num_format": "#,##0.00######"})
         self.qty = wb.add_format({"num_format": "#,##0.##########"})
         self.date = wb.add_format({"num_format": "yyyy-mm-dd"})
-        self.text = wb.add_format({})
         self.note = wb.add_format({"italic": True, "font_color": "#595959"})
         self._pct = {d: wb.add_format({"num_format": "0." + "0" * d + "%" if d else "0%"})
                      for d in range(0, 5)}
