@@ -9,7 +9,6 @@ nothing on disk has changed, so any failure leaves the source and destination as
 from __future__ import annotations
 
 import io
-import posixpath
 import re
 import zipfile
 from pathlib import Path
@@ -42,6 +41,8 @@ def read_plan_fingerprint(path: Path) -> str | None:
     """
     import xml.etree.ElementTree as ET
 
+    from .package import _resolve, rels_name
+
     try:
         with zipfile.ZipFile(path) as z:
             names = {n.lower(): n for n in z.namelist()}
@@ -51,19 +52,14 @@ def read_plan_fingerprint(path: Path) -> str | None:
                 return z.read(name) if name else None
 
             def rels(part: str) -> dict[str, str]:
-                folder, base = posixpath.split(part)
-                data = read(posixpath.join(folder, "_rels", base + ".rels"))
+                data = read(rels_name(part))
                 if not data or b"<!DOCTYPE" in data:
                     return {}
-                out = {}
-                for r in ET.fromstring(data):
-                    t = r.get("Target", "")
-                    out[r.get("Id", "")] = (posixpath.normpath(t.lstrip("/")) if t.startswith("/")
-                                            else posixpath.normpath(posixpath.join(folder, t)))
-                return out
+                return {r.get("Id", ""): _resolve(part, r.get("Target", ""))
+                        for r in ET.fromstring(data)}
 
             root_rels = ET.fromstring(read("_rels/.rels") or b"<r/>")
-            wb_part = next((posixpath.normpath(r.get("Target", "").lstrip("/")) for r in root_rels
+            wb_part = next((_resolve("", r.get("Target", "")) for r in root_rels
                             if r.get("Type", "").endswith("/officeDocument")), None)
             wb = read(wb_part) if wb_part else None
             if not wb or b"<!DOCTYPE" in wb:
@@ -77,12 +73,12 @@ def read_plan_fingerprint(path: Path) -> str | None:
             data = read(sheet_part) if sheet_part else None
             if not data or b"<!DOCTYPE" in data:
                 return None
-            return _fingerprint_in(data, lambda: _shared(read, by_id, wb_part))
+            return _fingerprint_in(data, lambda: _shared(read, by_id))
     except (OSError, zipfile.BadZipFile, KeyError, ValueError, SyntaxError):
         return None
 
 
-def _shared(read, by_id: dict[str, str], wb_part: str) -> list[str]:
+def _shared(read, by_id: dict[str, str]) -> list[str]:
     import xml.etree.ElementTree as ET
 
     part = next((p for p in by_id.values() if p.lower().endswith("sharedstrings.xml")), None)
