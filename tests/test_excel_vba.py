@@ -92,7 +92,7 @@ def _check_red_black(raw: bytes) -> None:
                               st.binary(max_size=5000), max_size=5)),
     max_size=12))
 def test_compound_file_read_back_by_olefile(tree):
-    tree = {k: v for k, v in {k.upper(): v for k, v in tree.items()}.items()}
+    tree = {k.upper(): v for k, v in tree.items()}
     root = Storage({k: (Storage({n.upper(): d for n, d in v.items()}) if isinstance(v, dict) else v)
                     for k, v in tree.items()})
     raw = write_compound_file(root)
