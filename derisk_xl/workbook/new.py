@@ -34,10 +34,8 @@ CHOICES: Mapping[str, tuple[str, ...]] = {
     "Side": ("Long", "Short"),
     "Type": ("linear", "inverse"),
     "Model": ("Balanced De-Risk", "Aggressive Hold", "Conservative Protection", "Custom"),
-    "Hedge Sizing": ("notional", "beta", "min-variance"),
-    "Sleeve Funding": ("target", "needed"),
-    "Lot Method": ("FIFO", "LIFO", "HIFO", "AVERAGE"),
-    "Liquidation Model": ("binance", "bybit"),
+    # Hedge Sizing, Sleeve Funding, Lot Method, Liquidation Model: the options the reader takes
+    **{k.title: k.options for k in SETTINGS_KEYS if k.options},
 }
 
 #: What each setting does when left empty, shown beside it (SPEC 3.3).
