@@ -14,7 +14,7 @@ from bisect import bisect_right
 from decimal import Decimal
 from typing import Sequence
 
-from .allocation import tier_applies
+from .allocation import position_multiples, tier_applies
 from .model import LadderRung, Position, Settings, Tier
 from .money import ONE, ZERO
 from .records import constructor
@@ -46,7 +46,7 @@ def ladder(
     mtv = settings.min_trade_value
     rungs: list[LadderRung] = []
     if multiples is None:
-        multiples = [p.price / p.avg_cost if p.avg_cost else None for p in positions_after]
+        multiples = position_multiples(positions_after)
     for p, floor, multiple in zip(positions_after, floors, multiples):
         # is_stable, is_protected and multiple, inlined: once per position
         if p.category == "stable" or p.category == "core" or p.protect or p.quantity <= 0 \
