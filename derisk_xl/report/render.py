@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import importlib.resources
-import logging
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,8 +26,6 @@ from ..core.issues import EnvironmentProblem
 from ..core.model import Plan
 from . import charts
 from . import format as fmt
-
-LOG = logging.getLogger("derisk_xl.report")
 
 PAPERS = {"a4": "A4", "letter": "letter"}
 BASE_TEMPLATE = "report/base.html"
