@@ -101,12 +101,12 @@ def press(book: Any, *, today: dt.date) -> PressResult:
     pdf_path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(pdf_path, pdf_bytes)
     book.sheets[specs[0].name].activate()
-    kept = computed.issues
+    warnings = computed.issues
     message = f"De-risk plan built ({plan.status}). PDF: {pdf_path}{note}"
-    if kept:
-        message += f" — {len(kept)} warning(s) on Plan Summary."
+    if warnings:
+        message += f" — {len(warnings)} warning(s) on Plan Summary."
     book.app.status_bar = message
-    return PressResult("planned", pdf=pdf_path, issues=kept, message=message)
+    return PressResult("planned", pdf=pdf_path, issues=warnings, message=message)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -242,9 +242,9 @@ def write_sheet(book: Any, spec: Any) -> Any:
         rows = _excel_rows(block.rows) or [[None] * n_cols]
         sheet.range((header, 1)).value = _excel_rows([[c.name for c in block.columns]]) + rows
         sheet.range((header, 1), (header, n_cols)).font.bold = True
-        first, last = header + 1, header + block.data_rows
+        first, last = header + 1, block.bottom + 1
         for col in range(n_cols):
-            for start, end, kind in _runs(block, col, len(block.rows)):
+            for start, end, kind in _runs(block, col):
                 fmt = NUMBER_FORMATS.get(kind)
                 if fmt:
                     sheet.range((first + start, col + 1), (first + end, col + 1)).number_format = fmt
@@ -260,8 +260,9 @@ def write_sheet(book: Any, spec: Any) -> Any:
     return sheet
 
 
-def _runs(block: Any, col: int, n_rows: int) -> Iterable[tuple[int, int, str]]:
+def _runs(block: Any, col: int) -> Iterable[tuple[int, int, str]]:
     """Consecutive rows of one column sharing a kind, as (first, last, kind), 0-based."""
+    n_rows = len(block.rows)
     if block.kinds is None or n_rows == 0:
         yield 0, max(n_rows, 1) - 1, block.columns[col].kind
         return
@@ -280,7 +281,7 @@ def _chart(sheet: Any, chart_spec: Any) -> None:
         refs = [chart_spec.categories] + [values for _, values in chart_spec.series]
         cells = []
         for ref in refs:
-            for part in ref.split("!")[-1].replace("$", "").split(":"):
+            for part in ref.split("!")[-1].split(":"):  # parse_coordinate reads $A$1 too
                 cells.append(parse_coordinate(part))
         r1 = min(r for r, _ in cells)
         c1 = min(c for _, c in cells)
