@@ -39,10 +39,9 @@ def liquidation_of(f: FuturesPosition) -> Decimal | None:
     if f.size <= 0:
         return None
     margin = coin_margin(f) if f.contract_type == "inverse" else f.margin
-    maint_amount = f.maint_amount                 # inverse: already in coin
-    return liquidation_price(
+    return liquidation_price(                     # Maint Amount of an inverse: already in coin
         side=f.side, entry=f.entry_price, size=f.size, margin=margin, maint_rate=f.maint_rate,
-        maint_amount=maint_amount, model=f.liquidation_model, contract_type=f.contract_type,
+        maint_amount=f.maint_amount, model=f.liquidation_model, contract_type=f.contract_type,
         contract_value=f.contract_value,
     )
 
