@@ -38,7 +38,8 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class PressResult:
-    """What a press did: ``planned`` with the PDF's path, or ``invalid`` with the issues."""
+    """What a press did: ``planned`` with the PDF's path and any warnings, ``invalid`` with the
+    problems in the inputs, or ``failed`` with the unexpected error's text."""
 
     status: str
     pdf: Path | None = None
