@@ -12,7 +12,7 @@ the cell holding the inputs fingerprint are facts of the spec, not of a renderer
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal, Union
 
@@ -170,7 +170,7 @@ def _stack(blocks: list[Block], start: int = 0, gap: int = 1) -> tuple[Block, ..
     placed = []
     row = start
     for b in blocks:
-        placed.append(Block(b.table, b.title, b.columns, b.rows, row, b.kinds))
+        placed.append(replace(b, top=row))
         row = placed[-1].bottom + 1 + gap
     return tuple(placed)
 
@@ -345,7 +345,7 @@ def _hedge(plan: Plan) -> SheetSpec:
             ("Sizing", h.sizing, "text"),
             ("Exposure (X)", h.exposure, "money"),
             ("Hedge ratio", h.hedge_ratio, "percent"),
-            ("Minimum-variance ratio (h*)", None if h.h_star is None else h.h_star, "quantity"),
+            ("Minimum-variance ratio (h*)", h.h_star, "quantity"),
             ("Target short (H)", h.target_notional, "money"),
             ("Existing shorts", h.existing_short_notional, "money"),
             ("New short notional (A)", h.notional, "money"),
