@@ -227,9 +227,11 @@ def remove_stale_temp_files(folder: Path, names: Iterable[str]) -> list[Path]:
     Only temp files of the outputs this batch is about to write are touched, so another
     program's files are never removed.
     """
+    from .fsutil import temp_files_of
+
     removed: list[Path] = []
     for name in names:
-        for stale in folder.glob(f".{glob.escape(name)}.*.tmp"):
+        for stale in temp_files_of(folder / name):
             try:
                 stale.unlink()
                 removed.append(stale)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import os
 import tempfile
 from pathlib import Path
@@ -19,11 +20,25 @@ def _mode_for(path: Path) -> int:
         return 0o666 & ~umask
 
 
+def _temp_prefix(path: Path) -> str:
+    return f".{path.name}."
+
+
+TEMP_SUFFIX = ".tmp"
+
+
+def temp_files_of(path: Path) -> list[Path]:
+    """The temp files (``.<name>.XXXX.tmp``) :func:`atomic_write_with` makes beside ``path``;
+    one outlives its write only when the process was killed between the write and the rename."""
+    path = Path(path)
+    return list(path.parent.glob(f"{glob.escape(_temp_prefix(path))}*{TEMP_SUFFIX}"))
+
+
 def atomic_write_with(path: Path, write: Callable[[Path], object]) -> None:
     """Call ``write(tmp_path)`` on a temp file in ``path``'s folder, fsync it, give it the
     permissions ``path`` has (or would get), then rename it over ``path``."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(path), suffix=TEMP_SUFFIX, dir=path.parent)
     os.close(fd)
     try:
         write(Path(tmp))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from derisk_xl.fsutil import atomic_write_bytes
+from derisk_xl.fsutil import atomic_write_bytes, atomic_write_with, temp_files_of
 from derisk_xl.pipeline import RunOptions, run_one
 
 from conftest import AS_OF, WORKBOOKS
@@ -35,6 +35,21 @@ def test_atomic_write_keeps_the_permissions_of_the_file_it_replaces(tmp_path: Pa
     assert target.read_bytes() == b"new"
     assert stat.S_IMODE(target.stat().st_mode) == 0o640
     assert [p.name for p in tmp_path.iterdir()] == ["shared.xlsx"]
+
+
+def test_a_temp_file_left_by_a_killed_write_is_found_for_cleaning(tmp_path: Path):
+    target = tmp_path / "client[1].xlsx"  # glob characters in the name are taken literally
+    seen: list[list[Path]] = []
+
+    def killed(tmp: Path) -> None:
+        tmp.write_bytes(b"half")
+        seen.append(temp_files_of(target))
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        atomic_write_with(target, killed)
+    assert len(seen[0]) == 1 and seen[0][0].parent == tmp_path
+    assert temp_files_of(target) == []  # an interrupted write removes its own temp file
 
 
 def test_a_new_file_is_readable_by_others_like_any_file_the_user_saves(tmp_path: Path):
