@@ -5,6 +5,7 @@ Every expected figure below is typed in from SPEC section 7, never taken from ou
 
 from __future__ import annotations
 
+import re
 import shutil
 import zipfile
 from pathlib import Path
@@ -197,7 +198,8 @@ def test_values_are_there_without_recalculation(written):
 
 def test_fingerprint_is_found_again(written, tmp_path):
     plan = case_study_plan()
-    assert read_plan_fingerprint(written) == (plan.fingerprint or None)
+    assert re.fullmatch(r"[0-9a-f]{64}", plan.fingerprint)  # so None == None cannot pass
+    assert read_plan_fingerprint(written) == plan.fingerprint
     source = input_workbook(tmp_path)
     assert read_plan_fingerprint(source) is None
     junk = tmp_path / "junk.xlsx"
