@@ -1,4 +1,5 @@
-"""The pipeline's own promises: the user's file is precious, and every door gets the same plan."""
+"""The pipeline's own promises: the user's file is precious (written whole or not at all, with
+its permissions, never while Excel has it open), and unchanged inputs are not planned again."""
 
 from __future__ import annotations
 
