@@ -175,7 +175,7 @@ def test_dir_stream_lists_each_module_once(project):
 
 
 def test_unknown_duplicate_module_names_are_refused():
-    template, _ = vba.xlwings_template()
+    template = vba.xlwings_template()
     with pytest.raises(vba.VbaProjectError):
         vba.build_vba_project(template, [vba.our_module(), vba.our_module()])
 

@@ -299,15 +299,14 @@ def build_vba_project(template_bin: bytes, modules: Sequence[Module]) -> bytes:
     }))
 
 
-def xlwings_template() -> tuple[bytes, str]:
-    """The Excel-made vbaProject.bin inside the installed xlwings' standalone quickstart, and
-    the xlwings version it belongs to."""
+def xlwings_template() -> bytes:
+    """The Excel-made vbaProject.bin inside the installed xlwings' standalone quickstart."""
     import xlwings
 
     path = Path(xlwings.__file__).parent / "quickstart_standalone.xlsm"
     try:
         with zipfile.ZipFile(path) as z:
-            return z.read("xl/vbaProject.bin"), xlwings.__version__
+            return z.read("xl/vbaProject.bin")
     except (OSError, KeyError, zipfile.BadZipFile) as exc:
         raise VbaProjectError(
             f"xlwings {xlwings.__version__} has no usable {path.name} ({exc}); "
@@ -329,7 +328,7 @@ def derisk_vba_project(sheet_code_names: Sequence[str], workbook_code_name: str 
                        ) -> bytes:
     """The button workbook's vbaProject.bin: document modules for the workbook and each sheet
     (by code name), xlwings' modules from the installed xlwings, and our macro module."""
-    template, _version = xlwings_template()
+    template = xlwings_template()
     modules = [_document(workbook_code_name, _WORKBOOK_BASE)]
     modules += [_document(name, _WORKSHEET_BASE) for name in sheet_code_names]
     modules += list(xlwings_modules(template))
