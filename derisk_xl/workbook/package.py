@@ -49,7 +49,7 @@ from decimal import Decimal
 from typing import Iterable, Iterator
 
 from ..core.issues import InputError, Issue
-from .grid import column_letter
+from .grid import column_letter, coordinate, parse_coordinate
 from .plan_sheets import NUMBER_FORMATS, PLAN_SHEET_NAMES, TABLE_STYLE, Block, SheetSpec
 
 # ---------------------------------------------------------------------------------------------
@@ -516,13 +516,13 @@ def with_streamed_rows(sheet: str, blocks: tuple[Block, ...], style: dict[str, i
                                         for r in _ROW.finditer(m.group(1) or "")]
     chunks += [(b.header_row + 2, stream_rows(b, style)) for b in blocks]
     chunks.sort(key=lambda c: c[0])
-    last_row = max(b.header_row + 1 + len(b.rows) for b in blocks)
+    last_row = max(b.header_row + len(b.rows) for b in blocks)  # 0-based, as is last_col
     last_col = max(len(b.columns) for b in blocks) - 1
 
     def widen(d: re.Match) -> str:
-        col = max(_col_index(d.group(2) or re.match(r"[A-Z]+", d.group(1)).group(0)), last_col)
-        row = max(int(d.group(3) or re.search(r"\d+", d.group(1)).group(0)), last_row)
-        return f'<dimension ref="{d.group(1)}:{column_letter(col)}{row}"/>'
+        row, col = parse_coordinate(d.group(2) + d.group(3) if d.group(2) else d.group(1))
+        end = coordinate(max(row, last_row), max(col, last_col))
+        return f'<dimension ref="{d.group(1)}:{end}"/>'
 
     yield _DIMENSION.sub(widen, sheet[:m.start()], count=1) + "<sheetData>"
     for _, chunk in chunks:
@@ -531,13 +531,6 @@ def with_streamed_rows(sheet: str, blocks: tuple[Block, ...], style: dict[str, i
         else:
             yield from chunk
     yield "</sheetData>" + sheet[m.end():]
-
-
-def _col_index(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n - 1
 
 
 # ---------------------------------------------------------------------------------------------
