@@ -204,7 +204,7 @@ def output_clashes(files: Sequence[Path], options: RunOptions) -> dict[Path, str
     owners: dict[str, list[Path]] = {}
     for source in files:
         workbook_out, pdf_out = output_paths(source, options)
-        targets = [workbook_out] + ([pdf_out] if options.pdf or options.email else [])
+        targets = [workbook_out] + ([pdf_out] if options.renders_pdf else [])
         for target in targets:
             owners.setdefault(str(target.resolve()).lower(), []).append(source)
     clashes: dict[Path, str] = {}
@@ -304,7 +304,7 @@ def plan_chunk(tasks: Sequence[tuple[str, str]], options: RunOptions) -> list[Ba
     return [plan_workbook(source, options, display) for source, display in tasks]
 
 
-def warm_worker(options: RunOptions | None = None) -> None:
+def warm_worker(options: RunOptions) -> None:
     """Import the heavy modules once per worker and warm the report renderer (templates, fonts).
 
     Ctrl-C is left to the parent: a worker finishes the workbook in hand, so files are never
@@ -317,13 +317,13 @@ def warm_worker(options: RunOptions | None = None) -> None:
     import importlib
 
     for name in HEAVY_MODULES:
-        if name == "weasyprint" and options is not None and not (options.pdf or options.email):
+        if name == "weasyprint" and not options.renders_pdf:
             continue
         try:
             importlib.import_module(name)
         except Exception:  # noqa: BLE001 - a missing optional piece is reported per workbook
             pass
-    if options is not None and (options.pdf or options.email):
+    if options.renders_pdf:
         try:
             _warm_report(options)
         except Exception:  # noqa: BLE001 - the first workbook will report it properly
@@ -352,7 +352,7 @@ def _warm_report(options: RunOptions) -> None:
 
 def _chunk_size(count: int, jobs: int, options: RunOptions) -> int:
     """Workbooks per round trip: 1 with PDFs (each takes long enough), more when they are tiny."""
-    if options.pdf or options.email:
+    if options.renders_pdf:
         return 1
     return max(1, min(8, count // (jobs * 8)))
 

@@ -39,6 +39,11 @@ class RunOptions:
     force: bool = True
     today: dt.date | None = None  # for tests; None means the machine's date
 
+    @property
+    def renders_pdf(self) -> bool:
+        """The PDF is rendered when it is kept or mailed."""
+        return self.pdf or self.email
+
 
 @dataclass(frozen=True)
 class RunResult:
@@ -158,7 +163,7 @@ def run_one(source: Path, options: RunOptions = RunOptions()) -> RunResult:
                              "or use --out to write a copy."),))
 
     # compute
-    computed = compute(read, pdf=options.pdf or options.email,
+    computed = compute(read, pdf=options.renders_pdf,
                        template_dir=options.template_dir, paper=options.paper)
     plan = computed.plan
     if plan is None:
