@@ -66,7 +66,7 @@ def _parser() -> argparse.ArgumentParser:
     batch.add_argument("paths", nargs="+", metavar="PATH")
     add_run_options(batch)
     batch.add_argument("--jobs", type=int, default=None, metavar="N",
-                       help="worker processes (default: number of CPUs)")
+                       help="worker processes (default: the CPUs this process may use)")
     batch.add_argument("--scheduler", metavar="ADDRESS",
                        help="run on a Dask distributed cluster, e.g. tcp://10.0.0.5:8786")
     batch.add_argument("--force", action="store_true",
