@@ -23,15 +23,12 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from ..core.issues import Issue
-from ..workbook.grid import ExcelError, SheetGrid, TableRef, WorkbookGrid
+from ..workbook.grid import ERROR_CODES, ExcelError, SheetGrid, TableRef, WorkbookGrid
 
 TITLE = "De-risk plan"
 ERRORS_SHEET = "Plan Errors"
 LOG_FILE = Path(tempfile.gettempdir()) / "derisk-xl-button.log"
 _ALERT_LINES = 12  # a message box shows the first problems; the sheet lists them all
-_EXCEL_ERRORS = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A",
-                           "#GETTING_DATA", "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!",
-                           "#CONNECT!", "#BUSY!", "#UNKNOWN!"})
 
 log = logging.getLogger(__name__)
 
@@ -163,7 +160,7 @@ def _read_sheet(sheet: Any) -> SheetGrid:
 
 def _cell(value: Any) -> Any:
     if isinstance(value, str):
-        if value in _EXCEL_ERRORS:
+        if value in ERROR_CODES:
             return ExcelError(value)
         return value if value != "" else None
     if isinstance(value, float) and value.is_integer() and abs(value) < 2 ** 53:

@@ -17,6 +17,12 @@ from dataclasses import dataclass, field
 from typing import Mapping, Union
 
 
+#: The error values an Excel cell can hold; any other text is text, even if it starts with "#".
+ERROR_CODES = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A",
+                         "#GETTING_DATA", "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!",
+                         "#UNKNOWN!", "#CONNECT!", "#BUSY!"})
+
+
 @dataclass(frozen=True, slots=True)
 class ExcelError:
     """An error value a cell holds, e.g. ``#N/A`` or ``#REF!`` (not text that looks like one)."""

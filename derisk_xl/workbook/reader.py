@@ -31,8 +31,8 @@ from ..core.model import (
 )
 from ..core.money import HUNDRED, LOT_TOLERANCE, ONE, ZERO
 from .grid import (
-    CellValue, ExcelError, SheetGrid, TableRef, WorkbookGrid, coordinate, parse_coordinate,
-    sheet_ref,
+    ERROR_CODES, CellValue, ExcelError, SheetGrid, TableRef, WorkbookGrid, coordinate,
+    parse_coordinate, sheet_ref,
 )
 
 
@@ -62,9 +62,6 @@ _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 _MAX_PART_BYTES = 2 << 30  # a part that inflates beyond 2 GiB is a zip bomb, not holdings
 _BUILTIN_PERCENT = {9: "0%", 10: "0.00%"}
-_ERROR_CODES = ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A",
-                "#GETTING_DATA", "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#UNKNOWN!",
-                "#CONNECT!", "#BUSY!")
 
 
 class _Refused(Exception):
@@ -486,7 +483,7 @@ def _load(path: Path, zf, workbook_part: str) -> tuple[WorkbookGrid | None, tupl
                     row = rows[r]
                     if len(row) <= c:
                         row.extend([None] * (c + 1 - len(row)))
-                    row[c] = ExcelError(code if code in _ERROR_CODES else code or "#N/A")
+                    row[c] = ExcelError(code if code in ERROR_CODES else code or "#N/A")
                 uncached.update(sheet_ref(sname, coordinate(r, c)) for r, c in scan.uncached)
             merged = tuple((a[0], a[1], b[0], b[1]) for a, b in merged_raw)
             sheets.append(SheetGrid(
