@@ -10,10 +10,9 @@ Pango layout), far more than the structure around them; see the last line.
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
-from harness import line
+from harness import best_cpu_of, line
 
 ROWS, CELLS = 120, 4
 PAGE = "@page { size: A4; margin: 14mm } html { font: 8pt 'DejaVu Sans'; line-height: 1.3 } "
@@ -72,12 +71,7 @@ def run() -> list[str]:
                 stylesheets=sheets, font_config=fonts).write_pdf()
 
         render()
-        best = float("inf")
-        for _ in range(5):
-            t = time.process_time()
-            render()
-            best = min(best, time.process_time() - t)
-        return best
+        return best_cpu_of(render)
 
     results = [(label, cpu(make(), css)) for label, make, css in CASES]
     baseline = results[0][1]

@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness import best_of, fresh_process, line, median_of
+from harness import best_cpu_of, best_of, fresh_process, line, median_of
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "workbooks" / "example.xlsx"
@@ -74,15 +74,6 @@ def _case_study_plan():
     return make_plan(case_study_inputs())
 
 
-def _cpu(fn, repeat: int = 5) -> float:
-    """Best CPU time (this process) of ``fn``: steadier than wall time on a shared machine."""
-    best = float("inf")
-    for _ in range(repeat):
-        t = time.process_time()
-        fn()
-        best = min(best, time.process_time() - t)
-    return best
-
 
 def _content_floor(renderer, plan) -> tuple[float, int]:
     """(CPU time of laying out and drawing the report's HTML with minimal styles: our page,
@@ -105,7 +96,7 @@ def _content_floor(renderer, plan) -> tuple[float, int]:
     page = [CSS(string=f"@page {{ size: {renderer.paper}; margin: 14mm 13mm 12mm 13mm }} "
                        "html { font: 8pt 'DejaVu Sans' } "
                        "table { width: 100%; table-layout: fixed }", font_config=fonts)]
-    bare = _cpu(lambda: html().render(stylesheets=page, font_config=fonts).write_pdf())
+    bare = best_cpu_of(lambda: html().render(stylesheets=page, font_config=fonts).write_pdf())
 
     def count(box) -> int:
         return isinstance(box, LineBox) + sum(count(c) for c in getattr(box, "children", ()))
@@ -167,8 +158,8 @@ def run() -> list[str]:
         lines.append(line("  of which Jinja HTML", html, warm))
         lines.append(line(f"warm render_pdf, SPEC 7 case study ({small_pages} pages, median of 7)",
                           small_warm, warm, target="< 400 ms"))
-        warm_cpu = _cpu(lambda: renderer.render_pdf(plan))
-        small_cpu = _cpu(lambda: renderer.render_pdf(small))
+        warm_cpu = best_cpu_of(lambda: renderer.render_pdf(plan))
+        small_cpu = best_cpu_of(lambda: renderer.render_pdf(small))
         lines.append(line("warm render_pdf, CPU time (best of 5)", warm_cpu, warm))
         lines.append(line("warm render_pdf, case study, CPU time (best of 5)", small_cpu, warm))
         lines.append(line("first render in this process (fonts, CSS parsed)", first, warm))
