@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, Sequence
 
-from .reader import SETTINGS_KEYS
+from .settings_sheet import SETTINGS_KEYS
 
 HOLDINGS_HEADERS = ("Asset", "Quantity", "Price", "Avg Cost", "Cost Basis", "Category",
                     "Protect", "Min Keep %", "Original Quantity", "Beta", "Venue", "Lot Step")
