@@ -19,7 +19,7 @@ from .grid import (
     sheet_ref,
 )
 from .source import Refused, file_issue, local_name, part_rels, sheet_parts
-from .vocabulary import INPUT_NORMS, norm
+from .vocabulary import INPUT_NORMS, PLAN_NORMS, norm
 
 _BUILTIN_PERCENT = {9: "0%", 10: "0.00%"}
 
@@ -213,6 +213,17 @@ def _is_input_name(name: str) -> bool:
     return norm(name) in INPUT_NORMS
 
 
+def _sheets_to_read(book, sheet_names: tuple[str, ...]) -> list[str]:
+    """Every worksheet but our own plan sheets: the holdings may be on any of them (SPEC 3.9).
+    Chart and macro sheets hold no cells to read."""
+    try:
+        kinds = {m.name: str(m.typ) for m in book.sheets_metadata}
+    except Exception:  # an older calamine without metadata: read every sheet
+        kinds = {}
+    return [s for s in sheet_names if norm(s) not in PLAN_NORMS
+            and kinds.get(s, "WorkSheet").endswith("WorkSheet")]
+
+
 def load_cells(path: Path, zf, workbook_part: str) -> tuple[WorkbookGrid | None, tuple[Issue, ...]]:
     import python_calamine as pc
 
@@ -244,8 +255,7 @@ def load_cells(path: Path, zf, workbook_part: str) -> tuple[WorkbookGrid | None,
             # calamine's start/end cover the data; the header row sits just above it
             tables.append(TableRef(t.name, t.sheet, max(t.start[0] - 1, 0), t.start[1],
                                    t.end[0], t.end[1]))
-        wanted = [s for s in sheet_names if _is_input_name(s)]
-        wanted += [t.sheet for t in tables if _is_input_name(t.name) and t.sheet not in wanted]
+        wanted = _sheets_to_read(book, sheet_names)
         parts = sheet_parts(zf, workbook_part) if wanted else {}
         percent_styles = _number_formats(zf, workbook_part) if wanted else {}
         sheets = []
@@ -256,6 +266,8 @@ def load_cells(path: Path, zf, workbook_part: str) -> tuple[WorkbookGrid | None,
                 raw = sheet.to_python(skip_empty_area=False)
                 merged_raw = sheet.merged_cell_ranges or []
             except pc.CalamineError as exc:
+                if not _is_input_name(sname):
+                    continue  # a sheet the holdings may be on, but cannot: the finder says so
                 return file_issue(f"{name}: the sheet {sname!r} could not be read ({exc}).")
             part = parts.get(sname)
             scan = None
