@@ -5,7 +5,7 @@ Each plan sheet comes out one page wide (every page holds both the first and the
 of the sheet's header row) and a sheet longer than a page repeats its header row at the top of
 every page, under the page header naming client, sheet and as-of, over "Page X of Y".
 Before the print setup, the six plan sheets of the example printed as 22 pages of fragments.
-Skips where LibreOffice (soffice) or pdfplumber is not installed; .ci/run installs both.
+Skips where LibreOffice (soffice) is not installed; .ci/run installs it.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pdfplumber
 import pytest
 from conftest import ROOT, WORKBOOKS
 from test_fidelity_writer import rich_workbook
@@ -54,7 +55,6 @@ def to_pdf(xlsx: Path, folder: Path) -> Path:
 def pages_by_sheet(pdf_path: Path) -> dict[str, list[list[str]]]:
     """Plan sheet name → its pages, each as text lines; a page belongs to the plan sheet its
     page header names (input sheets have no header and are left out)."""
-    pdfplumber = pytest.importorskip("pdfplumber", reason="pdfplumber reads the PDF back")
     out: dict[str, list[list[str]]] = {}
     with pdfplumber.open(pdf_path) as pdf:
         for page in pdf.pages:

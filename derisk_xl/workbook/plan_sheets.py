@@ -272,7 +272,7 @@ def _header_text(text: str) -> str:
 #: per unit of column width (a width unit is one digit; text averages a little narrower, and
 #: wrapping at spaces wastes some): a wrapped cell's lines are estimated, not measured.
 LINE_POINTS = 15.0
-_CHARS_PER_WIDTH = 1.05
+_CHARS_PER_WIDTH = 1.15
 
 
 def block_row_heights(block: Block, widths: tuple[float, ...]) -> dict[int, float]:
