@@ -286,21 +286,20 @@ def block_row_heights(block: Block, widths: tuple[float, ...]) -> dict[int, floa
     if block.kinds is not None:
         wrapped = sorted({c for row in block.kinds for c, k in enumerate(row)
                           if k in WRAPPED_KINDS})
-    if not wrapped:
-        return {}
-    out: dict[int, float] = {}
-    first = block.header_row + 1
-    for r, row in enumerate(block.rows):
-        lines = 1
-        for c in wrapped:
+    lines: dict[int, int] = {}
+    for c in wrapped:
+        per_line = max(1, int(widths[block.left + c] * _CHARS_PER_WIDTH))
+        for r, row in enumerate(block.rows):
             value = row[c]
-            if not isinstance(value, str) or block.kind(r, c) not in WRAPPED_KINDS:
+            if type(value) is not str or (len(value) <= per_line and "\n" not in value):
+                continue  # one line: most cells, checked without more work
+            if block.kinds is not None and block.kinds[r][c] not in WRAPPED_KINDS:
                 continue
-            per_line = max(1, int(widths[block.left + c] * _CHARS_PER_WIDTH))
-            lines = max(lines, sum(-(-len(p) // per_line) or 1 for p in value.split("\n")))
-        if lines > 1:
-            out[first + r] = lines * LINE_POINTS
-    return out
+            n = sum(-(-len(p) // per_line) or 1 for p in value.split("\n"))
+            if n > lines.get(r, 1):
+                lines[r] = n
+    first = block.header_row + 1
+    return {first + r: n * LINE_POINTS for r, n in lines.items()}
 
 
 def row_heights(spec: SheetSpec) -> dict[int, float]:
