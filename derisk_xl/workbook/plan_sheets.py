@@ -447,7 +447,7 @@ def _summary(plan: Plan, version: str) -> SheetSpec:
                  _col("Warning", "prose", 64)),
         rows=tuple((i, w.location, w.message) for i, w in enumerate(plan.warnings, 1)),
     )
-    heading = (summary_title(plan), "")  # row 2: where the holdings came from, once known
+    heading = (summary_title(plan), f"{plan.source.line}." if plan.source is not None else "")
     top = _stack([key], start=len(heading))
     figures = _stack([buckets, exposure, model, results, about], start=top[-1].bottom + 2)
     chart_rows = -(-288 // ROW_PIXELS)
