@@ -14,9 +14,10 @@ The order of choice:
    quantity and a price (or value) column is a candidate, and the best :func:`score` wins:
    ``3 × recognised columns + ⌊2·log2(1 + rows)⌋ + 4 if its sheet or Table is named like
    holdings`` (Portfolio, Positions, Balances, Holdings, Assets, Wallets). Rows count on a log
-   scale so that a table a few rows longer does not beat an earlier one; equal scores go to tab
-   order, and a candidate within :data:`CLOSE` points is named in a warning with the setting that
-   picks it.
+   scale (doubling them adds 2) so that a table a few rows longer does not beat an earlier one:
+   scores within :data:`TIE` of the best are equals and go to tab order (people keep their main
+   table first), and a candidate within :data:`CLOSE` is named in a warning with the setting
+   that picks it.
 
 A found table ends at its Excel Table's range, at a totals row (``Total``, ``Subtotal``, ``Sum``,
 ``Net Worth``… or numbers that are the sums of the rows above), at a different header, or at an
@@ -40,7 +41,9 @@ from ..core.issues import Issue
 from .grid import CellValue, SheetGrid, TableRef, WorkbookGrid, coordinate, sheet_ref
 from .vocabulary import FIELD_TITLES, PLAN_NORMS, HeaderWord, norm, read_header
 
-#: A candidate this close to the best is named in a warning.
+#: Candidates this close score as equals: the first in tab order is taken.
+TIE = 2
+#: A candidate this close to the one taken is named in a warning.
 CLOSE = 3
 #: A header sits within this many non-empty rows of the top of its sheet when the sheet is named.
 HEADER_SEARCH_ROWS = 30
@@ -611,16 +614,17 @@ def find_holdings(grid: WorkbookGrid, choice: Choice | None = None
     holdings = [t for t in every if not t.log]
     if not holdings:
         return None, (_refusal(grid, every),)
-    best = max(holdings, key=lambda t: t.score)  # max keeps the first of equals: tab order
+    top = max(t.score for t in holdings)
+    best = next(t for t in holdings if t.score >= top - TIE)  # equals: the first in tab order
     issues = list(best.issues)
-    rivals = [t for t in holdings if t is not best and t.score >= best.score - CLOSE]
+    rivals = [t for t in holdings if t is not best and t.score >= top - CLOSE]
     if rivals:
         other = rivals[0]
         key = _key_for(grid, other, every)
         issues.append(Issue(best.where, (
             f"{other.where} also looks like holdings ({len(other.rows)} rows; "
-            f"{_mapping_words(other)}; score {other.score} against {best.score}, ties go to "
-            f"tab order). To plan it instead, set Settings Holdings Sheet to {key} or run with "
+            f"{_mapping_words(other)}; score {other.score} against {best.score}; scores within "
+            f"{TIE} are equals and go to tab order). To plan it instead, set Settings Holdings Sheet to {key} or run with "
             f"--holdings {_quoted(key)}."), "warning"))
     left = _left_out(best, every)
     if left:
