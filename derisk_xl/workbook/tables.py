@@ -248,12 +248,15 @@ class _Rows:
         self.asset = c["asset"]
         self.qty = c["quantity"]
         self.sums = [c[f] for f in ("quantity", "value", "cost_basis") if f in c]
+        self.asset_head = header.texts.get(self.asset, "").strip().lower()
 
     def span(self, r: int) -> tuple:
         row = self.sheet.rows[r] if r < len(self.sheet.rows) else ()
         return row[self.h.first_col:self.h.last_col + 1]
 
     def empty(self, r: int) -> bool:
+        if not _blank(self.value(r, self.asset)):
+            return False
         return all(_blank(v) for v in self.span(r))
 
     def value(self, r: int, c: int) -> CellValue:
@@ -264,9 +267,7 @@ class _Rows:
         the sums of the rows above (``sums``, kept as the rows are read)."""
         for v in self.span(r)[:self.asset - self.h.first_col + 1]:
             if type(v) is str and v.strip():
-                word = norm(v).rstrip(":")
-                return word in _TOTAL_WORDS or word.startswith(("total", "subtotal",
-                                                                "grandtotal"))
+                return _total_word(v)
             if v is not None:
                 break
         if sums is None or count < 2 or not _blank(self.value(r, self.asset)):
@@ -281,13 +282,38 @@ class _Rows:
             matched = True
         return matched
 
-    def add(self, r: int, sums: dict[int, float]) -> None:
+    def add(self, row: tuple, sums: dict[int, float]) -> None:
+        n = len(row)
         for c in self.sums:
-            v = self.value(r, c)
-            if _is_number(v):
+            v = row[c] if c < n else None
+            if type(v) is int or type(v) is float:
                 sums[c] = sums.get(c, 0.0) + v
 
+    def plain(self, row: tuple, to_end: bool) -> bool:
+        """The common case, decided from the row alone: an asset named, not a repeat of the
+        header, no totals word before it, and (for a found table) a number as quantity."""
+        n = len(row)
+        a = row[self.asset] if self.asset < n else None
+        if type(a) is not str:
+            return False
+        s = a.strip()
+        if not s or s.lower() == self.asset_head:
+            return False
+        for v in row[self.h.first_col:self.asset + 1]:
+            if v is not None:
+                if type(v) is str and v.strip():
+                    if _total_word(v):
+                        return False
+                    break
+        if to_end:
+            return True
+        q = row[self.qty] if self.qty < n else None
+        return type(q) is int or type(q) is float
+
     def same_header(self, r: int) -> Header | None:
+        v = self.value(r, self.asset)  # a repeat names the asset as the header does
+        if type(v) is not str or v.strip().lower() != self.asset_head:
+            return None
         for h in read_header_row(self.sheet, r, self.h.first_col, self.h.last_col):
             if h.signature() == self.h.signature():
                 return h
@@ -312,7 +338,15 @@ class _Rows:
         gap: int | None = None
         first_texts = self.h.texts
         sums: dict[int, float] = {}
+        rows = self.sheet.rows
+        n = len(rows)
         while r <= stop:
+            if gap is None and r < n and self.plain(rows[r], to_end):
+                out.rows.append(r)
+                self.add(rows[r], sums)
+                out.last_row = r
+                r += 1
+                continue
             if self.empty(r):
                 gap = r if gap is None else gap
                 r += 1
@@ -347,13 +381,13 @@ class _Rows:
                     sheet_ref(self.sheet.name, f"A{gap + 1}:A{r}"),
                     f"empty row(s) {gap + 1}–{r} inside the holdings table; the rows after them "
                     "have the same columns and are read as positions.", "warning"))
-            elif not to_end and self.other_header(r) and not self.like_a_row(r):
+            elif not to_end and not self.like_a_row(r) and self.other_header(r):
                 out.end = r
                 return out
             gap = None
             if not self.template(r):
                 out.rows.append(r)
-                self.add(r, sums)
+                self.add(rows[r] if r < n else (), sums)
             out.last_row = r
             r += 1
         out.end = stop + 1
@@ -376,6 +410,14 @@ class _Rows:
         return again.row + 1
 
 
+def _total_word(text: str) -> bool:
+    s = text.strip()
+    if not s or s[0] not in "TtSsNnGg":
+        return False
+    word = norm(s).rstrip(":")
+    return word in _TOTAL_WORDS or word.startswith(("total", "subtotal", "grandtotal"))
+
+
 def _numeric_text(text: str) -> bool:
     return bool(re.fullmatch(r"\s*[-+]?[$€£₹¥]?\s*[\d,]*\.?\d+(?:[eE][-+]?\d+)?\s*%?\s*", text))
 
@@ -394,11 +436,12 @@ def _date_column(t: HoldingsTable) -> int | None:
             return c
     if not rows:
         return None
+    sample = rows[:200]  # a date column shows in its first rows
     for c in range(t.header.first_col, t.header.last_col + 1):
         if c in t.header.columns.values():
             continue
-        dates = sum(isinstance(sheet.value(r, c), (dt.date, dt.datetime)) for r in rows)
-        if dates >= 0.8 * len(rows):
+        dates = sum(isinstance(sheet.value(r, c), (dt.date, dt.datetime)) for r in sample)
+        if dates >= 0.8 * len(sample):
             return c
     return None
 
@@ -501,8 +544,8 @@ def _read(sheet: SheetGrid, header: Header, stop: int, *, to_end: bool, how: str
                       tuple(reading.notes), tuple(reading.totals), name=name)
     t, log = judge_log(t)
     rows = _Rows(sheet, header)
-    clean = sum(1 for r in t.rows if rows.like_a_row(r) and isinstance(
-        sheet.value(r, header.columns["asset"]), str))
+    clean = 0 if to_end else sum(1 for r in t.rows if rows.like_a_row(r) and isinstance(
+        sheet.value(r, header.columns["asset"]), str))  # a named table needs no score
     return HoldingsTable(t.sheet, t.header, t.rows, t.last_row, t.label_col, t.how, t.issues,
                          t.skipped_totals, score(header, clean, name), name, log)
 
