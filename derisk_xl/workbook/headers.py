@@ -177,3 +177,18 @@ class HoldingsTable:
 
     def cell(self, r: int, field_name: str) -> str:
         return sheet_ref(self.sheet.name, coordinate(r, self.header.columns[field_name]))
+
+
+def may_hold_holdings(rows) -> bool:
+    """Whether any row of these cell values (calamine's, ``""`` for empty) is a header naming an
+    asset, a quantity and a price or value: the only sheets whose details are worth scanning."""
+    for row in rows:
+        words = [header_word(v.strip()) for v in row if type(v) is str and v.strip()
+                 and len(v) <= 80]
+        if len(words) < 3:
+            continue
+        fields = {w.field for w in words}
+        if "asset" in fields and "quantity" in fields and ("price" in fields or
+                                                           "value" in fields):
+            return True
+    return False

@@ -18,6 +18,7 @@ from .grid import (
     ERROR_CODES, ExcelError, SheetGrid, TableRef, WorkbookGrid, coordinate, parse_coordinate,
     sheet_ref,
 )
+from .headers import may_hold_holdings
 from .source import Refused, file_issue, local_name, part_rels, sheet_parts
 from .vocabulary import INPUT_NORMS, PLAN_NORMS, norm
 
@@ -225,6 +226,9 @@ def _sheets_to_read(book, sheet_names: tuple[str, ...]) -> list[str]:
 
 
 def load_cells(path: Path, zf, workbook_part: str) -> tuple[WorkbookGrid | None, tuple[Issue, ...]]:
+    """Every worksheet's values; the facts calamine lacks only for the sheets that can hold
+    inputs (named as an input sheet, or with a header naming an asset, a quantity and a price
+    or value), so a tracker of many sheets costs little more than its values."""
     import python_calamine as pc
 
     name = path.name
@@ -271,7 +275,7 @@ def load_cells(path: Path, zf, workbook_part: str) -> tuple[WorkbookGrid | None,
                 return file_issue(f"{name}: the sheet {sname!r} could not be read ({exc}).")
             part = parts.get(sname)
             scan = None
-            if part in zf.NameToInfo:
+            if part in zf.NameToInfo and (_is_input_name(sname) or may_hold_holdings(raw)):
                 scan = _scan_fast(zf.read(part), percent_styles)
                 if scan is None:
                     scan = _scan_sheet(zf, part, percent_styles)
