@@ -184,3 +184,39 @@ def test_planned_copies_keep_every_original_part(books, tmp_path, name):
     assert_nothing_lost(before, done.workbook.read_bytes())
     assert done.plan.source.line in openpyxl.load_workbook(
         done.workbook, read_only=True)["Plan Summary"]["A2"].value
+
+
+def test_check_and_run_say_what_was_read_and_json_carries_it(books, tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    def derisk(*args):
+        return subprocess.run([sys.executable, "-m", "derisk_xl.cli", *args], capture_output=True,
+                              text=True, cwd=tmp_path, timeout=120)
+
+    path = books / "01_angus_crypto_portfolio.xlsx"
+    done = derisk("check", str(path), "--holdings", "Portfolio_v2!A2:X51")
+    assert done.returncode == 0, done.stderr
+    assert "49 position(s)" in done.stdout
+    assert "Holdings read from Portfolio_v2!A2:X51, 49 positions: Asset ← Ticker" in done.stdout
+    done = derisk("run", str(books / "12_ahsan_portfolio.xlsx"), "--json", "--no-pdf",
+                  "--out", str(tmp_path / "out"))
+    assert done.returncode == 0, done.stderr
+    read = json.loads(done.stdout)["holdings"]
+    assert read["range"] == "Sheet1!A1:F3" and read["positions"] == 2
+    assert read["base_currency"] == "INR"
+    assert read["mapping"]["Asset"] == "Ticker" and read["mapping"]["Quantity"] == "Quantity"
+    assert read["ignored"] == ["Profit/Loss", "P/L%"]
+
+
+def test_the_pdf_method_note_names_what_was_read(books, tmp_path):
+    from pypdf import PdfReader
+
+    done = run_one(books / "06_sachin_crypto_portfolio.xlsx",
+                   RunOptions(out_dir=tmp_path, today=TODAY))
+    assert done.status == "planned", done.issues
+    text = " ".join(" ".join((page.extract_text() or "").split())
+                    for page in PdfReader(done.pdf).pages)
+    assert "Holdings read from Dashboard!B4:J13, 9 positions" in text
+    assert "INR cash" in text  # sales go to cash in the base currency, and the plan says so
