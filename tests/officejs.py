@@ -161,6 +161,20 @@ def excel_reads(text: Any) -> tuple[Any, bool]:
     return text, False
 
 
+def pane_below(frozen: str) -> str:
+    """The top-left cell of the unfrozen pane (as the file stores it) after Office.js'
+    ``freezeAt(frozen)``: ``1:2`` → ``A3``, ``A:B`` → ``C1``, ``A1:B2`` → ``C3``."""
+    from openpyxl.utils import column_index_from_string, get_column_letter
+
+    first, last = frozen.replace("$", "").split(":")
+    if last.isdigit():
+        return f"A{int(last) + 1}"
+    if last.isalpha():
+        return f"{get_column_letter(column_index_from_string(last) + 1)}1"
+    col = re.match(r"[A-Z]+", last).group()
+    return f"{get_column_letter(column_index_from_string(col) + 1)}{int(last[len(col):]) + 1}"
+
+
 def apply_actions(book: dict, actions: list[dict]) -> Workbook:
     """Play ``actions`` on the workbook ``book`` (a payload) as Excel does."""
     wb = Workbook([Sheet(s["name"]) for s in book["sheets"]])

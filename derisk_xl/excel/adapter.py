@@ -293,7 +293,7 @@ def write_sheet(book: Any, spec: Any) -> Any:
         sheet.range((1, col)).column_width = _points(width) if remote else width
     if spec.chart is not None:
         _chart(sheet, spec.chart)
-    freeze(sheet, getattr(spec, "freeze_rows", 0))
+    freeze(sheet, getattr(spec, "freeze_rows", 0) or 0, getattr(spec, "freeze_cols", 0) or 0)
     print_setup(sheet, spec)
     return sheet
 
@@ -343,14 +343,20 @@ def _chart(sheet: Any, chart_spec: Any) -> None:
         log.warning("could not add the chart %r", getattr(chart_spec, "title", ""), exc_info=True)
 
 
-def freeze(sheet: Any, rows: int) -> None:
-    """Freeze the top ``rows`` rows: ``sheet.freeze_panes`` where the engine has it (xlwings'
-    remote engine: Lite and Server), else desktop Excel's window through ``.api`` (Windows);
-    an Excel that can do neither keeps the sheet unfrozen, which costs nothing but comfort."""
-    if not rows:
+def freeze(sheet: Any, rows: int, columns: int = 0) -> None:
+    """Freeze the top ``rows`` rows (and left ``columns`` columns): ``sheet.freeze_panes``
+    where the engine has it (xlwings' remote engine: Lite and Server; it takes the frozen
+    cells, as Office.js does), else desktop Excel's window through ``.api`` (Windows); an Excel
+    that can do neither keeps the sheet unfrozen, which costs nothing but comfort."""
+    if not rows and not columns:
         return
+    if columns:
+        frozen = f"A1:{column_letter(columns - 1)}{max(rows, 1)}" if rows else \
+            f"A:{column_letter(columns - 1)}"
+    else:
+        frozen = f"1:{rows}"
     try:
-        sheet.freeze_panes.freeze_at(f"1:{rows}")
+        sheet.freeze_panes.freeze_at(frozen)
         return
     except (AttributeError, NotImplementedError):
         pass
@@ -358,7 +364,7 @@ def freeze(sheet: Any, rows: int) -> None:
         sheet.activate()
         window = sheet.book.app.api.ActiveWindow
         window.FreezePanes = False
-        window.SplitColumn = 0
+        window.SplitColumn = columns
         window.SplitRow = rows
         window.FreezePanes = True
     except Exception:
