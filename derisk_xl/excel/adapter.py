@@ -88,9 +88,9 @@ def gather(book: Any) -> WorkbookGrid:
         formats: dict[tuple[int, int], str] = {}
         search = _format_search(rows, n_rows, n_cols, formats)
         try:
-            block = next(search)
+            blocks = next(search)
             while True:
-                block = search.send(sheet.range(block[:2], block[2:]).number_format)
+                blocks = search.send([sheet.range(b[:2], b[2:]).number_format for b in blocks])
         except StopIteration:
             pass
         sheets.append(SheetGrid(name=sheet.name, rows=rows, number_formats=formats))
@@ -98,20 +98,29 @@ def gather(book: Any) -> WorkbookGrid:
 
 
 async def gather_async(book: Any) -> WorkbookGrid:
-    """The same as :func:`gather` where formats are read on demand (xlwings Lite)."""
-    sheets, tables, names = [], [], []
-    for sheet, rows, n_rows, n_cols in _sheets(book, tables, names):
+    """The same as :func:`gather` where formats are read on demand (xlwings Lite): each round
+    of the search asks for all its blocks, of every sheet, at once, so a press waits for a
+    dozen round trips to Excel rather than one per block."""
+    import asyncio
+
+    tables, names = [], []
+    found = list(_sheets(book, tables, names))
+
+    async def formats_of(sheet: Any, rows: tuple, n_rows: int, n_cols: int) -> SheetGrid:
         formats: dict[tuple[int, int], str] = {}
         search = _format_search(rows, n_rows, n_cols, formats)
         try:
-            block = next(search)
+            blocks = next(search)
             while True:
-                fmt = await sheet.range(block[:2], block[2:]).get_number_format()
-                block = search.send(fmt)
+                answers = await asyncio.gather(
+                    *(sheet.range(b[:2], b[2:]).get_number_format() for b in blocks))
+                blocks = search.send(list(answers))
         except StopIteration:
             pass
-        sheets.append(SheetGrid(name=sheet.name, rows=rows, number_formats=formats))
-    return _grid(book, sheets, names, tables)
+        return SheetGrid(name=sheet.name, rows=rows, number_formats=formats)
+
+    sheets = await asyncio.gather(*(formats_of(*f) for f in found))
+    return _grid(book, list(sheets), names, tables)
 
 
 def _grid(book: Any, sheets: list, names: list, tables: list) -> WorkbookGrid:
@@ -157,34 +166,48 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def _format_search(rows: tuple, n_rows: int, n_cols: int,
-                   out: dict[tuple[int, int], str]) -> Generator[Block, str | None, None]:
-    """Find every cell's number format by asking for whole blocks: yields a block, is sent
-    its format (None when its cells differ), and splits only mixed blocks — columns first
-    (a column usually shares one format below its header), the header row apart. Only the
-    columns holding numbers are asked about: a format matters to the reader only there
-    (SPEC 3: a percent-formatted number holds a fraction), so a sheet costs a few reads
-    however many cells it has."""
-    numeric = [c for c in range(1, n_cols + 1)
-               if any(isinstance(_at(rows, r, c), (int, float)) and not isinstance(
-                   _at(rows, r, c), bool) for r in range(1, n_rows + 1))]
-    for c1, c2 in _runs_of(numeric):
-        pending: list[Block] = [(1, c1, n_rows, c2)]
-        while pending:
-            r1, a, r2, b = pending.pop()
-            fmt = yield (r1, a, r2, b)
+def _format_search(rows: tuple, n_rows: int, n_cols: int, out: dict[tuple[int, int], str],
+                   ) -> Generator[list[Block], list[str | None], None]:
+    """Find the number format of every number cell by asking for whole blocks: yields a round
+    of blocks, is sent their formats (None where a block's cells differ), and splits only the
+    mixed ones — columns first (a column usually shares one format), then rows. Only numbers
+    are asked about, from the first row holding one to the last: a format matters to the
+    reader only there (SPEC 3: a percent-formatted number holds a fraction), so a sheet costs
+    a few reads however many cells it has."""
+    def number(r: int, c: int) -> bool:
+        v = _at(rows, r, c)
+        return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+    spans = {c: [r for r in range(1, n_rows + 1) if number(r, c)] for c in range(1, n_cols + 1)}
+    pending: list[Block] = []
+    for c1, c2 in _runs_of([c for c, hits in spans.items() if hits]):
+        pending.append((min(spans[c][0] for c in range(c1, c2 + 1)), c1,
+                        max(spans[c][-1] for c in range(c1, c2 + 1)), c2))
+    while pending:
+        answers = yield pending
+        split: list[Block] = []
+        for (r1, a, r2, b), fmt in zip(pending, answers):
             if fmt is not None:  # one format for the whole block
                 if fmt and fmt != "General":
                     for r in range(r1, r2 + 1):
                         for c in range(a, b + 1):
                             out[(r - 1, c - 1)] = fmt
-                continue
-            if b > a:
+            elif b > a:
                 mid = (a + b) // 2
-                pending += [(r1, mid + 1, r2, b), (r1, a, r2, mid)]
+                split += [_trim(spans, r1, a, r2, mid), _trim(spans, r1, mid + 1, r2, b)]
             elif r2 > r1:
-                mid = (r1 + r2) // 2 if r1 != 1 else 1
-                pending += [(mid + 1, a, r2, b), (r1, a, mid, b)]
+                mid = (r1 + r2) // 2
+                split += [_trim(spans, r1, a, mid, b), _trim(spans, mid + 1, a, r2, b)]
+        pending = [blk for blk in split if blk is not None]
+
+
+def _trim(spans: dict[int, list[int]], r1: int, c1: int, r2: int, c2: int) -> Block | None:
+    """The block narrowed to the rows and columns of it that hold numbers (None if none)."""
+    cols = [c for c in range(c1, c2 + 1) if any(r1 <= r <= r2 for r in spans[c])]
+    if not cols:
+        return None
+    hits = [r for c in cols for r in spans[c] if r1 <= r <= r2]
+    return (min(hits), cols[0], max(hits), cols[-1])
 
 
 def _at(rows: tuple, r: int, c: int) -> Any:
