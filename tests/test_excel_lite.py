@@ -293,3 +293,29 @@ def test_derisk_lite_refuses_a_button_that_would_break_main_py(tmp_path):
                           env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
     assert done.returncode == 1 and done.stderr.startswith("Error:")
     assert "Traceback" not in done.stderr and not list(tmp_path.iterdir())
+
+
+def test_format_reads_do_not_grow_with_the_rows(monkeypatch):
+    """Lite reads number formats one round trip at a time: a sheet costs a few, however many
+    positions it holds (here the example's 20 holdings, then 400)."""
+    from derisk_xl.excel.adapter import gather_async
+
+    def reads(copies: int) -> int:
+        data, formats = officejs.payload(EXAMPLE)
+        holdings = data["sheets"][0]
+        assert holdings["name"] == "Holdings"
+        body = holdings["values"][1:]
+        holdings["values"] = holdings["values"][:1] + body * copies
+        n = len(holdings["values"])
+        holdings["used_range_address"] = f"$A$1:$L${n}"
+        holdings["tables"] = []
+        for (sheet, r, c), fmt in list(formats.items()):
+            if sheet == "Holdings" and r > 1:
+                for k in range(1, copies):
+                    formats[(sheet, r + k * len(body), c)] = fmt
+        asked = officejs.serve_number_formats(monkeypatch, formats)
+        grid = asyncio.run(gather_async(xw.Book(json=data)))
+        assert len(grid.sheet("Holdings").rows) == n
+        return len([a for a in asked if a[0] == "Holdings"])
+
+    assert reads(1) == reads(20) <= 12
