@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / ".cache" / "pyodide"
 RUNNER = Path(__file__).resolve().parent / "pyodide" / "run.mjs"
 DIGEST = Path(__file__).resolve().parent / "pyodide" / "plan_digest.py"
+LITE = Path(__file__).resolve().parent / "pyodide" / "lite_press.py"
 
 
 def _tag(v):
@@ -88,8 +89,19 @@ def wheel(tmp_path_factory) -> Path:
     return next(out.glob("derisk_xl-*.whl"))
 
 
-@pytest.mark.slow
-def test_spec7_plans_the_same_in_pyodide_from_the_wheel(wheel, tmp_path):
+def xlwings_wheel() -> Path | None:
+    try:
+        import xlwings
+    except ImportError:
+        return None
+    found = CACHE / "wheels" / f"xlwings-{xlwings.__version__}-py3-none-any.whl"
+    return found if found.exists() else None
+
+
+@pytest.fixture(scope="module")
+def pyodide_run(wheel, tmp_path_factory) -> dict:
+    """One Pyodide under Node for both tests: the digest of SPEC 7, and (where xlwings' pure
+    wheel is in the cache) the Lite press on the example workbook. Their answers by name."""
     node = shutil.which("node")
     if node is None:
         pytest.skip("Node.js is not installed, so Pyodide cannot run here")
@@ -98,16 +110,54 @@ def test_spec7_plans_the_same_in_pyodide_from_the_wheel(wheel, tmp_path):
     if not (pyodide / "pyodide.mjs").exists() or not micropip:
         pytest.skip(f"Pyodide is not in {CACHE}: run .ci/pyodide (npm install pyodide, and "
                     "micropip's wheel) first")
-    digest = script(tmp_path)
-
-    done = subprocess.run([node, str(RUNNER), str(pyodide), str(micropip[-1]), str(wheel),
-                           str(digest)], capture_output=True, text=True, timeout=300)
+    folder = tmp_path_factory.mktemp("pyodide")
+    scripts, wheels = [digest_script(folder)], [wheel]
+    formats = folder / "formats.json"
+    formats.write_text("{}")
+    lite = xlwings_wheel()
+    if lite is not None:
+        scripts.append(lite_script(folder, formats))
+        wheels.insert(0, lite)
+    done = subprocess.run([node, str(RUNNER), str(pyodide), str(micropip[-1]), str(formats),
+                           ",".join(map(str, wheels)), *map(str, scripts)],
+                          capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr + done.stdout
-    there = json.loads(done.stdout.strip().splitlines()[-1])
+    answers = {}
+    for line in done.stdout.splitlines():
+        name, _, text = line.partition(" ")
+        if name in ("DIGEST", "LITE"):
+            answers[name] = json.loads(text)
+    return answers
+
+
+def digest_script(folder: Path) -> Path:
+    return script(folder)
+
+
+def lite_script(folder: Path, formats_file: Path) -> Path:
+    """lite_press.py with the example workbook's payload in front; its formats into
+    ``formats_file`` for the runner's stand-in of the Office.js client."""
+    import officejs
+    from openpyxl.utils import get_column_letter
+
+    data, formats = officejs.payload(ROOT / "workbooks" / "example.xlsx")
+    by_sheet: dict = {}
+    for (sheet, r, c), fmt in formats.items():
+        by_sheet.setdefault(sheet, {})[f"{get_column_letter(c)}{r}"] = fmt
+    formats_file.write_text(json.dumps(by_sheet))
+    path = folder / "lite_press.py"
+    path.write_text(f"PAYLOAD = {json.dumps(data)!r}\n" + LITE.read_text())
+    return path
+
+
+@pytest.mark.slow
+def test_spec7_plans_the_same_in_pyodide_from_the_wheel(pyodide_run, tmp_path):
+    there = pyodide_run["DIGEST"]
+    digest = script(tmp_path)
     here = json.loads(subprocess.run([sys.executable, str(digest)], check=True,
                                      capture_output=True, text=True, timeout=120,
                                      env={"PYTHONPATH": str(ROOT), "PATH": ""}).stdout
-                      .strip().splitlines()[-1])
+                      .strip().splitlines()[-1].partition(" ")[2])
 
     assert there["platform"] == "emscripten" and here["platform"] != "emscripten"
     assert there["heavy"] == [] and there["issues"] == here["issues"]
@@ -126,3 +176,31 @@ def test_spec7_plans_the_same_in_pyodide_from_the_wheel(wheel, tmp_path):
         assert [s[0] for s in there[route]["sheets"]] == [
             "Plan Summary", "Plan Trades", "Plan Futures", "Plan Hedge", "Plan Ladder",
             "Plan Stress"]
+
+
+@pytest.mark.slow
+def test_lite_press_in_pyodide_queues_the_same_actions_as_in_cpython(pyodide_run, monkeypatch):
+    """The whole Lite script in Pyodide, from xlwings' and our wheels, with the percent
+    formats asked of a stand-in of the Office.js client through ``js.xlwings`` exactly as
+    xlwings Lite asks: the actions it queues for Excel are those the same press queues in
+    CPython (tests/test_excel_lite.py shows those make derisk run's plan sheets)."""
+    if "LITE" not in pyodide_run:
+        pytest.skip(f"xlwings' pure wheel is not in {CACHE / 'wheels'}: run .ci/pyodide")
+    import asyncio
+
+    import officejs
+    import xlwings as xw
+
+    from derisk_xl.excel import lite
+
+    there = pyodide_run["LITE"]
+    data, formats = officejs.payload(ROOT / "workbooks" / "example.xlsx")
+    officejs.serve_number_formats(monkeypatch, formats)
+    book = xw.Book(json=data)
+    result = asyncio.run(lite.build_plan(book, today=dt.date(2030, 1, 1)))
+    here = json.loads(json.dumps(book.json()["actions"]))
+
+    assert there["platform"] == "emscripten"
+    assert there["status"] == result.status == "planned"
+    assert [a["func"] for a in there["actions"]].count("addSheet") == 6
+    assert there["actions"] == here

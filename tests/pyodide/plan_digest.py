@@ -1,4 +1,4 @@
-"""Plan SPEC section 7 and describe the result exactly, as JSON on the last line printed.
+"""Plan SPEC section 7 and describe the result exactly, as JSON on a line after ``DIGEST``.
 
 Run unchanged by CPython and by Pyodide (tests/test_pyodide.py), which then compares the two
 answers. Two routes to the same case study: the calculator on ``case_study_inputs()`` (its
@@ -82,4 +82,4 @@ answer = {
         "weasyprint", "python_calamine", "dask", "distributed", "msoffcrypto", "rich",
         "openpyxl", "xlsxwriter", "jinja2", "xlwings"}),
 }
-print(json.dumps(answer))
+print("DIGEST " + json.dumps(answer))
