@@ -60,7 +60,20 @@ class _Patch:
 
 
 def run() -> list[str]:
-    os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
+    # the remote engine for this section only: other sections' fresh processes must import
+    # xlwings as a user's machine does, without its pro package
+    before = os.environ.get("XLWINGS_LICENSE_KEY")
+    os.environ["XLWINGS_LICENSE_KEY"] = "noncommercial"
+    try:
+        return _run()
+    finally:
+        if before is None:
+            os.environ.pop("XLWINGS_LICENSE_KEY", None)
+        else:
+            os.environ["XLWINGS_LICENSE_KEY"] = before
+
+
+def _run() -> list[str]:
     sys.path.insert(0, str(ROOT))
     sys.path.insert(0, str(ROOT / "tests"))
     import officejs

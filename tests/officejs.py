@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")  # tests and benchmarks only
+# tests and benchmarks only; it counts only if set before xlwings is first imported
+os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
 
 
 def _json_value(value: Any) -> Any:
