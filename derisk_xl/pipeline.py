@@ -38,6 +38,7 @@ class RunOptions:
     mail_config: Path | None = None
     force: bool = True
     today: dt.date | None = None  # for tests; None means the machine's date
+    holdings: str | None = None  # --holdings: a sheet, Excel Table or range (SPEC 3.9 item 1)
 
     @property
     def renders_pdf(self) -> bool:
@@ -148,7 +149,7 @@ def run_one(source: Path, options: RunOptions = RunOptions()) -> RunResult:
                          seconds=time.perf_counter() - started)
 
     # gather
-    read = read_workbook(source, as_of=options.as_of, today=today)
+    read = read_workbook(source, as_of=options.as_of, today=today, holdings=options.holdings)
     workbook_out, pdf_out = output_paths(source, options)
     if read.inputs is not None and not options.force and workbook_out.exists():
         from .core.fingerprint import inputs_fingerprint

@@ -1,89 +1,17 @@
-"""The adapter's desktop-only branches, which neither the remote engine nor the in-memory double
-reach: frozen panes and page setup through desktop Excel's own API (``.api``), and the gather
-on desktop reading every sheet but ours."""
+"""The adapter's own choices, apart from what the presses test end to end: the gather on
+desktop reads every sheet but ours; a sheet goes where the one it replaces was, even on the
+engine whose ``before=`` is off by one; widths in characters on the desktop, points in Lite.
+(Frozen rows and page setup through each engine: tests/test_excel_layout.py.)"""
 
 from __future__ import annotations
 
-from types import SimpleNamespace
+import json
+import os
+
+import pytest
 
 from derisk_xl.excel import adapter
 from derisk_xl.excel.fake import FakeBook, FakeSheet
-from derisk_xl.workbook.plan_sheets import Block, Column, SheetSpec
-
-
-class Window:
-    """Excel's ActiveWindow: records the order of property sets, as freezing depends on it."""
-
-    def __init__(self):
-        object.__setattr__(self, "sets", [])
-
-    def __setattr__(self, name, value):
-        self.sets.append((name, value))
-
-
-class DesktopSheet:
-    """A desktop xlwings sheet as far as freezing and page setup go: no ``freeze_panes``
-    (desktop xlwings has none), Excel's objects behind ``.api``."""
-
-    def __init__(self):
-        self.window = Window()
-        self.name = "Plan Trades"
-        self.page = SimpleNamespace(print_area=None, api=SimpleNamespace())
-        self.book = SimpleNamespace(app=SimpleNamespace(api=SimpleNamespace(ActiveWindow=self.window),
-                                                        engine=SimpleNamespace(name="excel")))
-        self.activated = False
-
-    def activate(self):
-        self.activated = True
-
-    @property
-    def page_setup(self):
-        return self.page
-
-
-def spec() -> SheetSpec:
-    block = Block("PlanTrades", "", (Column("#", "integer", 5), Column("Reason", "text", 80)),
-                  rows=((1, "a"), (2, "b"), (3, "c")))
-    return SheetSpec("Plan Trades", (block,), (5, 80), freeze_rows=1)
-
-
-def test_desktop_freeze_goes_through_excels_window():
-    sheet = DesktopSheet()
-    adapter.freeze(sheet, 2)
-    assert sheet.activated
-    assert sheet.window.sets == [("FreezePanes", False), ("SplitColumn", 0), ("SplitRow", 2),
-                                 ("FreezePanes", True)]
-
-
-def test_freeze_uses_freeze_panes_where_the_engine_has_it():
-    asked = []
-    sheet = SimpleNamespace(freeze_panes=SimpleNamespace(freeze_at=asked.append))
-    adapter.freeze(sheet, 1)
-    assert asked == ["1:1"]
-
-
-def test_a_desktop_without_either_keeps_planning():
-    adapter.freeze(FakeSheet(FakeBook("x.xlsm"), "Plan Trades"), 1)  # no error
-
-
-def test_print_area_covers_the_blocks_and_desktop_takes_the_rest_of_the_setup():
-    sheet = DesktopSheet()
-    setup = SimpleNamespace(landscape=True, fit_width=True, repeat_rows=1,
-                            header="Northwind — 2026-11-27", footer="Page &P of &N")
-    s = SimpleNamespace(**{f: getattr(spec(), f) for f in ("name", "blocks", "widths")},
-                        print_setup=setup)
-    adapter.print_setup(sheet, s)
-    assert sheet.page.print_area == "A1:B4"
-    api = sheet.page.api
-    assert (api.Orientation, api.FitToPagesWide, api.FitToPagesTall, api.Zoom) == (2, 1, False, False)
-    assert api.PrintTitleRows == "$1:$1"
-    assert (api.CenterHeader, api.CenterFooter) == ("Northwind — 2026-11-27", "Page &P of &N")
-
-
-def test_print_setup_without_a_description_sets_only_the_area():
-    sheet = DesktopSheet()
-    adapter.print_setup(sheet, spec())
-    assert sheet.page.print_area == "A1:B4" and vars(sheet.page.api) == {}
 
 
 def test_desktop_gather_reads_every_sheet_but_ours():
@@ -98,12 +26,42 @@ def test_desktop_gather_reads_every_sheet_but_ours():
     assert grid.sheet_names == ("Portfolio", "Notes", "Plan Summary", "plan errors")
 
 
-def test_frozen_columns_too_where_a_spec_asks():
-    asked = []
-    sheet = SimpleNamespace(freeze_panes=SimpleNamespace(freeze_at=asked.append))
-    adapter.freeze(sheet, 1, 2)
-    adapter.freeze(sheet, 0, 1)
-    assert asked == ["A1:B1", "A:A"]
-    desktop = DesktopSheet()
-    adapter.freeze(desktop, 3, 1)
-    assert ("SplitColumn", 1) in desktop.window.sets and ("SplitRow", 3) in desktop.window.sets
+def remote_book(names):
+    xw = pytest.importorskip("xlwings")
+    if not getattr(xw, "__pro__", False):
+        pytest.skip("xlwings' remote engine did not load")
+    sheet = {"values": [[""]], "tables": [], "pictures": [], "shapes": [], "charts": [],
+             "notes": [], "print_area": None, "visibility": "Visible", "pivot_tables": [],
+             "show_gridlines": True}
+    return xw.Book(json=json.loads(json.dumps({
+        "client": "Office.js", "version": xw.__version__,
+        "book": {"name": "x.xlsx", "active_sheet_index": 0, "selection": "A1"}, "names": [],
+        "sheets": [{**sheet, "name": n} for n in names]})))
+
+
+@pytest.mark.parametrize("index, expected", [
+    (0, ["New", "A", "B", "C"]), (1, ["A", "New", "B", "C"]), (2, ["A", "B", "New", "C"]),
+    (None, ["A", "B", "C", "New"])])
+def test_a_new_sheet_lands_where_asked_on_the_remote_engine(index, expected):
+    book = remote_book(["A", "B", "C"])
+    adapter.add_sheet(book, "New", index)
+    assert [s.name for s in book.sheets] == expected
+    add = book.json()["actions"][-1]
+    assert add["func"] == "addSheet" and add["args"] == [expected.index("New"), "New"]
+
+
+def test_widths_are_points_in_lite_and_characters_on_the_desktop():
+    assert os.environ.get("XLWINGS_LICENSE_KEY")  # set by conftest for the remote engine
+    from derisk_xl.workbook.plan_sheets import Block, Column, SheetSpec
+
+    spec = SheetSpec("Plan Trades", (Block("PlanTrades", "", (Column("#", "integer", 5),),
+                                           rows=((1,),)),), (5,), freeze_rows=1)
+    book = remote_book(["Holdings"])
+    adapter.write_sheet(book, spec)
+    widths = [a["args"][0] for a in book.json()["actions"] if a["func"] == "setColumnWidth"]
+    assert widths == [30.0]  # 5 characters of 7 px, 5 px padding, 0.75 pt a px
+
+    desktop = FakeBook("/tmp/x.xlsm")
+    desktop.sheets._items.append(FakeSheet(desktop, "Holdings"))
+    adapter.write_sheet(desktop, spec)
+    assert desktop.sheets["Plan Trades"].widths == {1: 5}

@@ -17,10 +17,10 @@ Where the engines differ, the difference lives here and nowhere else:
   generator that asks for the format of a block and is told it (:func:`_format_search`), and
   driven synchronously (:func:`gather`) or asynchronously (:func:`gather_async`);
 - column widths: desktop Excel takes characters, the remote engine (Lite) points;
-- frozen header rows: the remote engine has ``sheet.freeze_panes``; desktop Excel only through
-  its own API (``.api``), which is tried and may fail without harm;
-- page setup: the Book API has a print area on every engine; the rest (orientation, fit to
-  width, repeated header rows, header/footer) only through desktop Excel's API.
+- frozen header rows and print setup (:mod:`derisk_xl.excel.layout`): the remote engine has
+  ``sheet.freeze_panes`` and a print area; desktop Excel takes them, and orientation, fit to
+  width, repeated header rows and header/footer, through its own objects (``.api``), each
+  tried on its own and allowed to fail without harm.
 
 Nothing here imports anything but the standard library and our pure modules, so it runs in
 Pyodide; xlwings itself is never imported (the door hands us the book).
@@ -35,9 +35,7 @@ from pathlib import Path
 from typing import Any, Generator, Iterable, Sequence
 
 from ..core.issues import Issue
-from ..workbook.grid import (
-    ERROR_CODES, ExcelError, SheetGrid, TableRef, WorkbookGrid, column_letter,
-)
+from ..workbook.grid import ERROR_CODES, ExcelError, SheetGrid, TableRef, WorkbookGrid
 
 TITLE = "De-risk plan"
 ERRORS_SHEET = "Plan Errors"
@@ -282,9 +280,11 @@ def add_sheet(book: Any, name: str, index: int | None) -> Any:
 
 def write_sheet(book: Any, spec: Any) -> Any:
     """Replace (or add) one plan sheet from its :class:`SheetSpec`: values in one write per
-    block, number formats per column run, bold titles and headers, widths (and wrapping where
-    a column asks for it), Tables, the chart, frozen header rows and the print setup."""
+    block (blocks may sit side by side, from their ``left`` column), number formats per column
+    run, bold titles and headers, widths, Tables, the chart; then what the spec says beyond
+    cells (heading, wrapped text, frozen rows, print setup) through :mod:`.layout`."""
     from ..workbook.plan_sheets import NUMBER_FORMATS, TABLE_STYLE
+    from .layout import apply_layout
 
     remote = is_remote(book)
     index = delete_sheet(book, spec.name)
@@ -292,32 +292,31 @@ def write_sheet(book: Any, spec: Any) -> Any:
     for block in spec.blocks:
         n_cols = len(block.columns)
         header = block.header_row + 1  # 1-based
+        x = getattr(block, "left", 0) + 1  # 1-based first column
         if block.title:
-            title = sheet.range((block.top + 1, 1))
+            title = sheet.range((block.top + 1, x))
             title.value = excel_value(block.title)
             title.font.bold = True
         rows = excel_rows(block.rows) or [[None] * n_cols]
-        sheet.range((header, 1)).value = excel_rows([[c.name for c in block.columns]]) + rows
-        sheet.range((header, 1), (header, n_cols)).font.bold = True
+        sheet.range((header, x)).value = excel_rows([[c.name for c in block.columns]]) + rows
+        sheet.range((header, x), (header, x + n_cols - 1)).font.bold = True
         first, last = header + 1, block.bottom + 1
         for col in range(n_cols):
             for start, end, kind in _runs(block, col):
                 fmt = NUMBER_FORMATS.get(kind)
                 if fmt:
-                    sheet.range((first + start, col + 1), (first + end, col + 1)).number_format = fmt
-            if getattr(block.columns[col], "wrap", False):
-                sheet.range((first, col + 1), (last, col + 1)).wrap_text = True
+                    sheet.range((first + start, x + col),
+                                (first + end, x + col)).number_format = fmt
         try:
-            sheet.tables.add(source=sheet.range((header, 1), (last, n_cols)), name=block.table,
-                             table_style_name=TABLE_STYLE, has_headers=True)
+            sheet.tables.add(source=sheet.range((header, x), (last, x + n_cols - 1)),
+                             name=block.table, table_style_name=TABLE_STYLE, has_headers=True)
         except Exception:  # e.g. an Excel without ListObject support: the data stays
             log.warning("could not make %s a Table", block.table, exc_info=True)
     for col, width in enumerate(spec.widths, start=1):
         sheet.range((1, col)).column_width = _points(width) if remote else width
     if spec.chart is not None:
         _chart(sheet, spec.chart)
-    freeze(sheet, getattr(spec, "freeze_rows", 0) or 0, getattr(spec, "freeze_cols", 0) or 0)
-    print_setup(sheet, spec)
+    apply_layout(sheet, spec)  # heading, wrapped text, frozen rows, print setup: each guarded
     return sheet
 
 
@@ -366,93 +365,6 @@ def _chart(sheet: Any, chart_spec: Any) -> None:
         log.warning("could not add the chart %r", getattr(chart_spec, "title", ""), exc_info=True)
 
 
-def freeze(sheet: Any, rows: int, columns: int = 0) -> None:
-    """Freeze the top ``rows`` rows (and left ``columns`` columns): ``sheet.freeze_panes``
-    where the engine has it (xlwings' remote engine: Lite and Server; it takes the frozen
-    cells, as Office.js does), else desktop Excel's window through ``.api`` (Windows); an Excel
-    that can do neither keeps the sheet unfrozen, which costs nothing but comfort."""
-    if not rows and not columns:
-        return
-    if columns:
-        frozen = f"A1:{column_letter(columns - 1)}{max(rows, 1)}" if rows else \
-            f"A:{column_letter(columns - 1)}"
-    else:
-        frozen = f"1:{rows}"
-    try:
-        sheet.freeze_panes.freeze_at(frozen)
-        return
-    except (AttributeError, NotImplementedError):
-        pass
-    try:
-        sheet.activate()
-        window = sheet.book.app.api.ActiveWindow
-        window.FreezePanes = False
-        window.SplitColumn = columns
-        window.SplitRow = rows
-        window.FreezePanes = True
-    except Exception:
-        log.info("could not freeze the header rows of %s", sheet.name, exc_info=True)
-
-
-def used_block(spec: Any) -> str:
-    """The A1 range a plan sheet's blocks cover (its print area)."""
-    bottom = max((b.bottom for b in spec.blocks), default=0)
-    width = max([len(b.columns) for b in spec.blocks] + [len(spec.widths), 1])
-    return f"A1:{column_letter(width - 1)}{bottom + 1}"
-
-
-def print_setup(sheet: Any, spec: Any) -> None:
-    """What the Book API can say of the print setup: the print area on every engine; where the
-    spec describes more (orientation, fit to one page wide, repeated header rows, header and
-    footer), desktop Excel's own page setup through ``.api``. Lite prints with Excel's
-    defaults for those (its Book API has no way to set them)."""
-    area = used_block(spec)
-    try:
-        sheet.page_setup.print_area = area
-    except Exception:
-        log.info("could not set the print area of %s", sheet.name, exc_info=True)
-    setup = getattr(spec, "print_setup", None) or getattr(spec, "page_setup", None)
-    if setup is None or is_remote(sheet.book):
-        return
-    try:
-        api = sheet.page_setup.api
-    except Exception:
-        return
-    wanted = {
-        "Orientation": {True: 2, False: 1}.get(_field(setup, "landscape")),
-        "PrintTitleRows": _title_rows(_field(setup, "repeat_rows", "title_rows", "print_title_rows")),
-        "CenterHeader": _field(setup, "header", "center_header"),
-        "CenterFooter": _field(setup, "footer", "center_footer"),
-    }
-    if _field(setup, "fit_width", "fit_to_width", "fit_to_page_wide"):
-        wanted.update(Zoom=False, FitToPagesWide=1, FitToPagesTall=False)
-    for key, value in wanted.items():
-        if value is None:
-            continue
-        try:
-            setattr(api, key, value)
-        except Exception:  # Excel for Mac's page setup differs; the print area still holds
-            log.info("could not set %s on %s", key, sheet.name, exc_info=True)
-
-
-def _field(setup: Any, *names: str) -> Any:
-    for name in names:
-        value = setup.get(name) if isinstance(setup, dict) else getattr(setup, name, None)
-        if value is not None:
-            return value
-    return None
-
-
-def _title_rows(rows: Any) -> str | None:
-    """``$1:$2`` from a row count, a (first, last) pair (0-based) or a ready string."""
-    if rows is None or isinstance(rows, str):
-        return rows
-    if isinstance(rows, int):
-        return f"$1:${rows}" if rows else None
-    first, last = rows
-    return f"${first + 1}:${last + 1}"
-
-
 # ---------------------------------------------------------------------------------------------
 # Problems: a sheet and a message box with cells
 # ---------------------------------------------------------------------------------------------
@@ -469,6 +381,8 @@ def show_errors(book: Any, problems: Sequence[Issue]) -> None:
     remote = is_remote(book)
     for col, width in ((1, 5), (2, 22), (3, 100)):
         sheet.range((1, col)).column_width = _points(width) if remote else width
+    from .layout import freeze
+
     freeze(sheet, 1)
     sheet.activate()
     lines = [f"• {p}" for p in problems[:ALERT_LINES]]
@@ -485,6 +399,6 @@ def short(exc: BaseException) -> str:
     return text if len(text) <= 200 else text[:197] + "…"
 
 
-__all__ = ["ALERT_LINES", "ERRORS_SHEET", "PressResult", "TITLE", "add_sheet", "apply_plan", "delete_sheet",
-           "excel_rows", "excel_value", "freeze", "gather", "gather_async", "is_remote",
-           "our_sheets", "print_setup", "short", "show_errors", "used_block", "write_sheet"]
+__all__ = ["ALERT_LINES", "ERRORS_SHEET", "PressResult", "TITLE", "add_sheet", "apply_plan",
+           "delete_sheet", "excel_rows", "excel_value", "gather", "gather_async", "is_remote",
+           "our_sheets", "short", "show_errors", "write_sheet"]

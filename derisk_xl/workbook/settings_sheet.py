@@ -1,0 +1,311 @@
+"""The Settings sheet (SPEC 3.3): Key | Value rows, every key typed and checked."""
+
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+from ..core.model import CUSTOM_MODEL, DEFAULT_MODEL, MODELS, Settings
+from ..core.money import HUNDRED, ONE, ZERO
+from .grid import CellValue, SheetGrid, coordinate, sheet_ref
+from .typed import BAD, NUM_TEXT, PCT_TEXT, CellReader, describe, fmt_pct, to_decimal
+from .vocabulary import norm
+
+# -- Settings ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Key:
+    title: str
+    field: str
+    kind: str
+    low: Decimal | None = ZERO
+    high: Decimal | None = HUNDRED
+    options: tuple[str, ...] = ()
+
+
+SETTINGS_KEYS: tuple[_Key, ...] = (
+    _Key("Model", "model", "model"),
+    _Key("Spot Target %", "spot_target", "pct"),
+    _Key("Stable Target %", "stable_target", "pct"),
+    _Key("Futures Sleeve %", "futures_sleeve", "pct"),
+    _Key("Hedge Ratio %", "hedge_ratio", "pct"),
+    _Key("Max Leverage", "max_leverage", "num", ONE, None),
+    _Key("Close Profitable Longs %", "close_profitable_longs", "pct"),
+    _Key("Hedge Sizing", "hedge_sizing", "choice", options=("notional", "beta", "min-variance")),
+    _Key("Hedge Instrument", "hedge_instrument", "text"),
+    _Key("Hedge Underlying", "hedge_underlying", "asset"),
+    _Key("Hedge Price", "hedge_price", "pos"),
+    _Key("Hedge Underlying Price", "hedge_underlying_price", "pos"),
+    _Key("Hedge Expiry", "hedge_expiry", "date"),
+    _Key("Hedge Funding Rate 8h %", "hedge_funding_rate_8h", "pct", None, None),
+    _Key("Hedge Contract Size", "hedge_contract_size", "pos"),
+    _Key("Hedge Lot Step", "hedge_lot_step", "pos"),
+    _Key("Liquidation Model", "liquidation_model", "choice", options=("binance", "bybit")),
+    _Key("Hedge Leverage", "hedge_leverage", "num", ONE, None),
+    _Key("Maint Margin Rate %", "maint_margin_rate", "pct"),
+    _Key("Futures Free Collateral", "futures_free_collateral", "num", ZERO, None),
+    _Key("Sleeve Funding", "sleeve_funding", "choice", options=("target", "needed")),
+    _Key("Collateral Buffer", "collateral_buffer", "pos"),
+    _Key("Stable Asset", "stable_asset", "asset"),
+    _Key("Core Assets", "core_assets", "assets"),
+    _Key("Fee bps", "fee_bps", "num", ZERO, None),
+    _Key("Slippage bps", "slippage_bps", "num", ZERO, Decimal(10_000)),
+    _Key("Min Trade Value", "min_trade_value", "num", ZERO, None),
+    _Key("Rebalance Band %", "rebalance_band", "pct"),
+    _Key("Lot Method", "lot_method", "choice", options=("FIFO", "LIFO", "HIFO", "AVERAGE")),
+    _Key("Tax Rate Short %", "tax_rate_short", "pct"),
+    _Key("Tax Rate Long %", "tax_rate_long", "pct"),
+    _Key("Long-Term Days", "long_term_days", "int", ZERO, None),
+    _Key("Horizon Days", "horizon_days", "int", ONE, None),
+    _Key("Stress Shocks %", "stress_shocks", "shocks", Decimal(-100), None),
+    _Key("Fear Greed Index", "fear_greed_index", "int", ZERO, HUNDRED),
+    _Key("Base Currency", "base_currency", "asset"),
+    _Key("Client", "client", "header"),
+    _Key("Report Title", "report_title", "header"),
+    _Key("Report Recipients", "report_recipients", "emails"),
+    _Key("As Of", "as_of", "date"),
+    _Key("Holdings Sheet", "holdings_sheet", "text"),
+)
+#: Keys the reader keeps for itself: they choose what is read, they are not plan settings.
+READER_KEYS = frozenset({"holdings_sheet"})
+_KEYS_BY_NORM = {norm(k.title): k for k in SETTINGS_KEYS}
+_MODEL_NAMES = (*MODELS, CUSTOM_MODEL)
+_TARGET_FIELDS = ("spot_target", "stable_target", "futures_sleeve")
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f\u2028\u2029]")
+
+
+def _closest(word: str, candidates: dict[str, str]) -> str | None:
+    """The display name of the candidate whose normalized form is closest to ``word``."""
+    hit = difflib.get_close_matches(norm(word), list(candidates), n=1, cutoff=0.6)
+    return candidates[hit[0]] if hit else None
+
+
+def parse_settings(p: CellReader) -> Settings:
+    """Settings (SPEC 3.3); ``where`` keeps the value cell of each key given, for messages."""
+    where: dict[str, str] = {}
+    key_cells: dict[str, str] = {}
+    bad_fields: set[str] = set()
+    key = norm("Settings")
+    sheet = next((s for s in p.grid.sheets if norm(s.name) == key), None)
+    first_row, key_col, last_row = 0, 0, None
+    if sheet is None:
+        table = next((t for t in p.grid.tables if norm(t.name) == key), None)
+        if table is None:
+            return Settings.for_model()
+        sheet = p.grid.sheet(table.sheet)
+        first_row, key_col, last_row = table.first_row, table.first_col, table.last_row
+    if sheet is None:
+        return Settings.for_model()
+    if last_row is None:
+        last_row = len(sheet.rows) - 1
+    val_col = key_col + 1
+    overrides: dict[str, object] = {}
+    header_seen = False
+    for r in range(first_row, last_row + 1):
+        k = sheet.value(r, key_col)
+        v = sheet.value(r, val_col)
+        if type(v) is str and not v.strip():
+            v = None
+        if k is None or (type(k) is str and not k.strip()):
+            continue
+        if not header_seen and type(k) is str and norm(k) in ("key", "setting", "name"):
+            header_seen = True
+            p._check_merged_header(sheet, r, key_col, val_col, "Settings")
+            continue
+        header_seen = True
+        kloc = sheet_ref(sheet.name, coordinate(r, key_col))
+        vloc = sheet_ref(sheet.name, coordinate(r, val_col))
+        spec = _KEYS_BY_NORM.get(norm(k)) if type(k) is str else None
+        if spec is None:
+            near = _closest(str(k), {norm(x.title): x.title for x in SETTINGS_KEYS})
+            hint = f"; did you mean {near!r}?" if near else \
+                "; see the list of settings in the README."
+            shown = repr(k.strip()) if type(k) is str else describe(k)
+            p.error(kloc, f"unknown setting {shown}{hint}")
+            continue
+        if spec.field in key_cells:
+            p.error(kloc, f"{spec.title} is set twice (also at {key_cells[spec.field]}); keep "
+                          "one.")
+            continue
+        key_cells[spec.field] = kloc
+        where[spec.field] = vloc
+        value = _setting_value(p, sheet, r, val_col, v, spec)
+        if value is not None and value is not BAD:
+            overrides[spec.field] = value
+        elif value is BAD:
+            bad_fields.add(spec.field)
+    bad = bool(bad_fields & {"model", *_TARGET_FIELDS})
+    model = overrides.pop("model", DEFAULT_MODEL)
+    if model == CUSTOM_MODEL:
+        missing = [k.title for k in SETTINGS_KEYS
+                   if k.field in _TARGET_FIELDS and k.field not in overrides]
+        if missing and not bad:
+            p.error(where.get("model", "Settings"),
+                    f"the Custom model needs its three targets; set {', '.join(missing)} in "
+                    "Settings.")
+    p.holdings_choice = (overrides.pop("holdings_sheet"), where["holdings_sheet"]) \
+        if "holdings_sheet" in overrides else None
+    p.settings_given = frozenset(overrides)
+    settings = Settings.for_model(model, **overrides)
+    total = settings.spot_target + settings.stable_target + settings.futures_sleeve
+    if abs(total - ONE) > Decimal("1e-9") and not bad:
+        given = [where[f] for f in _TARGET_FIELDS if f in where]
+        parts = ", ".join(
+            f"{k.title.rstrip(' %')} {fmt_pct(getattr(settings, k.field))}"
+            + ("" if k.field in where else " from the model")
+            for k in SETTINGS_KEYS if k.field in _TARGET_FIELDS)
+        p.error(given[0] if given else where.get("model", "Settings"),
+                f"the targets sum to {fmt_pct(total)} ({parts}); Spot Target %, Stable "
+                "Target % and Futures Sleeve % must sum to 100 %.")
+    return settings
+
+
+def _setting_value(p: CellReader, sheet: SheetGrid, r: int, c: int, v: CellValue, spec: _Key):
+    label = spec.title
+    loc = sheet_ref(sheet.name, coordinate(r, c))
+    if v is None:
+        if loc in p.grid.uncached_formulas:
+            return p.bad_cell(sheet, r, c, label, None, "a value")
+        return None
+    kind = spec.kind
+    if kind == "model":
+        text = str(v).strip()
+        for name in _MODEL_NAMES:
+            if norm(name) == norm(text):
+                return name
+        near = _closest(text, {norm(m): m for m in _MODEL_NAMES})
+        hint = f"; did you mean {near!r}?" if near else ""
+        return p.error(loc, f"unknown model {text!r}{hint} Expected one of "
+                            f"{', '.join(_MODEL_NAMES)}.")
+    if kind == "pct":
+        return p.percent_value(sheet, r, c, v, sheet.number_formats.get((r, c)), label,
+                               low=spec.low, high=spec.high, lenient=True)
+    if kind in ("num", "pos", "int"):
+        if type(v) in (float, int):
+            x = to_decimal(v)
+        elif type(v) is str and NUM_TEXT.match(v):
+            x = Decimal(v.strip().replace(",", ""))
+        else:
+            return p.bad_cell(sheet, r, c, label, v, _setting_expect(spec))
+        if (kind == "pos" and x <= 0) or (spec.low is not None and kind != "pos" and x < spec.low) \
+                or (spec.high is not None and kind != "pos" and x > spec.high) \
+                or (kind == "int" and x != x.to_integral_value()):
+            return p.bad_cell(sheet, r, c, label, v, _setting_expect(spec))
+        return int(x) if kind == "int" else x
+    if kind == "choice":
+        options = {o.lower(): o for o in spec.options}
+        return p.choice_value(sheet, r, c, v, label, options)
+    if kind == "date":
+        return p.date(sheet, r, c, v, label)
+    if kind in ("text", "asset"):
+        if type(v) is not str and type(v) not in (float, int):
+            return p.bad_cell(sheet, r, c, label, v, "text")
+        text = describe(v) if type(v) is not str else v.strip()
+        if _CONTROL.search(text):
+            return p.error(loc, f"{label} contains a line break or control character; "
+                                "expected a single line of text.")
+        return text.upper() if kind == "asset" else text
+    if kind == "assets":
+        if type(v) is not str:
+            return p.bad_cell(sheet, r, c, label, v, "assets separated by commas, or none")
+        if norm(v) == "none":
+            return ()
+        return tuple(a.strip().upper() for a in re.split(r"[,;]", v) if a.strip())
+    if kind == "shocks":
+        return _shocks(p, sheet, r, c, v, spec)
+    if kind == "header":
+        if type(v) is not str:
+            return describe(v) if type(v) in (float, int) else \
+                p.bad_cell(sheet, r, c, label, v, "text")
+        text = v.strip()
+        if _CONTROL.search(text):
+            return p.error(loc, f"{label} contains a line break or control character, which "
+                                "could smuggle an extra header into the report email; expected "
+                                "a single line of text.")
+        return text
+    if kind == "emails":
+        return _recipients(p, loc, v)
+    raise AssertionError(kind)  # pragma: no cover - every kind above
+
+
+def _setting_expect(spec: _Key) -> str:
+    if spec.kind == "pos":
+        return "a number greater than 0"
+    what = "a whole number" if spec.kind == "int" else "a number"
+    if spec.low is not None and spec.high is not None:
+        return f"{what} from {spec.low} to {spec.high}"
+    if spec.low is not None:
+        return f"{what} of at least {spec.low}"
+    return what
+
+
+def _shocks(p: CellReader, sheet: SheetGrid, r: int, c: int, v: CellValue, spec: _Key):
+    fmt = sheet.number_formats.get((r, c))
+    if type(v) in (float, int):
+        one = p.percent_value(sheet, r, c, v, fmt, spec.title, low=spec.low, high=None)
+        return BAD if one is BAD else (one,)
+    if type(v) is not str:
+        return p.bad_cell(sheet, r, c, spec.title, v, "percentages separated by commas")
+    out = []
+    loc = sheet_ref(sheet.name, coordinate(r, c))
+    for item in re.split(r"[,;]", v):
+        item = item.strip()
+        if not item:
+            continue
+        m = PCT_TEXT.match(item)
+        if m:
+            x = Decimal(m.group(1)) / HUNDRED
+        elif NUM_TEXT.match(item) and "," not in item:
+            x = Decimal(item) / HUNDRED
+        else:
+            return p.error(loc, f"{spec.title} has {item!r}, which is not a percentage; "
+                                "expected percentages separated by commas, e.g. -10, -20, +20.")
+        if x <= -1:
+            return p.error(loc, f"{spec.title} has {item!r}; a shock cannot be -100 % or less.")
+        out.append(x)
+    if not out:
+        return None
+    return tuple(out)
+
+
+def _recipients(p: CellReader, loc: str, v: CellValue):
+    """Report Recipients: addresses split on , or ; each one a single, valid address."""
+    from email.errors import HeaderParseError
+    from email.headerregistry import Address
+    from email.utils import parseaddr
+
+    if type(v) is not str:
+        return p.error(loc, f"Report Recipients is {describe(v)}; expected email addresses "
+                            "separated by , or ;.")
+    if _CONTROL.search(v):
+        return p.error(loc, "Report Recipients contains a line break or control character, "
+                            "which could smuggle an extra header into the email; expected "
+                            "addresses separated by , or ;.")
+    out = []
+    bad = False
+    for item in re.split(r"[,;]", v):
+        item = item.strip()
+        if not item:
+            continue
+        name, addr = parseaddr(item)
+        try:
+            if not addr or "@" not in addr:
+                raise ValueError
+            address = Address(display_name=name, addr_spec=addr)
+            if not address.domain or "." not in address.domain or not address.username:
+                raise ValueError
+            text = str(address)
+            if _CONTROL.search(text):
+                raise ValueError
+        except (ValueError, IndexError, HeaderParseError, TypeError):
+            p.error(loc, f"Report Recipients has {item!r}, which is not one email address; "
+                         "expected addresses like ann@example.com separated by , or ;.")
+            bad = True
+            continue
+        out.append(text)
+    if bad:
+        return BAD
+    return tuple(out) or None
