@@ -73,8 +73,9 @@ def grouped(issues: Iterable[Issue]) -> tuple[Issue, ...]:
         if where is None:
             continue  # said with the first of its kind
         first = ", ".join(where[:_FIRST_CELLS]) + (" …" if n > _FIRST_CELLS else "")
-        out.append(Issue(where[0], f"{n} positions {i.kind} (first: {first})", "warning",
-                         i.kind))
+        head, colon, tail = i.kind.partition(":")
+        out.append(Issue(where[0], f"{n} positions {head} (first: {first}){colon}{tail}",
+                         "warning", i.kind))
     return tuple(out)
 
 

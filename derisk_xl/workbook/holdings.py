@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from ..core.model import STABLE_NAMES, HoldingsSource, Position, Settings
 from ..core.money import ZERO
-from .grid import coordinate, sheet_ref
+from .grid import column_letter, coordinate, sheet_ref
 from .tables import Choice, HoldingsTable, find_holdings
 from .typed import BAD, CATEGORIES, PROTECT, CellReader, Region
 from .vocabulary import CURRENCY_CODES, FIELD_TITLES, USD_FAMILY, norm
@@ -23,6 +23,8 @@ from .vocabulary import CURRENCY_CODES, FIELD_TITLES, USD_FAMILY, norm
 _PAIR = re.compile(r"^([A-Z0-9.]{2,})[-/_:]([A-Z]{3,5})$")
 _MONEY_FIELDS = ("price", "value", "avg_cost", "cost_basis")
 _COIN_QUOTES = frozenset({"BTC", "ETH"})  # STETH is no ST/ETH pair: coin quotes need a "-"
+_SUFFIXES = tuple(sorted(CURRENCY_CODES - _COIN_QUOTES, key=len, reverse=True))
+_SUFFIX_SET = frozenset(_SUFFIXES)
 
 
 def parse_holdings(p: CellReader, settings: Settings, option: str | None
@@ -48,6 +50,13 @@ def parse_holdings(p: CellReader, settings: Settings, option: str | None
                "is not.")
     _check_merged(p, table)
     cols = dict(h.columns)
+    asset_col = cols["asset"]
+    raw = [v.strip().upper() for v in (sheet.value(r, asset_col) for r in table.rows)
+           if isinstance(v, str) and v.strip()]
+    base, settings = _base_currency(p, table, settings, raw)
+    quotes = {base} | (USD_FAMILY if base == "USD" else set())
+    renamed: list[str] = []
+    asset_cell = sheet_ref(sheet.name, column_letter(asset_col))  # + row number, per position
     region = Region("Holdings", sheet, h.row, h.first_col, h.last_col, table.last_row, cols)
     labels = _category_labels(p, table)
     out: list[Position] = []
@@ -90,12 +99,18 @@ def parse_holdings(p: CellReader, settings: Settings, option: str | None
             continue
         if avg is None and basis is not None and quantity:
             avg = basis / quantity
+        asset = asset.upper()
+        base_asset = _base_asset(asset, quotes)
+        if base_asset is not None:
+            renamed.append(f"{asset} → {base_asset}")
+            asset = base_asset
         out.append(Position(
-            asset=asset.upper(), quantity=quantity, price=price, avg_cost=avg,
-            category=category or "", protect=bool(protect),
+            asset=asset, quantity=quantity, price=price, avg_cost=avg,
+            category=category or ("stable" if asset in STABLE_NAMES else "alt"),
+            protect=bool(protect),
             min_keep=min_keep if min_keep is not None else ZERO, original_quantity=q0,
             beta=float(beta) if beta is not None else None, venue=venue or "",
-            lot_step=lot_step, location=table.cell(r, "asset"),
+            lot_step=lot_step, location=f"{asset_cell}{r + 1}",
         ))
         rows.append(r)
     _hidden(p, table)
@@ -111,10 +126,10 @@ def parse_holdings(p: CellReader, settings: Settings, option: str | None
             p.error(table.where, f"{table.where} ({table.how}) has a holdings header "
                                  f"({_mapping_text(table)}) but no positions under it; fill "
                                  "in at least one row.")
-    base, settings = _base_currency(p, table, settings, out)
-    out = _pairs(p, out, base)
-    out = [dataclasses.replace(pos, category=pos.category or (
-        "stable" if pos.asset in STABLE_NAMES else "alt")) for pos in out]
+    if renamed:
+        shown = ", ".join(renamed[:4]) + (" …" if len(renamed) > 4 else "")
+        p.warn(out[0].location, f"{len(renamed)} pair ticker(s) read as their base asset (the "
+                                f"quote is the base currency {base}): {shown}.")
     source = HoldingsSource(
         where=table.where, positions=len(out), mapping=_mapping(table),
         ignored=tuple(t for c, t in sorted(h.texts.items())
@@ -195,7 +210,7 @@ def _category_labels(p: CellReader, table: HoldingsTable) -> bool:
 
 
 def _base_currency(p: CellReader, table: HoldingsTable, settings: Settings,
-                   positions: list[Position]) -> tuple[str, Settings]:
+                   assets: list[str]) -> tuple[str, Settings]:
     """Settings, else the currency the headers read name, else the quote all pairs share."""
     h = table.header
     if "base_currency" in p.settings_given:
@@ -210,10 +225,14 @@ def _base_currency(p: CellReader, table: HoldingsTable, settings: Settings,
                     f"the holdings headers name different currencies: {cells}; keep one "
                     "currency, or set Settings Base Currency and keep columns in it.")
             return settings.base_currency, settings
-        quotes = {_quote(pos.asset) for pos in positions}
+        quotes: set[str | None] = set()
+        for a in ([] if found else assets):
+            quotes.add(_quote(a))
+            if None in quotes or len(quotes) > 1:
+                break
         if found:
             base, why = found[0], f"the header {h.texts[h.columns[next(iter(named))]]!r}"
-        elif len(quotes) == 1 and None not in quotes and positions:
+        elif len(quotes) == 1 and None not in quotes and assets:
             base, why = next(iter(quotes)), "the pair tickers"
         else:
             return "USD", settings
@@ -237,33 +256,23 @@ def _quote(asset: str) -> str | None:
         return m.group(2)
     if asset in STABLE_NAMES or asset in USD_FAMILY:
         return None
-    for code in sorted(CURRENCY_CODES - _COIN_QUOTES, key=len, reverse=True):
+    if asset[-3:] not in _SUFFIX_SET and asset[-4:] not in _SUFFIX_SET:
+        return None
+    for code in _SUFFIXES:
         if asset.endswith(code) and len(asset) - len(code) >= 2:
             return code
     return None
 
 
-def _pairs(p: CellReader, positions: list[Position], base: str) -> list[Position]:
-    """Pair tickers whose quote is the base currency read as their base asset."""
-    quotes = {base} | (USD_FAMILY if base == "USD" else set())
-    out, renamed = [], []
-    for pos in positions:
-        m = _PAIR.match(pos.asset)
-        name = None
-        if m and m.group(2) in quotes:
-            name = m.group(1)
-        elif _quote(pos.asset) in quotes and not m:
-            q = _quote(pos.asset)
-            name = pos.asset[:-len(q)]
-        if name:
-            renamed.append(f"{pos.asset} → {name}")
-            pos = dataclasses.replace(pos, asset=name)
-        out.append(pos)
-    if renamed:
-        shown = ", ".join(renamed[:4]) + (" …" if len(renamed) > 4 else "")
-        p.warn(positions[0].location, f"{len(renamed)} pair ticker(s) read as their base asset "
-                                      f"(the quote is the base currency {base}): {shown}.")
-    return out
+def _base_asset(asset: str, quotes: set[str] | frozenset[str]) -> str | None:
+    """A pair ticker whose quote is the base currency → its base asset (``BTCINR`` → BTC)."""
+    if asset[-3:] not in quotes and asset[-4:] not in quotes and asset[-5:] not in quotes:
+        return None
+    m = _PAIR.match(asset)
+    if m:
+        return m.group(1) if m.group(2) in quotes else None
+    q = _quote(asset)
+    return asset[:-len(q)] if q in quotes else None
 
 
 __all__ = ["parse_holdings"]

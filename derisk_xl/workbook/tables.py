@@ -31,453 +31,25 @@ their end: empty rows, totals rows and repeated headers are skipped, every other
 
 from __future__ import annotations
 
-import datetime as dt
-import functools
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 
 from ..core.issues import Issue
-from .grid import CellValue, SheetGrid, TableRef, WorkbookGrid, coordinate, sheet_ref
-from .vocabulary import FIELD_TITLES, PLAN_NORMS, HeaderWord, norm, read_header
+from .blocks import TableRows
+from .grid import SheetGrid, TableRef, WorkbookGrid, coordinate, sheet_ref
+from .headers import Header, HoldingsTable, blank, read_header_row
+from .logs import HEADER_SEARCH_ROWS, judge_log, price_history
+from .vocabulary import FIELD_TITLES, PLAN_NORMS, norm
 
 #: Candidates this close score as equals: the first in tab order is taken.
 TIE = 2
 #: A candidate this close to the one taken is named in a warning.
 CLOSE = 3
 #: A header sits within this many non-empty rows of the top of its sheet when the sheet is named.
-HEADER_SEARCH_ROWS = 30
 _NAME_WORDS = ("portfolio", "position", "balance", "holding", "asset", "wallet")
-_TOTAL_WORDS = frozenset({"total", "totals", "subtotal", "sum", "networth", "grandtotal",
-                          "gesamt", "summe", "totaal", "totale"})
-_DATE_WORDS = frozenset({"date", "time", "timestamp", "datetime", "asof", "snapshot", "day",
-                         "datum", "dátum", "fecha", "data", "month", "week"})
-_ACTION_WORDS = frozenset({"action", "side", "type", "transaction", "transactiontype",
-                           "operation", "txtype", "tradetype", "buy/sell"})
-_ACTION_VALUES = frozenset({"buy", "sell", "deposit", "withdraw", "withdrawal", "transfer",
-                            "bought", "sold", "airdrop", "stake", "reward", "fee", "swap"})
 _RANGE = re.compile(r"^\s*(?:'((?:[^']|'')+)'|([^!]+))!\s*\$?([A-Za-z]{1,3})\$?(\d+)\s*:"
                     r"\s*\$?([A-Za-z]{1,3})\$?(\d+)\s*$")
-
-
-def _blank(v: CellValue) -> bool:
-    return v is None or (type(v) is str and not v.strip())
-
-
-def _is_number(v: CellValue) -> bool:
-    return type(v) in (int, float)
-
-
-@functools.lru_cache(maxsize=8192)
-def _word(text: str) -> HeaderWord:
-    return read_header(text)
-
-
-# =============================================================================================
-# Headers
-# =============================================================================================
-
-
-@dataclass(frozen=True)
-class Header:
-    """A header row understood: which column gives which field, and what else it holds."""
-
-    row: int
-    first_col: int
-    last_col: int
-    columns: dict[str, int]
-    texts: dict[int, str]
-    currencies: dict[str, str]
-    doubles: tuple[tuple[str, int, int], ...] = ()  # (field, column read, column not read)
-
-    @property
-    def qualifies(self) -> bool:
-        c = self.columns
-        return "asset" in c and "quantity" in c and ("price" in c or "value" in c)
-
-    def signature(self) -> tuple:
-        """The columns that make two headers one table: where the asset, quantity, price and
-        value are (a block's label, e.g. ``LEDGER`` over ``EXCHANGES``, may differ)."""
-        return tuple((f, self.columns.get(f)) for f in ("asset", "quantity", "price", "value"))
-
-    def ignored(self) -> tuple[str, ...]:
-        used = set(self.columns.values())
-        return tuple(t for c, t in sorted(self.texts.items()) if c not in used)
-
-
-def _header_words(row: tuple, c0: int, c1: int) -> dict[int, HeaderWord]:
-    out = {}
-    for c in range(c0, min(c1, len(row) - 1) + 1):
-        v = row[c]
-        if type(v) is str and v.strip() and len(v) <= 80:
-            out[c] = _word(v.strip())
-    return out
-
-
-def read_header_row(sheet: SheetGrid, r: int, c0: int = 0, c1: int | None = None) -> list[Header]:
-    """The header(s) on row ``r``: two when the row names the asset and quantity twice (two
-    tables side by side, the second starting at the asset-naming columns before its repeat)."""
-    row = sheet.rows[r] if 0 <= r < len(sheet.rows) else ()
-    if c1 is None:
-        c1 = len(row) - 1
-    words = _header_words(row, c0, c1)
-    if not words:
-        return []
-    spans = _split_side_by_side(words, c0, c1)
-    return [h for h in (_header(sheet, r, a, b, words) for a, b in spans) if h is not None]
-
-
-def _split_side_by_side(words: dict[int, HeaderWord], c0: int, c1: int) -> list[tuple[int, int]]:
-    seen: dict[tuple[str, int], int] = {}
-    qty_seen = False
-    for c in sorted(words):
-        w = words[c]
-        if w.field == "quantity":
-            qty_seen = True
-        if w.field == "asset":
-            key = ("asset", w.rank)
-            if key in seen and qty_seen:
-                start = c
-                while start - 1 > seen[key] and (start - 1) in words \
-                        and words[start - 1].field == "asset":
-                    start -= 1
-                return [(c0, start - 1), *_split_side_by_side(
-                    {k: v for k, v in words.items() if k >= start}, start, c1)]
-            seen.setdefault(key, c)
-    return [(c0, c1)]
-
-
-def _header(sheet: SheetGrid, r: int, a: int, b: int,
-            words: dict[int, HeaderWord]) -> Header | None:
-    best: dict[str, tuple[int, int]] = {}  # field -> (rank, col)
-    doubles = []
-    texts = {}
-    currencies = {}
-    row = sheet.rows[r]
-    norms = {norm(row[c]) for c in words if a <= c <= b}
-    for c in sorted(k for k in words if a <= k <= b):
-        w = words[c]
-        texts[c] = str(row[c]).strip()
-        f = w.field
-        if f is None and norm(row[c]) == "total" and {"free", "locked"} <= norms:
-            f, w = "quantity", HeaderWord("quantity", 0, w.currency)  # Free | Locked | Total
-        if f is None:
-            continue
-        if f in best:
-            rank, col = best[f]
-            if w.rank < rank:
-                best[f] = (w.rank, c)
-                if w.currency:
-                    currencies[f] = w.currency
-            elif w.rank == rank:
-                doubles.append((f, col, c))
-            continue
-        best[f] = (w.rank, c)
-        if w.currency:
-            currencies[f] = w.currency
-    if not best:
-        return None
-    cols = sorted(texts)
-    first, last = cols[0], cols[-1]
-    # the span runs on over cells that are not text (a number used as a header, e.g. 365)
-    while last + 1 < len(row) and last + 1 <= b and not _blank(row[last + 1]):
-        last += 1
-    return Header(r, first, last, {f: c for f, (_, c) in best.items()}, texts,
-                  {f: cur for f, cur in currencies.items() if best.get(f, (0, -1))[1] >= 0},
-                  tuple(d for d in doubles if best[d[0]][1] == d[1]))
-
-
-# =============================================================================================
-# The table found
-# =============================================================================================
-
-
-@dataclass(frozen=True)
-class HoldingsTable:
-    """The positions' rows and the meaning of their columns.
-
-    Attributes:
-      sheet, header: where the table is and what its header says.
-      rows: 0-based rows of positions, in order.
-      last_row: the last row the table covers (for the range named in messages).
-      label_col: the column labelling stacked blocks (its values are venues), or None.
-      how: how it was chosen, in words (``found``, ``the sheet named Holdings`` …).
-      issues: what the finding has to say (warnings; errors when the choice was impossible).
-      skipped_totals: totals rows inside the table, not planned.
-    """
-
-    sheet: SheetGrid
-    header: Header
-    rows: tuple[int, ...]
-    last_row: int
-    label_col: int | None = None
-    how: str = "found"
-    issues: tuple[Issue, ...] = ()
-    skipped_totals: tuple[int, ...] = ()
-    score: int = 0
-    name: str = ""
-    log: str = ""  # why this table is a log and not holdings ("" when it is holdings)
-
-    @property
-    def where(self) -> str:
-        h = self.header
-        return sheet_ref(self.sheet.name, f"{coordinate(h.row, h.first_col)}:"
-                                          f"{coordinate(self.last_row, h.last_col)}")
-
-    def cell(self, r: int, field_name: str) -> str:
-        return sheet_ref(self.sheet.name, coordinate(r, self.header.columns[field_name]))
-
-
-@dataclass
-class _Reading:
-    rows: list[int] = field(default_factory=list)
-    totals: list[int] = field(default_factory=list)
-    last_row: int = -1
-    label_col: int | None = None
-    notes: list[Issue] = field(default_factory=list)
-    end: int = -1  # the first row after the table
-
-
-class _Rows:
-    """Reads the rows under a header: where the table ends (SPEC 3.9 item 2)."""
-
-    def __init__(self, sheet: SheetGrid, header: Header):
-        self.sheet = sheet
-        self.h = header
-        c = header.columns
-        self.asset = c["asset"]
-        self.qty = c["quantity"]
-        self.sums = [c[f] for f in ("quantity", "value", "cost_basis") if f in c]
-
-    def span(self, r: int) -> tuple:
-        row = self.sheet.rows[r] if r < len(self.sheet.rows) else ()
-        return row[self.h.first_col:self.h.last_col + 1]
-
-    def empty(self, r: int) -> bool:
-        return all(_blank(v) for v in self.span(r))
-
-    def value(self, r: int, c: int) -> CellValue:
-        return self.sheet.value(r, c)
-
-    def is_total(self, r: int, sums: dict[int, float] | None = None, count: int = 0) -> bool:
-        """A totals row: a first text such as Total or Subtotal, or (no asset) numbers that are
-        the sums of the rows above (``sums``, kept as the rows are read)."""
-        for v in self.span(r)[:self.asset - self.h.first_col + 1]:
-            if type(v) is str and v.strip():
-                word = norm(v).rstrip(":")
-                return word in _TOTAL_WORDS or word.startswith(("total", "subtotal",
-                                                                "grandtotal"))
-            if v is not None:
-                break
-        if sums is None or count < 2 or not _blank(self.value(r, self.asset)):
-            return False
-        matched = False
-        for c in self.sums:
-            v = self.value(r, c)
-            if not _is_number(v):
-                continue
-            if not math.isclose(v, sums.get(c, 0.0), rel_tol=1e-9, abs_tol=0.005):
-                return False
-            matched = True
-        return matched
-
-    def add(self, r: int, sums: dict[int, float]) -> None:
-        for c in self.sums:
-            v = self.value(r, c)
-            if _is_number(v):
-                sums[c] = sums.get(c, 0.0) + v
-
-    def same_header(self, r: int) -> Header | None:
-        for h in read_header_row(self.sheet, r, self.h.first_col, self.h.last_col):
-            if h.signature() == self.h.signature():
-                return h
-        return None
-
-    def other_header(self, r: int) -> bool:
-        return any(len(h.columns) >= 2 for h in
-                   read_header_row(self.sheet, r, self.h.first_col, self.h.last_col))
-
-    def like_a_row(self, r: int) -> bool:
-        a, q = self.value(r, self.asset), self.value(r, self.qty)
-        return not _blank(a) and type(a) is not bool and (
-            _is_number(q) or (type(q) is str and _numeric_text(q)))
-
-    def template(self, r: int) -> bool:
-        q = self.value(r, self.qty)
-        return _blank(self.value(r, self.asset)) and (_blank(q) or q == 0)
-
-    def read(self, stop: int, *, to_end: bool) -> _Reading:
-        out = _Reading()
-        r = self.h.row + 1
-        gap: int | None = None
-        first_texts = self.h.texts
-        sums: dict[int, float] = {}
-        while r <= stop:
-            if self.empty(r):
-                gap = r if gap is None else gap
-                r += 1
-                continue
-            if self.is_total(r, sums, len(out.rows)):
-                out.totals.append(r)
-                sums = {}
-                out.last_row = r
-                gap = None
-                if to_end:
-                    r += 1
-                    continue
-                nxt = self._next_block(r + 1, stop)
-                if nxt is None:
-                    out.end = r + 1
-                    return out
-                r = self._stack(nxt, out, first_texts)
-                continue
-            again = self.same_header(r)
-            if again is not None:
-                if to_end:
-                    r += 1
-                    continue
-                r = self._stack(again, out, first_texts)
-                gap = None
-                continue
-            if gap is not None and not to_end:
-                if not self.like_a_row(r) or self.other_header(r):
-                    out.end = gap
-                    return out
-                out.notes.append(Issue(
-                    sheet_ref(self.sheet.name, f"A{gap + 1}:A{r}"),
-                    f"empty row(s) {gap + 1}–{r} inside the holdings table; the rows after them "
-                    "have the same columns and are read as positions.", "warning"))
-            elif not to_end and self.other_header(r) and not self.like_a_row(r):
-                out.end = r
-                return out
-            gap = None
-            if not self.template(r):
-                out.rows.append(r)
-                self.add(r, sums)
-            out.last_row = r
-            r += 1
-        out.end = stop + 1
-        return out
-
-    def _next_block(self, r: int, stop: int) -> Header | None:
-        while r <= stop and (self.empty(r) or self.is_total(r)):
-            r += 1
-        return self.same_header(r) if r <= stop else None
-
-    def _stack(self, again: Header, out: _Reading, first_texts: dict[int, str]) -> int:
-        """A repeat of the header: the next block of the same table (wallets stacked)."""
-        if out.label_col is None:
-            for c, text in sorted(again.texts.items()):
-                if c not in self.h.columns.values() and first_texts.get(c) != text \
-                        and c < self.asset:
-                    out.label_col = c
-                    break
-        out.last_row = again.row
-        return again.row + 1
-
-
-def _numeric_text(text: str) -> bool:
-    return bool(re.fullmatch(r"\s*[-+]?[$€£₹¥]?\s*[\d,]*\.?\d+(?:[eE][-+]?\d+)?\s*%?\s*", text))
-
-
-# =============================================================================================
-# Logs, snapshots and price histories (SPEC 3.9 item 3)
-# =============================================================================================
-
-
-def _date_column(t: HoldingsTable) -> int | None:
-    sheet, rows = t.sheet, t.rows
-    for c, text in sorted(t.header.texts.items()):
-        if c in t.header.columns.values():
-            continue
-        if norm(text).rstrip(":") in _DATE_WORDS:
-            return c
-    if not rows:
-        return None
-    for c in range(t.header.first_col, t.header.last_col + 1):
-        if c in t.header.columns.values():
-            continue
-        dates = sum(isinstance(sheet.value(r, c), (dt.date, dt.datetime)) for r in rows)
-        if dates >= 0.8 * len(rows):
-            return c
-    return None
-
-
-def _key(t: HoldingsTable, r: int) -> tuple:
-    venue = t.header.columns.get("venue")
-    a = t.sheet.value(r, t.header.columns["asset"])
-    return (norm(a) if a is not None else "", norm(t.sheet.value(r, venue)) if venue is not None
-            else "")
-
-
-def judge_log(t: HoldingsTable) -> tuple[HoldingsTable, str]:
-    """(the table, why it is a log) — a snapshot series comes back as its latest snapshot."""
-    sheet = t.sheet
-    for c, text in t.header.texts.items():
-        if norm(text) in _ACTION_WORDS and c not in t.header.columns.values():
-            values = {norm(sheet.value(r, c)) for r in t.rows if type(sheet.value(r, c)) is str}
-            if values & _ACTION_VALUES:
-                return t, (f"it has a {text!r} column of buys and sells, so it looks like a "
-                           "transaction log")
-    date_col = _date_column(t)
-    if date_col is None or not t.rows:
-        return t, ""
-    keys = [_key(t, r) for r in t.rows]
-    if len(set(keys)) == len(keys):
-        return t, ""
-    stamps = [sheet.value(r, date_col) for r in t.rows]
-    dated = all(isinstance(s, (dt.date, dt.datetime)) for s in stamps)
-    head = sheet.value(t.header.row, date_col)
-    if dated:
-        groups: dict[object, list[int]] = {}
-        for r, s in zip(t.rows, stamps):
-            groups.setdefault(s, []).append(r)
-        unique = all(len({_key(t, r) for r in g}) == len(g) for g in groups.values())
-        if unique and len(groups) >= 2 and len(t.rows) >= 2 * len(groups):
-            latest = max(groups, key=lambda s: (s if isinstance(s, dt.datetime)
-                                                else dt.datetime.combine(s, dt.time())))
-            rows = tuple(groups[latest])
-            note = Issue(t.where, (
-                f"{t.where} holds {len(groups)} snapshots of the portfolio ({head} with the "
-                f"same assets repeated); the latest, {str(latest)[:19]}, is read (rows "
-                f"{rows[0] + 1}–{rows[-1] + 1}), the others are history."), "warning")
-            return HoldingsTable(t.sheet, t.header, rows, t.last_row, t.label_col, t.how,
-                                 t.issues + (note,), t.skipped_totals, t.score, t.name), ""
-    first = keys[0]
-    again = [r + 1 for r, k in zip(t.rows, keys) if k == first][:3]
-    asset = t.sheet.value(t.rows[0], t.header.columns["asset"])
-    return t, (f"it has a date column ({head}) and the same asset repeats ({asset} on rows "
-               f"{', '.join(map(str, again))}), so it looks like a transaction log")
-
-
-def price_history(sheet: SheetGrid) -> str | None:
-    """A sentence when the sheet is a price history (dates down, assets across), else None."""
-    rows = sheet.rows
-    for r in range(min(len(rows), HEADER_SEARCH_ROWS)):
-        row = rows[r]
-        texts = [c for c, v in enumerate(row) if type(v) is str and v.strip()]
-        if len(texts) < 2:
-            continue
-        below = rows[r + 1:r + 40]
-        for c in range(len(row)):
-            dates = sum(isinstance(x[c] if c < len(x) else None, (dt.date, dt.datetime))
-                        for x in below)
-            if dates >= 3 and dates >= 0.6 * len([x for x in below if any(
-                    not _blank(v) for v in x)]):
-                numeric = [k for k in texts if k != c and sum(
-                    _is_number(x[k]) for x in below if k < len(x)) >= 0.6 * dates]
-                if len(numeric) >= 2:
-                    span = f"{coordinate(r, min(texts + [c]))}:{coordinate(r + len(below), max(texts))}"
-                    return (f"{sheet_ref(sheet.name, span)} is a price history (dates down, "
-                            f"{', '.join(str(row[k]).strip() for k in numeric[:4])} … across), "
-                            "not holdings")
-        break
-    return None
-
-
-# =============================================================================================
-# Candidates and the choice
-# =============================================================================================
 
 
 def score(header: Header, rows: int, name: str) -> int:
@@ -495,16 +67,15 @@ def _table_at(grid: WorkbookGrid, sheet: SheetGrid, header: Header) -> TableRef 
 
 def _read(sheet: SheetGrid, header: Header, stop: int, *, to_end: bool, how: str,
           name: str) -> HoldingsTable:
-    reading = _Rows(sheet, header).read(stop, to_end=to_end)
+    reading = TableRows(sheet, header).read(stop, to_end=to_end)
     last = max(reading.last_row, header.row)
     t = HoldingsTable(sheet, header, tuple(reading.rows), last, reading.label_col, how,
                       tuple(reading.notes), tuple(reading.totals), name=name)
     t, log = judge_log(t)
-    rows = _Rows(sheet, header)
-    clean = sum(1 for r in t.rows if rows.like_a_row(r) and isinstance(
-        sheet.value(r, header.columns["asset"]), str))
-    return HoldingsTable(t.sheet, t.header, t.rows, t.last_row, t.label_col, t.how, t.issues,
-                         t.skipped_totals, score(header, clean, name), name, log)
+    rows = TableRows(sheet, header)
+    clean = 0 if to_end else sum(1 for r in t.rows if rows.like_a_row(r) and isinstance(
+        sheet.value(r, header.columns["asset"]), str))  # a named table needs no score
+    return replace(t, score=score(header, clean, name), log=log)
 
 
 def candidates(grid: WorkbookGrid) -> list[HoldingsTable]:
@@ -549,16 +120,15 @@ def candidates(grid: WorkbookGrid) -> list[HoldingsTable]:
 def _continue_stack(sheet: SheetGrid, h: Header, t: HoldingsTable,
                     table: TableRef) -> HoldingsTable:
     """An Excel Table that ends where the next wallet's block begins: read the blocks on."""
-    rows = _Rows(sheet, h)
+    rows = TableRows(sheet, h)
     more = rows.read(len(sheet.rows) - 1, to_end=False)
     if more.rows[:len(t.rows)] != list(t.rows) or len(more.rows) <= len(t.rows) or \
             more.label_col is None and not more.totals:
         return t
-    return HoldingsTable(sheet, h, tuple(more.rows), more.last_row, more.label_col, t.how,
-                         t.issues + tuple(more.notes), tuple(more.totals),
-                         t.score + score(h, len(more.rows), t.name) - score(h, len(t.rows),
-                                                                            t.name),
-                         t.name, t.log)
+    return replace(t, rows=tuple(more.rows), last_row=more.last_row, label_col=more.label_col,
+                   issues=t.issues + tuple(more.notes), skipped_totals=tuple(more.totals),
+                   score=t.score + score(h, len(more.rows), t.name) - score(h, len(t.rows),
+                                                                             t.name))
 
 
 def _named(grid: WorkbookGrid, title: str) -> tuple[SheetGrid | None, TableRef | None]:
@@ -579,7 +149,7 @@ def _header_in(sheet: SheetGrid, first: int, last: int, c0: int = 0,
     best, seen = None, 0
     for r in range(first, min(last, len(sheet.rows) - 1) + 1):
         row = sheet.rows[r]
-        if all(_blank(v) for v in row):
+        if all(blank(v) for v in row):
             continue
         seen += 1
         for h in read_header_row(sheet, r, c0, c1):
@@ -658,7 +228,7 @@ def _left_out(best: HoldingsTable, every: list[HoldingsTable]) -> Issue | None:
     sheet = best.sheet
     h = best.header
     below = [r + 1 for r in range(best.last_row + 1, len(sheet.rows))
-             if any(not _blank(v) for v in sheet.rows[r])]
+             if any(not blank(v) for v in sheet.rows[r])]
     beside = [t.where for t in every if t is not best and t.sheet is sheet
               and t.header.row == h.row]
     parts = []
@@ -706,7 +276,7 @@ def _no_header(sheet: SheetGrid, partial: Header | None, how: str, choice: Choic
     need = "an Asset (or Symbol, Coin, Ticker, Token …), a Quantity (or Qty, Amount, Balance, " \
            "Shares …) and a Price (or Last, Current Price …) or Value column"
     where = choice.origin if choice is not None else sheet.name
-    if not sheet.rows or all(all(_blank(v) for v in r) for r in sheet.rows):
+    if not sheet.rows or all(all(blank(v) for v in r) for r in sheet.rows):
         return Issue(where, f"{how} ({sheet.name}) is empty; expected a header row with {need}.")
     if partial is None or not partial.columns:
         return Issue(where, f"no header row found on {sheet.name} ({how}); expected a row with "
@@ -778,16 +348,12 @@ def _refusal(grid: WorkbookGrid, every: list[HoldingsTable]) -> Issue:
                 missing.append("price or value")
             seen.append(f"{sheet.name} has no {' and no '.join(m.lower() for m in missing)} "
                         "column")
-        elif any(any(not _blank(v) for v in r) for r in sheet.rows):
+        elif any(any(not blank(v) for v in r) for r in sheet.rows):
             seen.append(f"{sheet.name} has no header naming an asset, a quantity and a price")
         else:
             seen.append(f"{sheet.name} is empty")
     return Issue("", f"{source} has no holdings table: {'; '.join(seen) or 'it has no sheets'}. "
                      f"{fix}")
-
-
-def find_empty_template(t: HoldingsTable) -> bool:
-    return not t.rows
 
 
 __all__ = ["CLOSE", "Choice", "Header", "HoldingsTable", "candidates", "find_holdings",
