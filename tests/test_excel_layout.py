@@ -25,8 +25,10 @@ from derisk_xl.workbook.writer import write_plan
 
 def text_cells(cells: dict[tuple[int, int], object]) -> dict[tuple[int, int], str]:
     """(row, column) → text, 1-based, leaving out what differs between two doors by design
-    (the inputs fingerprint: the button hashes the open book's cells, not a file)."""
-    out = {k: v for k, v in cells.items() if isinstance(v, str)}
+    (the inputs fingerprint: the button hashes the open book's cells, not a file; the line
+    saying where the holdings were read from, which a plan made from Python inputs has not)."""
+    out = {k: v for k, v in cells.items()
+           if isinstance(v, str) and not v.startswith("Holdings read from ")}
     for (r, c), v in list(out.items()):
         if v == FINGERPRINT_LABEL:
             out.pop((r, c + 1), None)
