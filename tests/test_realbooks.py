@@ -221,3 +221,19 @@ def test_the_pdf_method_note_names_what_was_read(books, tmp_path):
                     for page in PdfReader(done.pdf).pages)
     assert "Holdings read from Dashboard!B4:J13, 9 positions" in text
     assert "INR cash" in text  # sales go to cash in the base currency, and the plan says so
+
+
+def test_batch_takes_the_holdings_choice_too(books, tmp_path):
+    import shutil
+
+    from derisk_xl.batch import run_batch
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(books / "01_angus_crypto_portfolio.xlsx", folder)
+    report = run_batch([str(folder)], RunOptions(out_dir=tmp_path / "out", pdf=False,
+                                                 today=TODAY, holdings="Portfolio_v2!A2:X51"),
+                       jobs=1, summary_dir=tmp_path, progress=False)
+    (row,) = report.rows
+    assert row.status == "planned", row.error
+    assert row.total.quantize(Decimal("0.01")) == Decimal("130748.58")
