@@ -112,6 +112,25 @@ def test_a_worker_started_while_the_pool_breaks_is_ended(monkeypatch):
     assert alive_workers() == []
 
 
+def test_a_ctrl_c_between_a_worker_start_and_its_registration_leaves_no_worker(monkeypatch):
+    """Ctrl-C can land after a worker process has started and before the executor has
+    recorded it (here: raised right there, on the first worker): the executor never learns of
+    that worker, yet the batch still ends it."""
+    original = multiprocessing.context.SpawnProcess.start
+    started: list = []
+
+    def start_then_ctrl_c(self):
+        original(self)
+        started.append(self)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(multiprocessing.context.SpawnProcess, "start", start_then_ctrl_c)
+    rows, raised = run_bounded(tasks(6, random.Random(3)))
+    assert isinstance(raised, KeyboardInterrupt) and rows == []
+    assert len(started) == 1 and started[0].exitcode is not None
+    assert alive_workers() == []
+
+
 class DoneFails(Exception):
     pass
 
