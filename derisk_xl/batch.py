@@ -361,6 +361,12 @@ def _chunk_size(count: int, jobs: int, options: RunOptions) -> int:
 #: starts its next workbook without waiting for the parent to hear back and submit.
 IN_FLIGHT_PER_WORKER = 2
 
+#: Seconds a pool may take to stop before its workers are ended: STOP_GRACE when it has nothing
+#: in hand (a healthy pool stops in milliseconds), FINISH_GRACE to finish the workbooks in hand
+#: when the batch stops early (an exception, a Ctrl-C that came outside the wait).
+STOP_GRACE = 10.0
+FINISH_GRACE = 60.0
+
 
 def _run_local(
     tasks: Sequence[tuple[str, str]], options: RunOptions, jobs: int,
@@ -373,7 +379,6 @@ def _run_local(
     chunks in flight are the only suspects: each is then retried alone, and a workbook whose
     worker dies while it runs alone is the one reported failed.
     """
-    import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, CancelledError, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
 
@@ -381,7 +386,7 @@ def _run_local(
     # spawn: each worker is a fresh interpreter whose end the parent sees directly. (fork
     # would copy our threads' locks; with forkserver, restarting after a dead worker could
     # hang joining a worker the server no longer reports on.)
-    context = multiprocessing.get_context("spawn")
+    context = _worker_context()
     size = _chunk_size(len(tasks), jobs, options)
     queue: deque[tuple[tuple[str, str], ...]] = deque(
         tuple(tasks[i:i + size]) for i in range(0, len(tasks), size))
@@ -418,10 +423,10 @@ def _run_local(
                 done(row)
 
     def restart(pool: ProcessPoolExecutor) -> ProcessPoolExecutor:
-        # wait=True: a broken pool has already ended its workers, and shutting it down without
-        # waiting can hang the interpreter at exit (CPython gh-132969). Afterwards every
-        # future is settled: finished, broken or cancelled.
-        pool.shutdown(wait=True, cancel_futures=True)
+        # The pool is broken (or cannot start a worker): its workers are ended first, since
+        # the executor ends only those it knows of. Afterwards every future is settled:
+        # finished, broken or cancelled (or never answered: a suspect, as if broken).
+        _stop_pool(pool, context.started, grace=STOP_GRACE, now=True)
         for future, (chunk, alone) in list(running.items()):
             del running[future]
             settle(future, chunk, alone)
@@ -456,7 +461,7 @@ def _run_local(
                 finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
             except KeyboardInterrupt:
                 if interrupted:  # second Ctrl-C: stop now; atomic writes keep files whole
-                    _kill_workers(pool)
+                    _end_processes(context.started)
                     raise
                 interrupted = True
                 print(f"\nInterrupted: finishing the {len(running)} task(s) in progress "
@@ -473,15 +478,83 @@ def _run_local(
         if interrupted:
             raise KeyboardInterrupt
     finally:
+        # Whatever ended the loop (the last workbook, a Ctrl-C, an exception in ``done``), no
+        # worker outlives it; workbooks still in hand get FINISH_GRACE to finish.
+        _stop_pool(pool, context.started, grace=FINISH_GRACE if running else STOP_GRACE)
+
+
+def _worker_context():
+    """The spawn context for a batch's pools, remembering every worker it starts.
+
+    The executor's own list of workers is not enough (CPython 3.11-3.13): a worker started
+    while the pool breaks is neither terminated nor told to stop, and the executor's thread
+    then waits for it for ever; a Ctrl-C between a worker's start and its registration leaves
+    a worker the executor never knew. Either hangs the interpreter at exit, joining it.
+    """
+    from multiprocessing.context import SpawnContext
+
+    class RememberingSpawn(SpawnContext):
+        def __init__(self) -> None:
+            super().__init__()
+            self.started: list = []  # recorded before it starts: no window to lose one
+
+        def Process(self, *args, **kwargs):  # noqa: N802 - multiprocessing's name
+            process = super().Process(*args, **kwargs)
+            self.started.append(process)
+            return process
+
+    return RememberingSpawn()
+
+
+def _stop_pool(pool, workers: list, *, grace: float, now: bool = False) -> None:
+    """Shut ``pool`` down and end every worker in ``workers``, which are then forgotten.
+
+    ``now`` ends the workers first (a broken pool); otherwise they finish what they have in
+    hand, for at most ``grace`` seconds: a watchdog then ends them, which also frees the
+    executor's thread if it waits on a worker it never told to stop. shutdown waits (without
+    waiting it can hang the interpreter at exit, CPython gh-132969); a worker still alive
+    once it returns is one the executor lost track of, and is ended too.
+    """
+    import threading
+
+    watchdog = threading.Timer(grace, _end_processes, (list(workers),))
+    watchdog.daemon = True
+    try:
+        if now:
+            _end_processes(workers)
+        watchdog.start()
         pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _kill_workers(pool) -> None:
-    for process in list(getattr(pool, "_processes", {}).values()):
+    finally:
         try:
-            process.kill()
-        except Exception:  # noqa: BLE001 - already gone
-            pass
+            watchdog.cancel()
+            if watchdog.is_alive():  # it is ending them: let it finish
+                watchdog.join()
+        finally:
+            _end_processes(workers)
+            workers.clear()
+
+
+def _end_processes(processes: Sequence) -> None:
+    """Terminate, then kill, each started process still alive, and reap it.
+
+    A Ctrl-C meanwhile is held back until every one is ended, then raised.
+    """
+    alive = [p for p in processes if p.pid is not None]
+    interrupt: KeyboardInterrupt | None = None
+    for how in ("terminate", "kill", "kill"):
+        try:
+            alive = [p for p in alive if p.is_alive()]
+            if not alive:
+                break
+            for process in alive:
+                getattr(process, how)()
+            deadline = time.monotonic() + 2.0
+            for process in alive:
+                process.join(max(0.0, deadline - time.monotonic()))
+        except KeyboardInterrupt as exc:
+            interrupt = exc
+    if interrupt is not None:
+        raise interrupt
 
 
 def _run_dask(
