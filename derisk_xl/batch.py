@@ -34,7 +34,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
-from .core.issues import Issue
+from .core.issues import EnvironmentProblem, Issue
 from .pipeline import RunOptions, RunResult, RunStatus, output_paths, run_one
 
 SUMMARY_NAME = "batch-summary.xlsx"
@@ -288,6 +288,9 @@ def plan_workbook(source: str, options: RunOptions, display: str | None = None) 
     display = display or source
     try:
         return row_from_result(run_one(Path(source), options), display)
+    except EnvironmentProblem as exc:  # a full disk, a refused folder: its own sentence
+        return BatchRow(file=display, status="failed", error=str(exc),
+                        seconds=time.perf_counter() - started)
     except Exception as exc:  # noqa: BLE001 - isolate each workbook; reported, not hidden
         frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
         where = f" (at {Path(frame.filename).name}:{frame.lineno})" if frame else ""
@@ -770,8 +773,6 @@ def run_batch(
     if interrupted:
         raise KeyboardInterrupt
     if problem is not None:
-        from .core.issues import EnvironmentProblem
-
         raise EnvironmentProblem(f"the batch ran but its summary could not be written to "
                                  f"{summary_dir / SUMMARY_NAME}: {problem}") from problem
     return report
