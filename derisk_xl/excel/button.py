@@ -58,10 +58,17 @@ def build_plan(today: dt.date | None = None) -> PressResult | None:
     except Exception as exc:  # the last line of defence: a sentence for the user, detail to a log
         detail = _log_failure(exc)
         if book is not None:
+            removed: list[str] = []
+            try:
+                removed = remove_stale_plan(book)  # an earlier plan must not pass for this one
+            except Exception as err:
+                _log_failure(err, note="could not remove the previous plan sheets")
+            gone = (f" The previous plan's sheets ({', '.join(removed)}) were removed."
+                    if removed else "")
             try:
                 book.app.alert(
                     f"The de-risk plan could not be built: {_short(exc)}\n\n"
-                    f"Nothing in the input sheets was changed. Details: {detail}",
+                    f"Nothing in the input sheets was changed.{gone} Details: {detail}",
                     title=TITLE, mode="critical")
             except Exception:
                 _log_failure(exc, note="could not show the message box either")
@@ -81,7 +88,8 @@ def press(book: Any, *, today: dt.date) -> PressResult:
     computed = compute(read)
     plan = computed.plan
     if plan is None:
-        show_errors(book, computed.issues)
+        removed = remove_stale_plan(book)
+        show_errors(book, computed.issues, removed)
         return PressResult("invalid", issues=computed.issues)
     from .. import __version__
     from ..workbook.plan_sheets import plan_sheets
@@ -90,14 +98,21 @@ def press(book: Any, *, today: dt.date) -> PressResult:
     pdf_bytes = computed.pdf
     pdf_path, note = pdf_destination(book)
 
-    # apply
-    for spec in specs:
-        write_sheet(book, spec)
-    _delete_sheet(book, ERRORS_SHEET)
-    from ..fsutil import atomic_write_bytes
+    # apply: the PDF first, so a disk that refuses it stops the press before a sheet changes
+    from ..fsutil import atomic_write_bytes, os_problem
 
-    pdf_path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(pdf_path, pdf_bytes)
+    try:
+        pdf_path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(pdf_path, pdf_bytes)
+    except OSError as exc:
+        raise os_problem(exc, f"write the PDF {pdf_path}") from exc
+    try:
+        for spec in specs:
+            write_sheet(book, spec)
+    except Exception:
+        remove_stale_plan(book)  # half old, half new sheets are a plan no one should act on
+        raise
+    _delete_sheet(book, ERRORS_SHEET)
     book.sheets[specs[0].name].activate()
     warnings = computed.issues
     message = f"De-risk plan built ({plan.status}). PDF: {pdf_path}{note}"
@@ -302,12 +317,28 @@ def _chart(sheet: Any, chart_spec: Any) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def show_errors(book: Any, problems: Sequence[Issue]) -> None:
-    """List every problem on a ``Plan Errors`` sheet and the first ones in a message box."""
+def remove_stale_plan(book: Any) -> list[str]:
+    """Take away the plan sheets of an earlier press: after a press that found errors they
+    describe inputs that are no longer the book's, and a plan that looks current would be acted
+    on. Nothing is lost: the next successful press writes them again from the inputs."""
+    from ..workbook.plan_sheets import PLAN_SHEET_NAMES
+
+    return [name for name in PLAN_SHEET_NAMES if _delete_sheet(book, name) is not None]
+
+
+def show_errors(book: Any, problems: Sequence[Issue], removed: Sequence[str] = ()) -> None:
+    """List every problem on a ``Plan Errors`` sheet and the first ones in a message box;
+    say which plan sheets of an earlier press were taken away (:func:`remove_stale_plan`)."""
     index = _delete_sheet(book, ERRORS_SHEET)
     sheet = _add_sheet(book, ERRORS_SHEET, index)
     rows = [["#", "Cell", "Problem"]]
     rows += [[i, p.location or "(workbook)", p.message] for i, p in enumerate(problems, 1)]
+    note = ""
+    if removed:
+        note = (f"The plan sheets of the previous press ({', '.join(removed)}) were removed: "
+                "they no longer match the inputs. The next press without errors writes them "
+                "again; a PDF an earlier press wrote beside the workbook is that old plan.")
+        rows += [[None, None, None], [None, None, note]]
     sheet.range((1, 1)).value = _excel_rows(rows)
     sheet.range((1, 1), (1, 3)).font.bold = True
     for col, width in ((1, 5), (2, 22), (3, 100)):
@@ -318,7 +349,8 @@ def show_errors(book: Any, problems: Sequence[Issue]) -> None:
         lines.append(f"… and {len(problems) - _ALERT_LINES} more on the '{ERRORS_SHEET}' sheet.")
     book.app.alert(
         f"No plan was built: {len(problems)} problem(s) in the inputs. Fix them and press "
-        f"the button again.\n\n" + "\n".join(lines), title=TITLE, mode="critical")
+        f"the button again.\n\n" + "\n".join(lines) + (f"\n\n{note}" if note else ""),
+        title=TITLE, mode="critical")
 
 
 # ---------------------------------------------------------------------------------------------
