@@ -588,8 +588,6 @@ def _run_dask(
                 path = Path(source)
                 try:
                     data, stamp = read_source(path)
-                    if stamp.size < 0:
-                        raise EnvironmentProblem(f"{path} vanished before it could be read")
                     existing = existing_fingerprint(path, options)
                 except EnvironmentProblem as exc:
                     done(BatchRow(file=display, status="failed", error=str(exc),

@@ -158,37 +158,39 @@ class Stamp:
     inode: int
 
 
-def read_source(source: Path) -> tuple[bytes, Stamp]:
-    """The workbook's bytes and their stamp, or :class:`EnvironmentProblem` with a sentence.
+def stamp_of(source: Path) -> Stamp | None:
+    """The source file's stamp now; None when there is no such file (the reader says so)."""
+    try:
+        st = Path(source).stat()
+    except OSError:
+        return None
+    return Stamp(st.st_size, st.st_mtime_ns, st.st_ino)
 
-    A missing file or a folder is left to the reader, which says so as a user error.
-    """
+
+def read_source(source: Path) -> tuple[bytes, Stamp]:
+    """The workbook's bytes and the stamp they were read at, or :class:`EnvironmentProblem`
+    with a sentence (a file that vanished, a folder that refuses us)."""
     from .fsutil import os_problem
 
     try:
         with open(source, "rb") as fh:
             st = os.fstat(fh.fileno())
             data = fh.read()
-    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-        return b"", Stamp(-1, -1, -1)
+    except FileNotFoundError as exc:
+        from .core.issues import EnvironmentProblem
+
+        raise EnvironmentProblem(f"{source} vanished while it was being planned; nothing was "
+                                 "written.") from exc
     except OSError as exc:
         raise os_problem(exc, f"read {source}") from exc
     return data, Stamp(st.st_size, st.st_mtime_ns, st.st_ino)
 
 
-def _same_file(source: Path, stamp: Stamp) -> bool:
-    try:
-        st = source.stat()
-    except OSError:
-        return False
-    return Stamp(st.st_size, st.st_mtime_ns, st.st_ino) == stamp
-
-
-def prepare(source: Path, data: bytes, options: RunOptions, *,
+def prepare(source: Path, data: bytes | None, options: RunOptions, *,
             existing_fingerprint: str | None = None, refused: str = "") -> Prepared:
-    """Read ``source`` (whose bytes are ``data``), plan it, and build the planned workbook and
-    PDF in memory. Writes nothing, so it can run anywhere: here, or on a Dask worker that was
-    sent the bytes.
+    """Read ``source``, plan it, and build the planned workbook and PDF in memory from its
+    bytes (``data``, or read once the plan is made). Writes nothing, so it can run anywhere:
+    here, or on a Dask worker that was sent the bytes.
 
     ``existing_fingerprint`` is the inputs fingerprint of the plan already at the output
     (skip-unchanged unless ``options.force``); ``refused`` a reason not to plan it (the
@@ -210,9 +212,8 @@ def prepare(source: Path, data: bytes, options: RunOptions, *,
     plan = computed.plan
     if plan is None:
         return Prepared("failed", issues=computed.issues)
-    if not data:  # the reader found a file that was not there a moment before
-        return Prepared("failed", issues=(Issue("", f"{source.name} appeared or changed while "
-                                                "it was being read; run again."),))
+    if data is None:  # read only now: a workbook that fails costs no copy in memory
+        data, _ = read_source(source)
     from .workbook.writer import planned_bytes
 
     workbook = planned_bytes(data, plan)
@@ -245,8 +246,8 @@ def apply(source: Path, prepared: Prepared, options: RunOptions, stamp: Stamp | 
 
     The planned workbook and its PDF are written to temp files first and renamed only when
     both are complete, so a full disk or a refused folder leaves neither (and the old files as
-    they were). In place, the workbook must still be the file that was read (``stamp``): a
-    file saved or removed meanwhile is not overwritten. Failures of the machine raise
+    they were). The workbook must still be the file that was read (``stamp``, taken before
+    reading): a file saved or removed meanwhile is not overwritten or copied half-read. Failures of the machine raise
     :class:`EnvironmentProblem` with one sentence.
     """
     from .fsutil import atomic_write_many, os_problem
@@ -259,17 +260,17 @@ def apply(source: Path, prepared: Prepared, options: RunOptions, stamp: Stamp | 
     plan = prepared.plan
     assert plan is not None and prepared.workbook is not None
     workbook_out, pdf_out = output_paths(source, options)
-    if options.out_dir is not None:
-        try:
-            options.out_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise os_problem(exc, f"create the output folder {options.out_dir}") from exc
-    elif stamp is not None and not _same_file(source, stamp):
+    if stamp is not None and stamp_of(source) != stamp:
         from .core.issues import EnvironmentProblem
 
         raise EnvironmentProblem(
             f"{source} changed or vanished while it was being planned; nothing was written "
             "(run again to plan the file as it is now).")
+    if options.out_dir is not None:
+        try:
+            options.out_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise os_problem(exc, f"create the output folder {options.out_dir}") from exc
     files = [(workbook_out, prepared.workbook)]
     if prepared.pdf is not None:
         files.append((pdf_out, prepared.pdf))
@@ -312,8 +313,8 @@ def run_one(source: Path, options: RunOptions = RunOptions()) -> RunResult:
     """
     started = time.perf_counter()
     source = Path(source)
-    data, stamp = read_source(source)
-    prepared = prepare(source, data, options,
+    stamp = stamp_of(source)
+    prepared = prepare(source, None, options,
                        existing_fingerprint=existing_fingerprint(source, options),
                        refused=refusal(source, options))
     return apply(source, prepared, options, stamp, started)

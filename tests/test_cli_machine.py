@@ -30,7 +30,7 @@ import errno, os
 call = os.environ.get("DERISK_FAIL_CALL", "")
 pattern = os.environ.get("DERISK_FAIL_PATTERN", "")
 number = getattr(errno, os.environ.get("DERISK_FAIL_ERRNO", "EIO"))
-real_write, real_replace = os.write, os.replace
+real_write, real_replace, real_open = os.write, os.replace, os.open
 
 
 def write(fd, data):
@@ -51,6 +51,12 @@ def replace(src, dst, *a, **k):
     return real_replace(src, dst, *a, **k)
 
 
+def open_(path, flags, *a, **k):      # a read-only folder: nothing new can be made in it
+    if pattern in os.fspath(path) and flags & os.O_CREAT:
+        raise OSError(number, os.strerror(number), os.fspath(path))
+    return real_open(path, flags, *a, **k)
+
+
 def vanish_then(compute):
     def patched(*a, **k):
         os.remove(pattern)
@@ -62,6 +68,8 @@ if call == "write":
     os.write = write
 elif call == "replace":
     os.replace = replace
+elif call == "open":
+    os.open = open_
 elif call == "vanish":      # the workbook is removed while it is being planned
     import derisk_xl.pipeline as pipeline
     pipeline.compute = vanish_then(pipeline.compute)
@@ -75,7 +83,7 @@ def derisk(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
 
 def derisk_failing(tmp_path: Path, call: str, pattern: str, code: str, *args: str
                    ) -> subprocess.CompletedProcess:
-    """The real CLI, with ``call`` (write, replace, vanish) failing as errno ``code`` for the
+    """The real CLI, with ``call`` (write, replace, open, vanish) failing as errno ``code`` for the
     paths containing ``pattern``, in the CLI's process and in any worker it starts."""
     import os
 
@@ -184,6 +192,26 @@ def test_a_refused_rename_over_a_locked_workbook_leaves_it_and_no_temp_file(tmp_
     assert "permission denied" in line
     assert digest(book) == before
     assert files_in(tmp_path) == ["case.xlsx"]
+
+
+def test_a_read_only_output_folder_is_one_error_line_and_leaves_nothing(tmp_path: Path):
+    book = case_book(tmp_path / "in")
+    before = digest(book)
+    (tmp_path / "ro").mkdir()
+    line = one_error_line(derisk_failing(tmp_path, "open", "/ro/", "EACCES",
+                                         "run", str(book), "--out", "ro"))
+    assert "permission denied" in line and "ro/case.xlsx" in line
+    assert digest(book) == before
+    assert files_in(tmp_path / "ro") == []
+
+
+def test_a_read_only_folder_in_place_leaves_the_workbook_as_it_was(tmp_path: Path):
+    book = case_book(tmp_path / "in")
+    before = digest(book)
+    line = one_error_line(derisk_failing(tmp_path, "open", "/in/", "EROFS", "run", str(book)))
+    assert "read-only" in line
+    assert digest(book) == before
+    assert files_in(tmp_path / "in") == ["case.xlsx"]
 
 
 def test_a_workbook_that_vanishes_mid_run_is_not_recreated(tmp_path: Path):
