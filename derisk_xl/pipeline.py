@@ -145,13 +145,13 @@ class Prepared:
     issues: tuple[Issue, ...] = ()
     workbook: bytes | None = None
     pdf: bytes | None = None
-    # the planned bytes still to be mailed when no PDF is kept (``--email --no-pdf``)
+    # the PDF to mail when none is kept (``--email --no-pdf``)
     mail_pdf: bytes | None = None
 
 
 @dataclass(frozen=True)
 class Stamp:
-    """What the source file was when it was read: a file replaced in place must still be it."""
+    """The source file as it was when the run began: what is written must come from it."""
 
     size: int
     mtime_ns: int
@@ -247,8 +247,8 @@ def apply(source: Path, prepared: Prepared, options: RunOptions, stamp: Stamp | 
     The planned workbook and its PDF are written to temp files first and renamed only when
     both are complete, so a full disk or a refused folder leaves neither (and the old files as
     they were). The workbook must still be the file that was read (``stamp``, taken before
-    reading): a file saved or removed meanwhile is not overwritten or copied half-read. Failures of the machine raise
-    :class:`EnvironmentProblem` with one sentence.
+    reading): a file saved or removed meanwhile is not overwritten or copied half-read.
+    Failures of the machine raise :class:`EnvironmentProblem` with one sentence.
     """
     from .fsutil import atomic_write_many, os_problem
 

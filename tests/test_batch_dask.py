@@ -127,8 +127,18 @@ def blind_workers(tmp_path):
 
 def test_workers_that_cannot_see_the_inputs_still_plan_every_workbook(tmp_path, blind_workers):
     cluster, _ = blind_workers
+    import subprocess
+
+    from conftest import ROOT
+
     make_folder(tmp_path / "clients", good=3)
-    options = RunOptions(out_dir=tmp_path / "out", as_of=AS_OF, pdf=True, force=False)
+    brand = tmp_path / "brand" / "report"     # a desk's own title block, also out of sight
+    brand.mkdir(parents=True)
+    title = (ROOT / "templates" / "report" / "title.html").read_text(encoding="utf-8")
+    (brand / "title.html").write_text(title.replace("<h1>", "<h1>Blind Desk Mark "),
+                                      encoding="utf-8")
+    options = RunOptions(out_dir=tmp_path / "out", as_of=AS_OF, pdf=True, force=False,
+                         template_dir=tmp_path / "brand")
     report = run_batch([str(tmp_path / "clients")], options,
                        scheduler=cluster.scheduler_address, progress=False)
 
@@ -141,6 +151,8 @@ def test_workers_that_cannot_see_the_inputs_still_plan_every_workbook(tmp_path, 
         assert plan_sheets_of(tmp_path / "out" / name) == PLAN_SHEETS
         pdf = tmp_path / "out" / f"{Path(name).stem}-derisk-plan.pdf"
         assert pdf.read_bytes()[:5] == b"%PDF-" and row.pdf == str(pdf)
+        text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True)
+        assert "Blind Desk Mark" in text.stdout      # the templates went to the workers
     assert not [p for p in (tmp_path / "out").iterdir() if p.name.startswith(".")]
 
     # skip-unchanged and resume work the same without a shared disk
