@@ -292,7 +292,8 @@ def apply(source: Path, prepared: Prepared, options: RunOptions, stamp: Stamp | 
             )
             email_status = delivery.status
         except OSError as exc:
-            email_status = f"failed: {os_problem(exc, f'write the report into the outbox {outbox}')}"
+            problem = os_problem(exc, f"write the report into the outbox {outbox}")
+            email_status = f"failed: {problem}"
 
     return RunResult(
         source=source, status="planned", workbook=workbook_out,
