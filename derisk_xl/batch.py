@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import glob
 import os
-import shutil
 import signal
 import sys
 import time
@@ -507,7 +506,14 @@ def _worker_templates(files: dict[str, bytes]) -> Path:
     for name, data in sorted(files.items()):
         digest.update(name.encode() + b"\0" + hashlib.sha256(data).digest())
     folder = Path(tempfile.gettempdir()) / f"derisk-templates-{digest.hexdigest()[:16]}"
-    if not folder.is_dir():
+    try:
+        st = folder.lstat()
+        ours = folder.is_dir() and not folder.is_symlink() and st.st_uid == os.getuid()
+    except FileNotFoundError:
+        ours = False
+    except AttributeError:  # no getuid (Windows): a per-user temp folder already
+        ours = folder.is_dir()
+    if not ours:  # absent, or made by someone else in a shared temp folder: make our own
         staging = Path(tempfile.mkdtemp(prefix=".derisk-templates-"))
         for name, data in files.items():
             target = staging / name
@@ -515,8 +521,8 @@ def _worker_templates(files: dict[str, bytes]) -> Path:
             target.write_bytes(data)
         try:
             staging.rename(folder)
-        except OSError:  # another task of this worker machine made it first
-            shutil.rmtree(staging, ignore_errors=True)
+        except OSError:  # made meanwhile by another task, or not ours: use the staging copy
+            return staging
     return folder
 
 
