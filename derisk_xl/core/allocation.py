@@ -85,7 +85,12 @@ def proceeds(sale: Sale, settings: Settings, factor: Decimal | None = None) -> P
     exec_price = price * (execution_factor(settings) if factor is None else factor)
     notional = q * exec_price
     fee = settings.fee_bps * notional / BPS
-    return Proceeds(exec_price, notional, q * price - notional, fee, notional - fee)
+    # tuple.__new__ directly: the named tuple's own __new__ is one more Python call per sale
+    return _new_tuple(Proceeds, (exec_price, notional, q * price - notional, fee,
+                                 notional - fee))
+
+
+_new_tuple = tuple.__new__
 
 
 def tier_applies(tier: Tier, p: Position) -> bool:
