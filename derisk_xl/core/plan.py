@@ -131,30 +131,29 @@ class _LotBook:
             return (_realized_lot(asset, venue, None, quantity, net, c, net - c, "unknown"),), \
                 net - c
         taken, extra = self._book(asset).take(quantity)
-        lines = [(q, lot.unit_cost, lot.acquired) for lot, q in taken]
         known = True
         if extra > 0:
             if p.avg_cost is None:
                 known = False
-            else:
-                lines.append((extra, p.avg_cost, None))
-        if not lines:
+            else:  # beyond the lots (a gap the reader warned of): at the average cost
+                taken.append((Lot(asset, extra, p.avg_cost, None, p.location), extra))
+        if not taken:
             return (), None
-        if len(lines) == 1 and lines[0][0] == quantity:
-            q, cost, acquired = lines[0]
-            c = q * cost
-            realized = (_realized_lot(asset, venue, acquired, q, net, c, net - c,
-                                      self._term(acquired)),)
+        if len(taken) == 1 and taken[0][1] == quantity:
+            lot, q = taken[0]
+            c = q * lot.unit_cost
+            realized = (_realized_lot(asset, venue, lot.acquired, q, net, c, net - c,
+                                      self._term(lot.acquired)),)
             return realized, (net - c) if known else None
         unit = net / quantity
         out = []
         gain = ZERO
-        for q, cost, acquired in lines:
+        for lot, q in taken:
             got = q * unit
-            c = q * cost
+            c = q * lot.unit_cost
             gain += got - c
-            out.append(_realized_lot(asset, venue, acquired, q, got, c, got - c,
-                                     self._term(acquired)))
+            out.append(_realized_lot(asset, venue, lot.acquired, q, got, c, got - c,
+                                     self._term(lot.acquired)))
         return tuple(out), gain if known else None
 
 
