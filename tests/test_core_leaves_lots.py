@@ -242,3 +242,26 @@ def test_the_plan_matches_its_sales_through_the_same_queue():
     assert [(r.acquired, r.quantity, r.cost) for r in plan.realized] == [
         (B.acquired, D(1), D(3500)), (C.acquired, D("0.5"), D(1000))]
     assert sale.realized_gain == D(4500) - D(4500)
+
+
+def test_a_sale_beyond_the_lots_takes_the_rest_at_the_average_cost():
+    """Holdings 4 ETH, lots A, B, C of 1 each (the reader warns of the gap of 1). A tier
+    selling 87.5 % = 3.5 ETH at 3,000 (no fee): FIFO A 1 at 1,000, B 1 at 3,500, C 1 at 2,000,
+    and 0.5 beyond the lots at the row's average cost 2,000 (1,000). Cost 7,500, proceeds
+    10,500, gain 3,000; the plan warns about the gap."""
+    from derisk_xl.core.model import PlanInputs, Position, Settings, Tier
+    from derisk_xl.core.plan import make_plan
+
+    eth = Position("ETH", D(4), D(3000), D(2000), location="Holdings!A2")
+    usdc = Position("USDC", D(100000), D(1), D(1), "stable")
+    s = Settings.for_model(fee_bps=D(0), hedge_ratio=D(0), futures_sleeve=D(0),
+                           spot_target=D("0.5"), stable_target=D("0.5"), min_trade_value=D(0))
+    plan = make_plan(PlanInputs((eth, usdc), s, SOLD, tiers=(Tier(D("1.2"), D("0.875")),),
+                                lots=LOTS))
+    (sale,) = [t for t in plan.trades if t.instrument == "ETH"]
+    assert sale.quantity == D("3.5")
+    assert [(r.acquired, r.quantity, r.cost) for r in plan.realized] == [
+        (A.acquired, D(1), D(1000)), (B.acquired, D(1), D(3500)), (C.acquired, D(1), D(2000)),
+        (None, D("0.5"), D(1000))]
+    assert sale.realized_gain == D(10500) - D(7500)
+    assert any("gap" in w.message and w.location == "Holdings!A2" for w in plan.warnings)
