@@ -9,6 +9,7 @@ import argparse
 import datetime as dt
 import json
 import sys
+from decimal import Decimal
 from pathlib import Path
 from typing import Sequence
 
@@ -136,7 +137,24 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0 if result.ok else 1
 
 
+def json_money(value: Decimal) -> str:
+    """An amount of money for ``--json``: rounded half up to the cent, as the plan sheets show
+    it, two decimals, never an exponent (``35000.00``, ``0.00``)."""
+    from .core.money import cents
+
+    value = cents(value)
+    return f"{value if value else abs(value):f}"
+
+
+def json_exact(value: Decimal) -> str:
+    """A quantity or unit price for ``--json``: the plan's exact value, normalised (no trailing
+    zeros, no exponent): ``0.069``, ``635.4166666666666666666666667``, ``40000``."""
+    value = value.normalize()
+    return f"{value if value else abs(value):f}"
+
+
 def _result_json(result) -> dict:
+    """The ``--json`` document; README's "derisk run --json" lists every field."""
     plan = result.plan
     out = {
         "source": str(result.source),
@@ -149,18 +167,35 @@ def _result_json(result) -> dict:
         "seconds": round(result.seconds, 3),
     }
     if plan is not None:
+        money, exact = json_money, json_exact
+        hedge = plan.hedge
         out["plan"] = {
             "as_of": plan.as_of.isoformat(),
+            "model": plan.settings.model,
             "status": plan.status,
             "fingerprint": plan.fingerprint,
-            "total_before": str(plan.total_before),
-            "total_after": str(plan.total_after),
-            "realized_gain": str(plan.realized_gain),
-            "fees": str(plan.fees),
-            "buckets": {b.name: {"before": str(b.before), "target": str(b.target),
-                                 "after": str(b.after)} for b in plan.buckets},
-            "trades": len(plan.trades),
-            "hedge_notional": str(plan.hedge.notional) if plan.hedge else "0",
+            "total_before": money(plan.total_before),
+            "total_after": money(plan.total_after),
+            "realized_gain": money(plan.realized_gain),
+            "fees": money(plan.fees),
+            "slippage": money(plan.slippage),
+            "tax": money(plan.tax.tax) if plan.tax.tax is not None else None,
+            "buckets": {b.name: {"before": money(b.before), "target": money(b.target),
+                                 "after": money(b.after)} for b in plan.buckets},
+            "trades": [{
+                "number": t.number, "step": t.step, "venue": t.venue,
+                "instrument": t.instrument, "side": t.side, "quantity": exact(t.quantity),
+                "price": exact(t.price), "notional": money(t.notional), "fee": money(t.fee),
+                "realized_gain": money(t.realized_gain) if t.realized_gain is not None else None,
+            } for t in plan.trades],
+            "hedge_notional": money(hedge.notional) if hedge else "0.00",
+            "hedge": None if hedge is None else {
+                "instrument": hedge.instrument, "quantity": exact(hedge.quantity),
+                "price": exact(hedge.price), "notional": money(hedge.notional),
+                "margin": money(hedge.margin),
+                "liquidation_price": (exact(hedge.liquidation_price)
+                                      if hedge.liquidation_price is not None else None),
+            },
         }
         if plan.source is not None:
             out["holdings"] = _source_json(plan.source)
@@ -214,14 +249,25 @@ def cmd_new(args: argparse.Namespace) -> int:
         print(f"Error: --use-udf-server is a setting of the Excel button; {path} must end in "
               ".xlsm.", file=sys.stderr)
         return 1
-    if path.suffix.lower() == ".xlsm":
-        from .excel.xlsm import new_macro_workbook
+    folder = path.parent
+    if not folder.is_dir():
+        what = "is a file, not a folder" if folder.exists() else "does not exist"
+        print(f"Error: the folder {folder} {what}; create it first or choose another path.",
+              file=sys.stderr)
+        return 1
+    try:
+        if path.suffix.lower() == ".xlsm":
+            from .excel.xlsm import new_macro_workbook
 
-        new_macro_workbook(path, use_udf_server=args.use_udf_server)
-    else:
-        from .workbook.new import new_workbook
+            new_macro_workbook(path, use_udf_server=args.use_udf_server)
+        else:
+            from .workbook.new import new_workbook
 
-        new_workbook(path)
+            new_workbook(path)
+    except OSError as exc:
+        from .fsutil import os_problem
+
+        raise os_problem(exc, f"create {path} (nothing was written)") from exc
     print(f"Created {path}. Fill in Holdings (and Futures, Settings as needed), then run "
           f"'derisk run {path}'.")
     return 0
@@ -285,6 +331,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return COMMANDS[args.command](args)
     except DeriskError as exc:
         print(f"Error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # a failure of the machine no adapter named: still one sentence
+        from .fsutil import os_problem
+
+        print(f"Error: {os_problem(exc, 'finish the ' + args.command)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("Interrupted; files already written are complete, the rest are untouched.",

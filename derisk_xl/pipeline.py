@@ -10,6 +10,7 @@ WeasyPrint or SMTP.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -131,71 +132,192 @@ def compute(read: "ReadResult", *, pdf: bool = True, template_dir: Path | None =
     return Computed(plan, pdf_bytes, warnings(read.issues) + plan.warnings)
 
 
-def run_one(source: Path, options: RunOptions = RunOptions()) -> RunResult:
-    """Plan one workbook file end to end: gather, compute, apply.
+@dataclass(frozen=True)
+class Prepared:
+    """One workbook planned in memory, nothing written yet: what a worker hands back.
 
-    User errors come back as issues, never as exceptions. The user's file is only replaced,
-    atomically, after the plan and PDF are computed; a failed run leaves it byte for byte as
-    it was.
+    ``workbook`` and ``pdf`` are the bytes to write (``pdf`` None when no PDF is kept);
+    ``status`` is ``planned``, ``failed`` (``issues`` says why) or ``skipped-unchanged``.
+    Small enough to send from a Dask worker to the client, which writes the files itself.
+    """
+
+    status: RunStatus
+    plan: Plan | None = None
+    issues: tuple[Issue, ...] = ()
+    workbook: bytes | None = None
+    pdf: bytes | None = None
+    # the PDF to mail when none is kept (``--email --no-pdf``)
+    mail_pdf: bytes | None = None
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """The source file as it was when the run began: what is written must come from it."""
+
+    size: int
+    mtime_ns: int
+    inode: int
+
+
+def stamp_of(source: Path) -> Stamp | None:
+    """The source file's stamp now; None when there is no such file (the reader says so)."""
+    try:
+        st = Path(source).stat()
+    except OSError:
+        return None
+    return Stamp(st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+def read_source(source: Path) -> tuple[bytes, Stamp]:
+    """The workbook's bytes and the stamp they were read at, or :class:`EnvironmentProblem`
+    with a sentence (a file that vanished, a folder that refuses us)."""
+    from .fsutil import os_problem
+
+    try:
+        with open(source, "rb") as fh:
+            st = os.fstat(fh.fileno())
+            data = fh.read()
+    except FileNotFoundError as exc:
+        from .core.issues import EnvironmentProblem
+
+        raise EnvironmentProblem(f"{source} vanished while it was being planned; nothing was "
+                                 "written.") from exc
+    except OSError as exc:
+        raise os_problem(exc, f"read {source}") from exc
+    return data, Stamp(st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+def prepare(source: Path, data: bytes | None, options: RunOptions, *,
+            existing_fingerprint: str | None = None, refused: str = "") -> Prepared:
+    """Read ``source``, plan it, and build the planned workbook and PDF in memory from its
+    bytes (``data``, or read once the plan is made). Writes nothing, so it can run anywhere:
+    here, or on a Dask worker that was sent the bytes.
+
+    ``existing_fingerprint`` is the inputs fingerprint of the plan already at the output
+    (skip-unchanged unless ``options.force``); ``refused`` a reason not to plan it (the
+    workbook is open in Excel), checked after the skip as a run of an unchanged book is a no-op.
     """
     from .workbook.reader import read_workbook
 
-    started = time.perf_counter()
-    source = Path(source)
     today = options.today or dt.date.today()
-
-    def failed(issues: tuple[Issue, ...]) -> RunResult:
-        return RunResult(source=source, status="failed", issues=issues,
-                         seconds=time.perf_counter() - started)
-
-    # gather
-    read = read_workbook(source, as_of=options.as_of, today=today, holdings=options.holdings)
-    workbook_out, pdf_out = output_paths(source, options)
-    if read.inputs is not None and not options.force and workbook_out.exists():
+    read = read_workbook(source, as_of=options.as_of, today=today,
+                         holdings=options.holdings)
+    if read.inputs is not None and not options.force and existing_fingerprint is not None:
         from .core.fingerprint import inputs_fingerprint
-        from .workbook.writer import read_plan_fingerprint
 
-        if read_plan_fingerprint(workbook_out) == inputs_fingerprint(read.inputs):
-            return RunResult(source=source, status="skipped-unchanged", workbook=workbook_out,
-                             seconds=time.perf_counter() - started)
-    if options.out_dir is None and is_open_in_excel(source):
-        return failed((Issue("", f"{source.name} is open in Excel (lock file "
-                             f"{lock_file_for(source).name} beside it): close it and run again, "
-                             "or use --out to write a copy."),))
-
-    # compute
+        if existing_fingerprint == inputs_fingerprint(read.inputs):
+            return Prepared("skipped-unchanged")
+    if refused:
+        return Prepared("failed", issues=(Issue("", refused),))
     computed = compute(read, pdf=options.renders_pdf,
                        template_dir=options.template_dir, paper=options.paper)
     plan = computed.plan
     if plan is None:
-        return failed(computed.issues)
+        return Prepared("failed", issues=computed.issues)
+    if data is None:  # read only now: a workbook that fails costs no copy in memory
+        data, _ = read_source(source)
+    from .workbook.writer import planned_bytes
 
-    # apply
-    from .workbook.writer import write_plan
+    workbook = planned_bytes(data, plan)
+    kept = computed.pdf if options.pdf else None
+    return Prepared("planned", plan, computed.issues, workbook, kept,
+                    None if options.pdf else computed.pdf)
 
+
+def existing_fingerprint(source: Path, options: RunOptions) -> str | None:
+    """The fingerprint of the plan at the output, when skip-unchanged may use it."""
+    if options.force:
+        return None
+    from .workbook.writer import read_plan_fingerprint
+
+    workbook_out, _ = output_paths(source, options)
+    return read_plan_fingerprint(workbook_out) if workbook_out.exists() else None
+
+
+def refusal(source: Path, options: RunOptions) -> str:
+    """Why the workbook must not be replaced in place now (open in Excel), or ``""``."""
+    if options.out_dir is None and is_open_in_excel(source):
+        return (f"{source.name} is open in Excel (lock file {lock_file_for(source).name} "
+                "beside it): close it and run again, or use --out to write a copy.")
+    return ""
+
+
+def apply(source: Path, prepared: Prepared, options: RunOptions, stamp: Stamp | None,
+          started: float) -> RunResult:
+    """Write what :func:`prepare` built, atomically and together, then mail the report.
+
+    The planned workbook and its PDF are written to temp files first and renamed only when
+    both are complete, so a full disk or a refused folder leaves neither (and the old files as
+    they were). The workbook must still be the file that was read (``stamp``, taken before
+    reading): a file saved or removed meanwhile is not overwritten or copied half-read.
+    Failures of the machine raise :class:`EnvironmentProblem` with one sentence.
+    """
+    from .fsutil import atomic_write_many, os_problem
+
+    source = Path(source)
+    if prepared.status != "planned":
+        workbook = output_paths(source, options)[0] if prepared.status != "failed" else None
+        return RunResult(source=source, status=prepared.status, workbook=workbook,
+                         issues=prepared.issues, seconds=time.perf_counter() - started)
+    plan = prepared.plan
+    assert plan is not None and prepared.workbook is not None
+    workbook_out, pdf_out = output_paths(source, options)
+    if stamp is not None and stamp_of(source) != stamp:
+        from .core.issues import EnvironmentProblem
+
+        raise EnvironmentProblem(
+            f"{source} changed or vanished while it was being planned; nothing was written "
+            "(run again to plan the file as it is now).")
     if options.out_dir is not None:
-        options.out_dir.mkdir(parents=True, exist_ok=True)
-    write_plan(source, workbook_out, plan)
-    pdf_path = None
-    if computed.pdf is not None and options.pdf:
-        from .fsutil import atomic_write_bytes
-
-        atomic_write_bytes(pdf_out, computed.pdf)
-        pdf_path = pdf_out
+        try:
+            options.out_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise os_problem(exc, f"create the output folder {options.out_dir}") from exc
+    files = [(workbook_out, prepared.workbook)]
+    if prepared.pdf is not None:
+        files.append((pdf_out, prepared.pdf))
+    try:
+        atomic_write_many(files)
+    except OSError as exc:
+        what = " and ".join(str(p) for p, _ in files)
+        raise os_problem(exc, f"write {what} (nothing was written)") from exc
 
     email_status = ""
     if options.email:
         from .mail import deliver_report
 
         outbox = options.outbox or (options.out_dir or source.parent) / "derisk-outbox"
-        delivery = deliver_report(
-            plan, computed.pdf or b"", pdf_name=pdf_out.name, outbox=outbox,
-            config_path=options.mail_config,
-        )
-        email_status = delivery.status
+        try:
+            delivery = deliver_report(
+                plan, prepared.pdf or prepared.mail_pdf or b"", pdf_name=pdf_out.name,
+                outbox=outbox, config_path=options.mail_config,
+            )
+            email_status = delivery.status
+        except OSError as exc:
+            problem = os_problem(exc, f"write the report into the outbox {outbox}")
+            email_status = f"failed: {problem}"
 
     return RunResult(
-        source=source, status="planned", workbook=workbook_out, pdf=pdf_path, plan=plan,
-        issues=computed.issues, email_status=email_status,
+        source=source, status="planned", workbook=workbook_out,
+        pdf=pdf_out if prepared.pdf is not None else None, plan=plan,
+        issues=prepared.issues, email_status=email_status,
         seconds=time.perf_counter() - started,
     )
+
+
+def run_one(source: Path, options: RunOptions = RunOptions()) -> RunResult:
+    """Plan one workbook file end to end: gather, compute, apply.
+
+    User errors come back as issues, never as exceptions; failures of the machine (a disk
+    full, a folder that cannot be made, a file that vanished) raise
+    :class:`~derisk_xl.core.issues.EnvironmentProblem` with one sentence. The user's file is
+    only replaced, atomically, after the plan and PDF are computed; a failed run leaves it
+    byte for byte as it was.
+    """
+    started = time.perf_counter()
+    source = Path(source)
+    stamp = stamp_of(source)
+    prepared = prepare(source, None, options,
+                       existing_fingerprint=existing_fingerprint(source, options),
+                       refused=refusal(source, options))
+    return apply(source, prepared, options, stamp, started)

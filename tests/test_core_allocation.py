@@ -55,6 +55,47 @@ def test_proceeds_fee_on_the_slipped_notional():
     assert pr.net == d("994.005")
 
 
+def test_the_plan_charges_each_sale_the_hand_worked_proceeds():
+    """The same 10 units at 100, slippage 50 bps, fee 10 bps, through make_plan (which runs
+    every sale through alloc.proceeds): price 99.50, notional 995, fee 0.995, and the stable
+    asset receives 994.005; slippage 5 is the plan's slippage cost."""
+    import datetime as dt
+
+    from derisk_xl.core.model import PlanInputs
+    from derisk_xl.core.plan import make_plan
+
+    # ALT 20 @ 100, cost 10: 10×, both default tiers due, 50 % of 20 = 10 sold. T = 2,000 +
+    # 5,000 = 7,000, S* = 20 % = 1,400 > the 1,000 of ALT left: no allocation sale
+    alt = Position("ALT", d(20), d(100), d(10))
+    usdc = Position("USDC", d(5000), d(1), d(1), "stable")
+    s = Settings.for_model(fee_bps=d(10), slippage_bps=d(50), hedge_ratio=d(0),
+                           futures_sleeve=d(0), spot_target=d("0.2"), stable_target=d("0.8"))
+    plan = make_plan(PlanInputs((alt, usdc), s, dt.date(2026, 11, 28)))
+    (sale,) = [t for t in plan.trades if t.instrument == "ALT"]
+    assert (sale.step, sale.quantity) == ("tier", d(10))
+    assert (sale.price, sale.notional, sale.fee) == (d("99.5"), d(995), d("0.995"))
+    assert sale.realized_gain == d("994.005") - d(10) * d(10)
+    assert plan.slippage == d(5)
+    usdc_after = next(p for p in plan.positions_after if p.asset == "USDC")
+    assert usdc_after.quantity == d(5000) + d("994.005")
+
+
+def test_protected_is_one_rule_for_every_step():
+    """SPEC 2 by hand: Protect = yes, Category core, or listed in Core Assets; and a protected
+    position is never sold by tiers (step 3) or the allocation (step 4)."""
+    from derisk_xl.core.model import protected
+
+    s = Settings.for_model(core_assets=("BTC", "SOL"), min_trade_value=d(0))
+    rows = [  # asset, category, protect → protected?
+        ("BTC", "alt", False, True), ("SOL", "alt", False, True), ("ETH", "core", False, True),
+        ("DOGE", "alt", True, True), ("ADA", "alt", False, False)]
+    positions = tuple(Position(a, d(10), d(100), d(1), c, protect=f) for a, c, f, _ in rows)
+    assert [s.is_protected(p) for p in positions] == [r[3] for r in rows]
+    assert [protected(p, frozenset(s.core_assets)) for p in positions] == [r[3] for r in rows]
+    sales, _ = sales_of(positions + (Position("USDC", d(10), d(1), d(1), "stable"),), s)
+    assert {asset for _, asset in sales} == {"ADA"}
+
+
 def test_allocation_order_is_the_exact_decimal_order_when_floats_tie():
     """Multiples 2.00000000000000000001 and 2 are the same float: the higher exact multiple
     (A) is still sold first, though B is worth more (the next key)."""

@@ -33,7 +33,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from derisk_xl.core.lots import LOT_METHODS, holding_term, match_sale, realize, tax_estimate
+from derisk_xl.core.lots import (LOT_METHODS, LotQueue, holding_term, match_sale, realize,
+                                 tax_estimate)
 from derisk_xl.core.model import Lot, RealizedLot
 from derisk_xl.core.money import cents
 
@@ -200,3 +201,67 @@ def test_matched_quantities_sum_to_the_sale_and_never_exceed_a_lot(raw, share, m
     shuffled = lots[:]
     random.Random(seed).shuffle(shuffled)
     assert match_sale(shuffled, sale, method) == (matched, remaining)
+
+
+def test_sale_after_sale_from_one_queue_is_the_hand_worked_fifo():
+    """What make_plan does with an asset's lots: one queue, several sales. FIFO, 0.6 then 0.9
+    then 1.0: A 0.6 | A 0.4, B 0.5 | B 0.5, C 0.5; C 0.5 remains. A fourth sale of 1 finds
+    only 0.5: the queue says 0.5 was lacking."""
+    queue = LotQueue(LOTS, "FIFO")
+    assert queue.available == D(3)
+    first, lacking = queue.take(D("0.6"))
+    assert _taken(first) == [("Lots!A2", D("0.6"))] and lacking == 0
+    second, _ = queue.take(D("0.9"))
+    assert _taken(second) == [("Lots!A2", D("0.4")), ("Lots!A3", D("0.5"))]
+    third, _ = queue.take(D(1))
+    assert _taken(third) == [("Lots!A3", D("0.5")), ("Lots!A4", D("0.5"))]
+    assert _left(queue.remaining()) == [("Lots!A4", D("0.5"))]
+    fourth, lacking = queue.take(D(1))
+    assert _taken(fourth) == [("Lots!A4", D("0.5"))] and lacking == D("0.5")
+
+
+def test_the_plan_matches_its_sales_through_the_same_queue():
+    """A plan selling 1.5 ETH of these lots by HIFO realizes the hand-worked HIFO lines:
+    B 1.0 at 3,500 (a loss), C 0.5 at 2,000."""
+    from derisk_xl.core.model import PlanInputs, Position, Settings
+    from derisk_xl.core.plan import make_plan
+
+    eth = Position("ETH", D(3), D(3000), D("2166.666666666666666666666667"),
+                   original_quantity=D(3))
+    usdc = Position("USDC", D(100000), D(1), D(1), "stable")
+    s = Settings.for_model(lot_method="HIFO", fee_bps=D(0), hedge_ratio=D(0),
+                           futures_sleeve=D(0), spot_target=D("0.5"), stable_target=D("0.5"),
+                           min_trade_value=D(0))
+    from derisk_xl.core.model import Tier
+
+    # one tier at 1.3×: ETH trades at 3,000 / 2,166.67 ≈ 1.38×, so half of 3 is due
+    plan = make_plan(PlanInputs((eth, usdc), s, SOLD, tiers=(Tier(D("1.3"), D("0.5")),),
+                                lots=LOTS))
+    (sale,) = [t for t in plan.trades if t.instrument == "ETH"]
+    assert sale.quantity == D("1.5")
+    assert [(r.acquired, r.quantity, r.cost) for r in plan.realized] == [
+        (B.acquired, D(1), D(3500)), (C.acquired, D("0.5"), D(1000))]
+    assert sale.realized_gain == D(4500) - D(4500)
+
+
+def test_a_sale_beyond_the_lots_takes_the_rest_at_the_average_cost():
+    """Holdings 4 ETH, lots A, B, C of 1 each (the reader warns of the gap of 1). A tier
+    selling 87.5 % = 3.5 ETH at 3,000 (no fee): FIFO A 1 at 1,000, B 1 at 3,500, C 1 at 2,000,
+    and 0.5 beyond the lots at the row's average cost 2,000 (1,000). Cost 7,500, proceeds
+    10,500, gain 3,000; the plan warns about the gap."""
+    from derisk_xl.core.model import PlanInputs, Position, Settings, Tier
+    from derisk_xl.core.plan import make_plan
+
+    eth = Position("ETH", D(4), D(3000), D(2000), location="Holdings!A2")
+    usdc = Position("USDC", D(100000), D(1), D(1), "stable")
+    s = Settings.for_model(fee_bps=D(0), hedge_ratio=D(0), futures_sleeve=D(0),
+                           spot_target=D("0.5"), stable_target=D("0.5"), min_trade_value=D(0))
+    plan = make_plan(PlanInputs((eth, usdc), s, SOLD, tiers=(Tier(D("1.2"), D("0.875")),),
+                                lots=LOTS))
+    (sale,) = [t for t in plan.trades if t.instrument == "ETH"]
+    assert sale.quantity == D("3.5")
+    assert [(r.acquired, r.quantity, r.cost) for r in plan.realized] == [
+        (A.acquired, D(1), D(1000)), (B.acquired, D(1), D(3500)), (C.acquired, D(1), D(2000)),
+        (None, D("0.5"), D(1000))]
+    assert sale.realized_gain == D(10500) - D(7500)
+    assert any("gap" in w.message and w.location == "Holdings!A2" for w in plan.warnings)

@@ -342,3 +342,70 @@ def test_error_sheet_keeps_hostile_text_as_text(press, tmp_path):
     sheet = book.sheets["Plan Errors"]
     assert not sheet.formulas
     assert any("=cmd|' /C calc'!A0" in str(row[2]) for row in sheet.rows()[1:])
+
+
+# --- a failed press leaves no plan that looks current -------------------------------------
+
+
+def test_a_press_that_finds_errors_takes_the_previous_plan_away(press, tmp_path):
+    book = case_study_book(tmp_path)
+    press(book)
+    assert all(name in book.sheets for name in PLAN_SHEETS)
+    inputs = {s.name: dict(s.values) for s in book.sheets if s.name in ("Holdings", "Settings",
+                                                                         "Notes")}
+    book.sheets["Holdings"].values[(3, 3)] = "three thousand"   # ETH's price becomes text
+    press(book)
+
+    assert not any(name in book.sheets for name in PLAN_SHEETS)
+    assert book.sheets.names == ["Holdings", "Settings", "Notes", "Plan Errors"]
+    errors = book.sheets["Plan Errors"].rows()
+    assert errors[1][1] == "Holdings!C3"
+    assert any(r and r[-1] and "plan sheets of the previous press" in str(r[-1]) for r in errors)
+    prompt = book.app.alerts[-1]["prompt"]
+    assert "Holdings!C3" in prompt and "Plan Summary" in prompt and "were removed" in prompt
+    book.sheets["Holdings"].values[(3, 3)] = 3000
+    assert {s.name: dict(s.values) for s in book.sheets
+            if s.name in inputs} == {**inputs}
+    # the next good press brings the plan back and takes the errors away
+    press(book)
+    assert all(name in book.sheets for name in PLAN_SHEETS)
+    assert "Plan Errors" not in book.sheets
+
+
+def test_an_unexpected_failure_after_a_good_press_takes_the_old_plan_away(press, tmp_path,
+                                                                         monkeypatch):
+    import derisk_xl.core.plan as plan_module
+
+    book = case_study_book(tmp_path)
+    press(book)
+    assert "Plan Summary" in book.sheets
+
+    def broken(inputs):
+        raise RuntimeError("the calculator tripped over something")
+
+    monkeypatch.setattr(plan_module, "make_plan", broken)
+    press(book)
+    assert not any(name in book.sheets for name in PLAN_SHEETS)
+    assert "were removed" in book.app.alerts[-1]["prompt"]
+
+
+def test_a_press_that_fails_while_writing_sheets_leaves_no_half_plan(press, tmp_path,
+                                                                    monkeypatch):
+    book = case_study_book(tmp_path)
+    press(book)
+    from derisk_xl.excel import adapter  # both doors write their sheets through it
+
+    real = adapter.write_sheet
+    calls = []
+
+    def flaky(book_, spec):
+        calls.append(spec.name)
+        if len(calls) == 3:
+            raise RuntimeError("Excel stopped answering")
+        return real(book_, spec)
+
+    monkeypatch.setattr(adapter, "write_sheet", flaky)
+    press(book)
+    assert len(calls) == 3
+    assert not any(name in book.sheets for name in PLAN_SHEETS)
+    assert "Excel stopped answering" in book.app.alerts[-1]["prompt"]

@@ -207,10 +207,12 @@ def test_any_client_name_either_refused_or_one_subject_header(client):
     assert reparsed["Subject"] == f"De-risk plan \u2014 {client.strip() or 'client'} \u2014 2026-11-28"
 
 
-def test_no_recipients_is_reported_not_failed(tmp_path):
+def test_no_recipients_is_a_report_not_sent_naming_the_setting(tmp_path):
     plan = with_settings(hand_plan(), report_recipients=())
     d = deliver_report(plan, small_pdf(), pdf_name="p.pdf", outbox=tmp_path, env={})
-    assert d.ok and d.status == "no recipients" and d.message_path is None
+    assert not d.ok and d.status.startswith("failed") and d.message_path is None
+    assert "Report Recipients" in d.status
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_outbox_without_smtp(tmp_path):

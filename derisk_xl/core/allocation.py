@@ -30,12 +30,11 @@ notional − fee, all of which goes to the Stable Asset.
 from __future__ import annotations
 
 from bisect import bisect_right
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import NamedTuple, Sequence
 
 from .issues import Issue
-from .model import Position, Settings, Step, Tier
+from .model import Position, Settings, Step, Tier, protected
 from .money import BPS, CENT, ONE, ZERO
 from .valuation import fmt_money as _fmt, fmt_multiple, fmt_pct, fmt_qty as _qty
 
@@ -67,9 +66,9 @@ class Sale(NamedTuple):
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
-class Proceeds:
-    """Step 5 for one sale: executed price and notional, slippage cost, fee and net proceeds."""
+class Proceeds(NamedTuple):
+    """Step 5 for one sale: executed price and notional, slippage cost, fee and net proceeds.
+    A named tuple, as :class:`Sale`: the plan makes one per sale."""
 
     exec_price: Decimal
     notional: Decimal
@@ -78,12 +77,24 @@ class Proceeds:
     net: Decimal
 
 
-def proceeds(sale: Sale, settings: Settings) -> Proceeds:
-    exec_price = sale.price * (ONE - settings.slippage_bps / BPS)
-    notional = sale.quantity * exec_price
-    slippage = sale.quantity * sale.price - notional
+def execution_factor(settings: Settings) -> Decimal:
+    """1 − slippage: what a sell gets per unit of market price, before the fee."""
+    return ONE - settings.slippage_bps / BPS
+
+
+def proceeds(sale: Sale, settings: Settings, factor: Decimal | None = None) -> Proceeds:
+    """Step 5 (the rule in this module's docstring); ``make_plan`` runs every sale through it.
+    ``factor``: :func:`execution_factor` of ``settings``, when the caller worked it out once."""
+    q, price = sale.quantity, sale.price
+    exec_price = price * (execution_factor(settings) if factor is None else factor)
+    notional = q * exec_price
     fee = settings.fee_bps * notional / BPS
-    return Proceeds(exec_price, notional, slippage, fee, notional - fee)
+    # tuple.__new__ directly: the named tuple's own __new__ is one more Python call per sale
+    return _new_tuple(Proceeds, (exec_price, notional, q * price - notional, fee,
+                                 notional - fee))
+
+
+_new_tuple = tuple.__new__
 
 
 def tier_applies(tier: Tier, p: Position) -> bool:
@@ -146,9 +157,7 @@ def tier_sales(
     core = frozenset(settings.core_assets)
     smallest = smallest_trade(settings)
     for i, p in enumerate(positions):
-        # is_stable, quantity > 0 and Settings.is_protected, inlined: once per position
-        if p.category == "stable" or p.category == "core" or p.protect or p.quantity <= 0 \
-                or p.asset in core:
+        if p.category == "stable" or p.quantity <= 0 or protected(p, core):
             continue
         if not p.avg_cost:
             issues.append(Issue(p.location, f"{p.asset} has no average cost: its multiple is "
@@ -202,7 +211,7 @@ def allocation_sales(
         left = remaining[i]
         value = left * p.price
         risk += value
-        if p.protect or category == "core" or p.asset in core:
+        if protected(p, core):
             protected_value += value
         elif left > (p.quantity * p.min_keep if p.min_keep else ZERO):
             candidates.append(i)

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Sequence
 
 from .allocation import position_multiples, tier_applies
-from .model import LadderRung, Position, Settings, Tier
+from .model import LadderRung, Position, Settings, Tier, protected
 from .money import ONE, ZERO
 from .records import constructor
 
@@ -48,9 +48,7 @@ def ladder(
     if multiples is None:
         multiples = position_multiples(positions_after)
     for p, floor, multiple in zip(positions_after, floors, multiples):
-        # is_stable, is_protected and multiple, inlined: once per position
-        if p.category == "stable" or p.category == "core" or p.protect or p.quantity <= 0 \
-                or not p.avg_cost or p.asset in core:
+        if p.category == "stable" or p.quantity <= 0 or not p.avg_cost or protected(p, core):
             continue
         if multiple >= top:
             continue                       # every tier reached: nothing to ladder

@@ -14,7 +14,7 @@ same lots give the same answer whatever order the sheet lists them in):
 - HIFO: highest unit cost first (the smallest gain), ties oldest first.
 - AVERAGE: as FIFO, every lot costed at the pooled average.
 
-Matching sorts once: O(n log n) in the number of lots.
+Matching sorts once: O(n log n) in the number of lots, then O(lots taken) per sale.
 """
 
 from __future__ import annotations
@@ -65,10 +65,65 @@ LOT_METHODS: Mapping[LotMethod, tuple[Callable[[Sequence[Lot]], list[Lot]], Call
 }
 
 
+class LotQueue:
+    """One asset's open lots in the Lot Method's order, sorted once and consumed from the front.
+
+    The one implementation of matching: :func:`match_sale` is one :meth:`take` on a fresh
+    queue, and ``make_plan`` keeps a queue per asset and takes from it sale after sale, so
+    every sale of the plan is matched by the code the hand-worked tests check. A lot a sale
+    takes part of stays first, with the rest of its quantity; ties in the order are broken by
+    date, cost, cell and quantity, so the same lots give the same answer in any order.
+    """
+
+    __slots__ = ("_lots", "_left", "_head")
+
+    def __init__(self, lots: Sequence[Lot], method: LotMethod):
+        try:
+            prepare, key = LOT_METHODS[method]
+        except KeyError:
+            raise ValueError(f"unknown lot method {method!r}: expected FIFO, LIFO, HIFO or "
+                             "AVERAGE") from None
+        # one lot needs no order, and pools at its own cost (a plan has 10⁴ such assets)
+        ordered = sorted(prepare(lots), key=key) if len(lots) > 1 else lots
+        self._lots = [lot for lot in ordered if lot.quantity > 0]
+        self._left = [lot.quantity for lot in self._lots]
+        self._head = 0
+
+    @property
+    def available(self) -> Decimal:
+        return sum(self._left[self._head:], ZERO)
+
+    def take(self, quantity: Decimal) -> tuple[list[tuple[Lot, Decimal]], Decimal]:
+        """Take ``quantity``: the (lot, quantity taken) pairs in order, and what the lots
+        lacked (0 when they covered it). Each lot is as given (under AVERAGE, at the pooled
+        cost); its remaining quantity is the queue's business."""
+        lines: list[tuple[Lot, Decimal]] = []
+        lots, left_of, i, left = self._lots, self._left, self._head, quantity
+        n = len(lots)
+        while left > 0 and i < n:
+            q = left_of[i]
+            if q <= left:
+                lines.append((lots[i], q))
+                left -= q
+                i += 1
+            else:
+                lines.append((lots[i], left))
+                left_of[i] = q - left
+                left = ZERO
+        self._head = i
+        return lines, left
+
+    def remaining(self) -> tuple[Lot, ...]:
+        """The lots still open, in the method's order; one used in part at its reduced
+        quantity."""
+        return tuple(lot if lot.quantity == q else replace(lot, quantity=q)
+                     for lot, q in zip(self._lots[self._head:], self._left[self._head:]))
+
+
 def match_sale(
     lots: Sequence[Lot], quantity: Decimal, method: LotMethod
 ) -> tuple[tuple[tuple[Lot, Decimal], ...], tuple[Lot, ...]]:
-    """Take ``quantity`` from ``lots`` (one asset's) in the method's order.
+    """Take ``quantity`` from ``lots`` (one asset's) in the method's order (:class:`LotQueue`).
 
     Returns the (lot, quantity taken) pairs in the order taken, and the lots that remain, in the
     method's order: a lot used in part remains with its quantity reduced (under AVERAGE every
@@ -78,30 +133,14 @@ def match_sale(
     """
     if quantity < 0:
         raise ValueError(f"cannot sell a negative quantity: {quantity}")
-    try:
-        prepare, key = LOT_METHODS[method]
-    except KeyError:
-        raise ValueError(f"unknown lot method {method!r}: expected FIFO, LIFO, HIFO or AVERAGE") from None
-    ordered = sorted(prepare(lots), key=key)
-    available = sum((lot.quantity for lot in ordered), ZERO)
+    queue = LotQueue(lots, method)
+    available = queue.available
     if quantity > available:
         if quantity - available > available * LOT_TOLERANCE:
             raise ValueError(f"sale of {quantity} exceeds the {available} held in lots")
         quantity = available
-    matched: list[tuple[Lot, Decimal]] = []
-    remaining: list[Lot] = []
-    left = quantity
-    for lot in ordered:
-        if left <= 0 or lot.quantity <= 0:
-            if lot.quantity > 0:
-                remaining.append(lot)
-            continue
-        taken = min(lot.quantity, left)
-        matched.append((lot, taken))
-        left -= taken
-        if taken < lot.quantity:
-            remaining.append(replace(lot, quantity=lot.quantity - taken))
-    return tuple(matched), tuple(remaining)
+    matched, _ = queue.take(quantity)
+    return tuple(matched), queue.remaining()
 
 
 def holding_term(acquired: dt.date | None, as_of: dt.date, long_term_days: int) -> str:
@@ -175,4 +214,4 @@ def tax_estimate(
                        tax=tax)
 
 
-__all__ = ["LOT_METHODS", "holding_term", "match_sale", "realize", "tax_estimate"]
+__all__ = ["LOT_METHODS", "LotQueue", "holding_term", "match_sale", "realize", "tax_estimate"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Literal, Mapping
+from typing import Collection, Literal, Mapping
 
 from .issues import Issue
 from .money import ZERO
@@ -212,6 +212,13 @@ CUSTOM_MODEL = "Custom"
 DEFAULT_MODEL = "Balanced De-Risk"
 
 
+def protected(position: Position, core_assets: Collection[str]) -> bool:
+    """SPEC 2: Protect = yes, Category core, or the asset is one of ``core_assets`` (Settings
+    Core Assets). The one rule: :meth:`Settings.is_protected` and the loops over every
+    position (steps 3, 4, 12, 13) call it, the loops with Core Assets as a frozenset."""
+    return position.protect or position.category == "core" or position.asset in core_assets
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Every setting of SPEC 3.3, resolved: model defaults applied, percentages as fractions.
@@ -283,12 +290,8 @@ class Settings:
         return self.hedge_leverage if self.hedge_leverage is not None else self.max_leverage
 
     def is_protected(self, position: Position) -> bool:
-        """SPEC 2: Protect = yes, Category core, or listed in Core Assets."""
-        return (
-            position.protect
-            or position.category == "core"
-            or position.asset in self.core_assets
-        )
+        """SPEC 2: Protect = yes, Category core, or listed in Core Assets (:func:`protected`)."""
+        return protected(position, self.core_assets)
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,7 +29,7 @@ from decimal import ROUND_CEILING, Decimal
 from typing import Sequence
 
 from . import lots as lotbook
-from .allocation import Sale, allocation_sales, tier_sales
+from .allocation import Sale, allocation_sales, execution_factor, proceeds, tier_sales
 from .exposure import Betas, exposure
 from .fingerprint import inputs_fingerprint
 from .futures import adjust_futures
@@ -67,40 +67,6 @@ def _stable_asset_index(positions: Sequence[Position], asset: str,
     return None
 
 
-class _Book:
-    """One asset's open lots in the Lot Method's order, each ``[quantity, unit cost, acquired]``.
-
-    Sorted once and consumed from the front: the lot a sale takes part of stays first (among
-    lots that tie on date, cost and cell its quantity was already the smallest), so this is
-    :func:`lots.match_sale` sale after sale without re-sorting or re-creating records.
-    """
-
-    __slots__ = ("lots", "head")
-
-    def __init__(self, ordered: Sequence[Lot]):
-        self.lots = [[lot.quantity, lot.unit_cost, lot.acquired] for lot in ordered
-                     if lot.quantity > 0]
-        self.head = 0
-
-    def take(self, quantity: Decimal) -> tuple[list[tuple[Decimal, Decimal, object]], Decimal]:
-        """(quantity taken, unit cost, acquired) per lot in order, and what the lots lacked."""
-        lines = []
-        lots, i, left = self.lots, self.head, quantity
-        while left > 0 and i < len(lots):
-            lot = lots[i]
-            q = lot[0]
-            if q <= left:
-                lines.append((q, lot[1], lot[2]))
-                left -= q
-                i += 1
-            else:
-                lines.append((left, lot[1], lot[2]))
-                lot[0] = q - left
-                left = ZERO
-        self.head = i
-        return lines, left
-
-
 class _LotBook:
     """Step 14: sales matched to lots in trade order — the Lots sheet's pool for an asset it
     lists, else the position itself as one lot at its average cost."""
@@ -114,7 +80,7 @@ class _LotBook:
         for lot in inputs.lots:
             self.given.setdefault(lot.asset, []).append(lot)
         self.positions = positions
-        self.books: dict[str, _Book] = {}
+        self.books: dict[str, lotbook.LotQueue] = {}
         self._by_asset: dict[str, list[Position]] | None = None
 
     def _positions_of(self, asset: str) -> list[Position]:
@@ -126,7 +92,7 @@ class _LotBook:
                     rows.append(p)
         return self._by_asset.get(asset, [])
 
-    def _book(self, asset: str) -> _Book:
+    def _book(self, asset: str) -> lotbook.LotQueue:
         """The open lots of an asset the Lots sheet lists, sorted once on first use."""
         book = self.books.get(asset)
         if book is not None:
@@ -141,10 +107,7 @@ class _LotBook:
                 f"The lots of {asset} sum to {fmt_qty(total)} but Holdings hold "
                 f"{fmt_qty(holding)} (gap {fmt_qty(holding - total)}): quantity beyond the "
                 "lots is matched at the position's average cost."), "warning"))
-        if len(lots) > 1:
-            prepare, key = lotbook.LOT_METHODS[self.settings.lot_method]
-            lots = sorted(prepare(lots), key=key)
-        book = self.books[asset] = _Book(lots)
+        book = self.books[asset] = lotbook.LotQueue(lots, self.settings.lot_method)
         return book
 
     def _term(self, acquired) -> str:
@@ -167,30 +130,30 @@ class _LotBook:
             c = quantity * p.avg_cost
             return (_realized_lot(asset, venue, None, quantity, net, c, net - c, "unknown"),), \
                 net - c
-        lines, extra = self._book(asset).take(quantity)
+        taken, extra = self._book(asset).take(quantity)
         known = True
         if extra > 0:
             if p.avg_cost is None:
                 known = False
-            else:
-                lines.append((extra, p.avg_cost, None))
-        if not lines:
+            else:  # beyond the lots (a gap the reader warned of): at the average cost
+                taken.append((Lot(asset, extra, p.avg_cost, None, p.location), extra))
+        if not taken:
             return (), None
-        if len(lines) == 1 and lines[0][0] == quantity:
-            q, cost, acquired = lines[0]
-            c = q * cost
-            realized = (_realized_lot(asset, venue, acquired, q, net, c, net - c,
-                                      self._term(acquired)),)
+        if len(taken) == 1 and taken[0][1] == quantity:
+            lot, q = taken[0]
+            c = q * lot.unit_cost
+            realized = (_realized_lot(asset, venue, lot.acquired, q, net, c, net - c,
+                                      self._term(lot.acquired)),)
             return realized, (net - c) if known else None
         unit = net / quantity
         out = []
         gain = ZERO
-        for q, cost, acquired in lines:
+        for lot, q in taken:
             got = q * unit
-            c = q * cost
+            c = q * lot.unit_cost
             gain += got - c
-            out.append(_realized_lot(asset, venue, acquired, q, got, c, got - c,
-                                     self._term(acquired)))
+            out.append(_realized_lot(asset, venue, lot.acquired, q, got, c, got - c,
+                                     self._term(lot.acquired)))
         return tuple(out), gain if known else None
 
 
@@ -258,18 +221,13 @@ def _make_plan(inputs: PlanInputs) -> Plan:
     book = _LotBook(inputs, positions)
     realized: list[RealizedLot] = []
     spot_fees = slippage = received = ZERO
-    exec_factor = ONE - s.slippage_bps / BPS
-    fee_bps = s.fee_bps
+    factor = execution_factor(s)
     for sale in sales:
         p = positions[sale.index]
-        # step 5 (allocation.proceeds, inlined: once per sale)
         q = sale.quantity
-        exec_price = sale.price * exec_factor
-        notional = q * exec_price
-        fee = fee_bps * notional / BPS
-        net = notional - fee
+        exec_price, notional, slipped, fee, net = proceeds(sale, s, factor)
         spot_fees += fee
-        slippage += q * sale.price - notional
+        slippage += slipped
         received += net
         lines, gain = book.sell(p, q, net)
         realized += lines

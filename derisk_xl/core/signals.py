@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Sequence
 
 from .allocation import smallest_trade
-from .model import Position, PriceHistory, Settings, Signal, Status
+from .model import Position, PriceHistory, Settings, Signal, Status, protected
 from .money import ZERO
 from .valuation import fmt_money
 
@@ -30,15 +30,14 @@ def _still_sellable(positions: Sequence[Position], settings: Settings) -> tuple[
     (Σ q·(1 − min keep)·p), in one pass.
 
     A position can still sell when it is an unprotected risk position (not stable, not
-    :meth:`Settings.is_protected`, inlined here for speed) with quantity > 0 whose room above
+    :func:`~derisk_xl.core.model.protected`) with quantity > 0 whose room above
     its min keep is at least one lot step and worth at least :func:`smallest_trade`."""
     core = frozenset(settings.core_assets)
     smallest = smallest_trade(settings)
     count = 0
     left = ZERO
     for p in positions:
-        if p.category == "stable" or p.category == "core" or p.protect or p.quantity <= 0 \
-                or p.asset in core:
+        if p.category == "stable" or p.quantity <= 0 or protected(p, core):
             continue
         room = p.quantity * (1 - p.min_keep)
         step = p.lot_step

@@ -251,9 +251,15 @@ def excel_rows(rows: Iterable[Sequence[Any]]) -> list[list[Any]]:
 
 
 def apply_plan(book: Any, specs: Sequence[Any]) -> None:
-    """Replace (or add) every plan sheet, drop a stale error sheet, show Plan Summary."""
-    for spec in specs:
-        write_sheet(book, spec)
+    """Replace (or add) every plan sheet, drop a stale error sheet, show Plan Summary. A press
+    that fails half way takes the half-written plan away: half old, half new sheets are a plan
+    no one should act on."""
+    try:
+        for spec in specs:
+            write_sheet(book, spec)
+    except Exception:
+        remove_stale_plan(book)
+        raise
     delete_sheet(book, ERRORS_SHEET)
     book.sheets[specs[0].name].activate()
 
@@ -370,12 +376,31 @@ def _chart(sheet: Any, chart_spec: Any) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
+def remove_stale_plan(book: Any) -> list[str]:
+    """Take away the plan sheets of an earlier press: after a press that found errors (or
+    failed) they describe inputs that are no longer the book's, and a plan that looks current
+    would be acted on. Nothing is lost: the next good press writes them again."""
+    from ..workbook.plan_sheets import PLAN_SHEET_NAMES
+
+    return [name for name in PLAN_SHEET_NAMES if delete_sheet(book, name) is not None]
+
+
+def removed_note(removed: Sequence[str]) -> str:
+    return (f"The plan sheets of the previous press ({', '.join(removed)}) were removed: they "
+            "no longer match the inputs. The next press without errors writes them again; a PDF "
+            "an earlier press wrote beside the workbook is that old plan.") if removed else ""
+
+
 def show_errors(book: Any, problems: Sequence[Issue]) -> None:
-    """List every problem on a ``Plan Errors`` sheet and the first ones in a message box."""
+    """List every problem on a ``Plan Errors`` sheet and the first ones in a message box, after
+    taking away an earlier press's plan sheets (:func:`remove_stale_plan`), and say so."""
+    note = removed_note(remove_stale_plan(book))
     index = delete_sheet(book, ERRORS_SHEET)
     sheet = add_sheet(book, ERRORS_SHEET, index)
     rows = [["#", "Cell", "Problem"]]
     rows += [[i, p.location or "(workbook)", p.message] for i, p in enumerate(problems, 1)]
+    if note:
+        rows += [[None, None, None], [None, None, note]]
     sheet.range((1, 1)).value = excel_rows(rows)
     sheet.range((1, 1), (1, 3)).font.bold = True
     remote = is_remote(book)
@@ -390,7 +415,18 @@ def show_errors(book: Any, problems: Sequence[Issue]) -> None:
         lines.append(f"… and {len(problems) - ALERT_LINES} more on the '{ERRORS_SHEET}' sheet.")
     book.app.alert(
         f"No plan was built: {len(problems)} problem(s) in the inputs. Fix them and press "
-        f"the button again.\n\n" + "\n".join(lines), title=TITLE, mode="critical")
+        f"the button again.\n\n" + "\n".join(lines) + (f"\n\n{note}" if note else ""),
+        title=TITLE, mode="critical")
+
+
+def after_failure(book: Any, log_failure) -> str:
+    """A press failed unexpectedly: take an earlier plan away too; the sentence that says so."""
+    try:
+        removed = remove_stale_plan(book)
+    except Exception as err:
+        log_failure(err)
+        return ""
+    return f" The previous plan's sheets ({', '.join(removed)}) were removed." if removed else ""
 
 
 def short(exc: BaseException) -> str:

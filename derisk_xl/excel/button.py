@@ -23,8 +23,12 @@ from pathlib import Path
 from typing import Any
 
 from .adapter import (
-    ERRORS_SHEET, TITLE, PressResult, apply_plan, gather, short, show_errors, write_sheet,
+    ERRORS_SHEET, TITLE, PressResult, after_failure, apply_plan, gather, remove_stale_plan, short,
+    show_errors, write_sheet,
 )
+
+__all__ = ["ERRORS_SHEET", "PressResult", "build_plan", "press", "read_grid", "remove_stale_plan",
+           "show_errors", "write_sheet"]
 
 LOG_FILE = Path(tempfile.gettempdir()) / "derisk-xl-button.log"
 
@@ -47,10 +51,12 @@ def build_plan(today: dt.date | None = None) -> PressResult | None:
     except Exception as exc:  # the last line of defence: a sentence for the user, detail to a log
         detail = _log_failure(exc)
         if book is not None:
+            gone = after_failure(book, lambda err: _log_failure(
+                err, note="could not remove the previous plan sheets"))
             try:
                 book.app.alert(
                     f"The de-risk plan could not be built: {short(exc)}\n\n"
-                    f"Nothing in the input sheets was changed. Details: {detail}",
+                    f"Nothing in the input sheets was changed.{gone} Details: {detail}",
                     title=TITLE, mode="critical")
             except Exception:
                 _log_failure(exc, note="could not show the message box either")
@@ -77,12 +83,15 @@ def press(book: Any, *, today: dt.date) -> PressResult:
     specs = plan_sheets(plan, version=__version__)
     pdf_path, note = pdf_destination(book)
 
-    # apply
-    apply_plan(book, specs)
-    from ..fsutil import atomic_write_bytes
+    # apply: the PDF first, so a disk that refuses it stops the press before a sheet changes
+    from ..fsutil import atomic_write_bytes, os_problem
 
-    pdf_path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(pdf_path, computed.pdf)
+    try:
+        pdf_path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(pdf_path, computed.pdf)
+    except OSError as exc:
+        raise os_problem(exc, f"write the PDF {pdf_path}") from exc
+    apply_plan(book, specs)
     warnings = computed.issues
     message = f"De-risk plan built ({plan.status}). PDF: {pdf_path}{note}"
     if warnings:

@@ -25,7 +25,9 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from .adapter import TITLE, PressResult, apply_plan, gather_async, short, show_errors
+from .adapter import (
+    TITLE, PressResult, after_failure, apply_plan, gather_async, short, show_errors,
+)
 
 log = logging.getLogger(__name__)
 
@@ -74,8 +76,9 @@ async def build_plan(book: Any, today: dt.date | None = None) -> PressResult:
     except Exception as exc:  # the last line of defence: a sentence for the user
         print("The de-risk plan could not be built; details follow.")
         print("".join(traceback.format_exception(exc)))
+        gone = after_failure(book, lambda err: print("".join(traceback.format_exception(err))))
         _alert(book, f"The de-risk plan could not be built: {short(exc)}\n\nNothing in the input "
-                     "sheets was changed. The details are in xlwings Lite's output pane.",
+                     f"sheets was changed.{gone} The details are in xlwings Lite's output pane.",
                mode="critical")
         return PressResult("failed", message=str(exc))
 

@@ -18,6 +18,9 @@ from .config import SmtpConfig, load_config
 from .message import build_message, message_bytes, message_id_for, validate_recipients
 from .smtp import Attempt, Connection, transmit
 
+NO_RECIPIENTS = ("failed: no recipients: Settings 'Report Recipients' is empty, so no report was "
+                 "sent (the plan itself was written); add the addresses, separated by , or ;")
+
 RESEND_HINT = ("check with the recipient(s); if it did not arrive, run "
                "'derisk send --resend-in-doubt'")
 
@@ -29,7 +32,7 @@ class Delivery:
     Attributes:
       status: a short phrase: ``sent to 3 recipients``, ``written to outbox (no SMTP
         configured): …``, ``failed: connection refused by … — kept in outbox (…)``,
-        ``no recipients``. Starts with ``failed`` exactly when ``ok`` is False.
+        ``failed: no recipients: …``. Starts with ``failed`` exactly when ``ok`` is False.
       ok: nothing is left for the user to do about this message.
       message_path: the ``.eml`` in the outbox (None when no message could be built).
       message_id: its Message-ID header.
@@ -103,7 +106,8 @@ def deliver_report(plan: Plan, pdf_bytes: bytes, *, pdf_name: str, outbox: Path,
     outbox. A message already sent (same plan, same recipients) is not sent again.
     """
     if not plan.settings.report_recipients:
-        return Delivery("no recipients", True, None)
+        # the user asked for an email: an empty list is a report not sent, not a quiet success
+        return Delivery(NO_RECIPIENTS, False, None)
     config_problem = ""
     try:
         config = load_config(config_path, env)

@@ -24,13 +24,16 @@ def write_plan(source: Path, dest: Path, plan: Plan) -> None:
     ``dest`` may be ``source`` itself (in place) or a copy elsewhere (``--out``); an ``.xlsm``
     keeps its macros because every existing part is copied unchanged.
     """
+    source, dest = Path(source), Path(dest)
+    atomic_write_bytes(dest, planned_bytes(source.read_bytes(), plan))
+
+
+def planned_bytes(data: bytes, plan: Plan) -> bytes:
+    """The workbook ``data`` with the plan sheets of ``plan`` added (or replaced), in memory."""
     from .. import __version__
     from .package import add_plan_sheets
 
-    source, dest = Path(source), Path(dest)
-    data = source.read_bytes()
-    new = add_plan_sheets(data, plan_sheets(plan, version=__version__))
-    atomic_write_bytes(dest, new)
+    return add_plan_sheets(data, plan_sheets(plan, version=__version__))
 
 
 def read_plan_fingerprint(path: Path) -> str | None:
@@ -122,4 +125,4 @@ def _fingerprint_in(sheet: bytes, shared) -> str | None:
     return None
 
 
-__all__ = ["read_plan_fingerprint", "write_plan"]
+__all__ = ["planned_bytes", "read_plan_fingerprint", "write_plan"]
