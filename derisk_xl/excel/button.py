@@ -23,12 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from .adapter import (
-    ERRORS_SHEET, TITLE, PressResult, after_failure, apply_plan, gather, remove_stale_plan, short,
+    ERRORS_SHEET, TITLE, PressResult, after_failure, apply_plan, gather, short,
     show_errors, write_sheet,
 )
-
-__all__ = ["ERRORS_SHEET", "PressResult", "build_plan", "press", "read_grid", "remove_stale_plan",
-           "show_errors", "write_sheet"]
 
 LOG_FILE = Path(tempfile.gettempdir()) / "derisk-xl-button.log"
 
