@@ -209,7 +209,7 @@ def _source_json(source) -> dict:
         "positions": source.positions,
         "base_currency": source.base_currency,
         "chosen_by": source.chosen_by,
-        "mapping": {field: header for field, header in source.mapping},
+        "mapping": [{"field": field, "header": header} for field, header in source.mapping],
         "ignored": list(source.ignored),
     }
 

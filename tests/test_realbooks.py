@@ -207,7 +207,8 @@ def test_check_and_run_say_what_was_read_and_json_carries_it(books, tmp_path):
     read = json.loads(done.stdout)["holdings"]
     assert read["range"] == "Sheet1!A1:F3" and read["positions"] == 2
     assert read["base_currency"] == "INR"
-    assert read["mapping"]["Asset"] == "Ticker" and read["mapping"]["Quantity"] == "Quantity"
+    mapping = {m["field"]: m["header"] for m in read["mapping"]}
+    assert mapping["Asset"] == "Ticker" and mapping["Quantity"] == "Quantity"
     assert read["ignored"] == ["Profit/Loss", "P/L%"]
 
 
