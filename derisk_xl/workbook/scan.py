@@ -18,7 +18,9 @@ from .grid import (
     ERROR_CODES, ExcelError, SheetGrid, TableRef, WorkbookGrid, coordinate, parse_coordinate,
     sheet_ref,
 )
-from .source import Refused, file_issue, local_name, part_rels, sheet_parts
+from .source import (
+    Refused, _plain, file_issue, local_name, package_bounds, part_rels, sheet_parts, skim_sheet,
+)
 from .vocabulary import INPUT_NORMS, norm
 
 _BUILTIN_PERCENT = {9: "0%", 10: "0.00%"}
@@ -138,8 +140,7 @@ def _scan_sheet(zf, part: str, percent_styles: dict[int, str]) -> _SheetScan:
     parser.EndElementHandler = end
     parser.StartDoctypeDeclHandler = refuse
     parser.EntityDeclHandler = refuse
-    with zf.open(part) as fh:
-        parser.ParseFile(fh)
+    parser.Parse(skim_sheet(zf, part), False)  # the cells only: what follows is never parsed
     return scan
 
 
@@ -209,6 +210,89 @@ def _scan_fast(data: bytes, percent_styles: dict[int, str]) -> _SheetScan | None
     return scan
 
 
+_ROW_FAST = re.compile(rb'<row r="([0-9]{1,9})"')
+_CELL_FAST = re.compile(rb'<c r="([A-Z]{1,3})[0-9]')
+_ROW_NUMBER = re.compile(rb'\sr="0*([0-9]{1,9})"')
+_ROW_TAG = re.compile(rb"<(?:[\w.-]+:)?row[\s>/]")
+_CELL_COLUMN = re.compile(rb'\sr="([A-Za-z]{1,3})[0-9]')
+_BARE_CELL = re.compile(rb"<(?:[\w.-]+:)?c(?=[\s>/])(?![^>]*\sr=)")
+_CELL_ROW = re.compile(rb'\sr="[A-Za-z]{1,3}0*([0-9]{1,9})"')
+_VALUE_CELL = re.compile(rb'\sr="([A-Za-z]{1,3})0*([0-9]{1,9})"[^>]*(?<!/)>')
+
+
+def _column_index(letters: bytes) -> int:
+    col = 0
+    for ch in letters.upper():
+        col = col * 26 + ch - 64
+    return col
+
+
+def _greater_than(n: int) -> bytes:
+    """A pattern for a decimal number (no leading zeros) greater than ``n``."""
+    digits = str(n)
+    alts = [f"[1-9][0-9]{{{len(digits)},}}"]
+    for i, d in enumerate(digits):
+        if d != "9":
+            alts.append(f"{digits[:i]}[{int(d) + 1}-9][0-9]{{{len(digits) - i - 1}}}")
+    return ("(?:" + "|".join(alts) + ")").encode()
+
+
+def sheet_extent(data: bytes) -> tuple[int, int]:
+    """(rows, columns) of the rectangle from A1 to the last cell of a skimmed sheet part: what
+    calamine allocates densely. Excel and the libraries write ``<row r="7"`` and ``<c r="B7"``
+    first, which literal-prefixed patterns find fast (~0.1 s for 100,000 rows); any other
+    markup takes the general patterns. When the estimate (row tags, column letters) is too
+    big, it is redone exactly over the cells that can hold a value (a styled empty cell,
+    ``<c r="XFD9" s="1"/>``, holds none)."""
+    from .source import MAX_SHEET_CELLS
+
+    row_numbers = _ROW_FAST.findall(data)
+    cell_letters = _CELL_FAST.findall(data)
+    canonical = (len(row_numbers) == data.count(b"<row")
+                 and len(cell_letters) == data.count(b"<c ") + data.count(b"<c>")
+                 + data.count(b"<c/>") and b":row" not in data)
+    if not canonical:
+        row_numbers = _ROW_NUMBER.findall(data)
+        cell_letters = _CELL_COLUMN.findall(data)
+    rows = max(max((int(x) for x in row_numbers), default=0), len(_ROW_TAG.findall(data))
+               if not canonical else len(row_numbers))
+    lead = rb'<c r="' if canonical else rb'\sr="'
+    beyond = re.compile(lead + rb'[A-Za-z]{1,3}0*' + _greater_than(rows) + rb'"')
+    if beyond.search(data):  # a cell below its row's number: take the cells' own numbers
+        rows = max([rows] + [int(r) for r in _CELL_ROW.findall(data)])
+    bare = 0 if canonical else len(_BARE_CELL.findall(data))
+    cols = max((_column_index(c) for c in set(cell_letters)), default=0) + bare
+    if rows * cols <= MAX_SHEET_CELLS:
+        return rows, cols
+    exact = _VALUE_CELL.findall(data)
+    rows = max((int(r) for _, r in exact), default=0)
+    cols = max((_column_index(c) for c, _ in exact), default=0) + bare
+    return rows, cols
+
+
+class CalaminePanic(Exception):
+    """calamine panicked (PyO3's PanicException derives from BaseException, so no ``except
+    Exception`` would catch it); re-raised as an ordinary exception of ours."""
+
+
+def _calamine(call, *args, **kwargs):
+    try:
+        return call(*args, **kwargs)
+    except Exception:
+        raise
+    except BaseException as exc:  # PanicException; KeyboardInterrupt and SystemExit pass
+        if isinstance(exc, (KeyboardInterrupt, SystemExit, GeneratorExit)):
+            raise
+        raise CalaminePanic(_plain(exc)) from None
+
+
+def _open_book(pc, source, *, load_tables: bool):
+    if isinstance(source, str):
+        return _calamine(pc.CalamineWorkbook.from_path, source, load_tables=load_tables)
+    source.seek(0)
+    return _calamine(pc.CalamineWorkbook.from_filelike, source, load_tables=load_tables)
+
+
 def _is_input_name(name: str) -> bool:
     return norm(name) in INPUT_NORMS
 
@@ -217,16 +301,17 @@ def load_cells(path: Path, zf, workbook_part: str) -> tuple[WorkbookGrid | None,
     import python_calamine as pc
 
     name = path.name
+    bounds = package_bounds(path, zf, workbook_part)
     try:
-        book = pc.CalamineWorkbook.from_path(str(path), load_tables=True)
-    except pc.CalamineError:
+        book = _open_book(pc, bounds.source, load_tables=True)
+    except (pc.CalamineError, CalaminePanic):
         try:
-            book = pc.CalamineWorkbook.from_path(str(path))
+            book = _open_book(pc, bounds.source, load_tables=False)
         except pc.PasswordError:
             return file_issue(f"{name} is password-protected; remove the password in Excel.")
-        except pc.CalamineError as exc:
-            return file_issue(f"{name} could not be read as an Excel workbook ({exc}). Open it "
-                               "in Excel and save it again.")
+        except (pc.CalamineError, CalaminePanic) as exc:
+            return file_issue(f"{name} could not be read as an Excel workbook ({_plain(exc)}). "
+                               "Open it in Excel and save it again.")
     with book:
         sheet_names = tuple(book.sheet_names)
         tables: list[TableRef] = []
@@ -235,9 +320,13 @@ def load_cells(path: Path, zf, workbook_part: str) -> tuple[WorkbookGrid | None,
         except pc.CalamineError:
             table_names = []
         for tname in table_names:
+            if tname in bounds.bad_tables:  # never asked of calamine: it would abort or panic
+                if _is_input_name(tname):
+                    return file_issue(bounds.bad_tables[tname])
+                continue
             try:
-                t = book.get_table_by_name(tname)
-            except pc.CalamineError:
+                t = _calamine(book.get_table_by_name, tname)
+            except (pc.CalamineError, CalaminePanic):
                 continue
             if t.start is None or t.end is None:
                 continue
@@ -251,16 +340,19 @@ def load_cells(path: Path, zf, workbook_part: str) -> tuple[WorkbookGrid | None,
         sheets = []
         uncached: set[str] = set()
         for sname in wanted:
+            if sname in bounds.too_big:
+                return file_issue(bounds.too_big[sname])
             try:
-                sheet = book.get_sheet_by_name(sname)
+                sheet = _calamine(book.get_sheet_by_name, sname)
                 raw = sheet.to_python(skip_empty_area=False)
                 merged_raw = sheet.merged_cell_ranges or []
-            except pc.CalamineError as exc:
-                return file_issue(f"{name}: the sheet {sname!r} could not be read ({exc}).")
+            except (pc.CalamineError, CalaminePanic) as exc:
+                return file_issue(f"{name}: the sheet {sname!r} could not be read "
+                                   f"({_plain(exc)}). Open the file in Excel and save it again.")
             part = parts.get(sname)
             scan = None
             if part in zf.NameToInfo:
-                scan = _scan_fast(zf.read(part), percent_styles)
+                scan = _scan_fast(skim_sheet(zf, part), percent_styles)
                 if scan is None:
                     scan = _scan_sheet(zf, part, percent_styles)
             rows = [[None if v == "" else v for v in r] for r in raw]
