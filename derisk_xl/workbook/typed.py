@@ -9,6 +9,7 @@ no cached value).
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -21,6 +22,13 @@ from .scan import is_percent_format
 from .vocabulary import Column, norm
 
 BAD = object()  # a cell that was reported; the row is checked further but not used
+#: Domain ranges on read (SPEC 3; README, "Workbook format"): every amount of money, price and
+#: quantity is finite and at most 1e15 in size; a positive one (a price, a lot step, a contract
+#: size) is at least 1e-12; a percentage without a natural bound lies within ±1000 %. Inside
+#: these, every arithmetic path of the calculator is total (tests/test_reader_ranges.py).
+MAX_AMOUNT = Decimal("1e15")
+MIN_POSITIVE = Decimal("1e-12")
+MAX_PERCENT = Decimal(1000)
 PCT_TEXT = re.compile(r"^\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*%\s*$")
 NUM_TEXT = re.compile(r"^\s*[+-]?(?:\d[\d,]*(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*$")
 _ISO_DATE = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})\s*$")
@@ -240,9 +248,17 @@ class CellReader:
         v = row[c] if c < len(row) else None
         t = type(v)
         if t is float or t is int:
+            if t is float and not math.isfinite(v):
+                return self.bad_cell(region.sheet, r, c, label, v, "a finite number")
             x = to_decimal(v)
-            if positive and x <= 0:
-                return self.bad_cell(region.sheet, r, c, label, v, "a number greater than 0")
+            if abs(x) > MAX_AMOUNT:
+                return self.error(sheet_ref(region.sheet.name, coordinate(r, c)),
+                                  f"{label} is {describe(v)}, beyond the largest amount a plan "
+                                  f"takes (1e15 in size); expected {expect(positive, minimum)}.")
+            if positive and x < MIN_POSITIVE:
+                return self.bad_cell(region.sheet, r, c, label, v,
+                                     "a number greater than 0" if x <= 0
+                                     else "a number of at least 1e-12")
             if minimum is not None and x < minimum:
                 return self.bad_cell(region.sheet, r, c, label, v,
                                      f"a number of at least {minimum}")
@@ -273,13 +289,27 @@ class CellReader:
                       high: Decimal | None = HUNDRED, lenient: bool = False):
         expected = pct_expect(low, high)
         t = type(v)
+        if t is float and not math.isfinite(v):
+            return self.bad_cell(sheet, r, c, label, v, expected)
         if t is float or t is int:
             x = to_decimal(v)
             frac = x if fmt is not None and is_percent_format(fmt) else x / HUNDRED
         elif t is str and PCT_TEXT.match(v):
-            frac = Decimal(PCT_TEXT.match(v).group(1)) / HUNDRED
+            x = Decimal(PCT_TEXT.match(v).group(1))
+            if abs(x) > MAX_PERCENT:  # before any arithmetic: 1e999999999 would overflow
+                return self.error(sheet_ref(sheet.name, coordinate(r, c)),
+                                  f"{label} is {describe(v)}, beyond ±1000 %; expected "
+                                  f"{expected}.")
+            frac = x / HUNDRED
         elif t is str and lenient and NUM_TEXT.match(v):
-            frac = Decimal(v.strip().replace(",", "")) / HUNDRED
+            if ambiguous_comma(v):
+                return self.error(sheet_ref(sheet.name, coordinate(r, c)), comma_message(label, v))
+            x = Decimal(v.strip().replace(",", ""))
+            if abs(x) > MAX_PERCENT:
+                return self.error(sheet_ref(sheet.name, coordinate(r, c)),
+                                  f"{label} is {describe(v)}, beyond ±1000 %; expected "
+                                  f"{expected}.")
+            frac = x / HUNDRED
         elif v is None or (t is str and not v.strip()):
             loc = sheet_ref(sheet.name, coordinate(r, c))
             if loc in self.grid.uncached_formulas:
@@ -287,6 +317,9 @@ class CellReader:
             return None
         else:
             return self.bad_cell(sheet, r, c, label, v, expected)
+        if not frac.is_finite() or abs(frac * HUNDRED) > MAX_PERCENT:
+            return self.error(sheet_ref(sheet.name, coordinate(r, c)),
+                              f"{label} is {describe(v)}, beyond ±1000 %; expected {expected}.")
         if (low is not None and frac * HUNDRED < low) or (high is not None and frac * HUNDRED > high):
             return self.error(sheet_ref(sheet.name, coordinate(r, c)),
                               f"{label} is {fmt_pct(frac)}; expected {expected}.")
@@ -371,6 +404,21 @@ class CellReader:
             return options[key]
         shown = sorted(set(options.values()), key=list(options.values()).index)
         return self.bad_cell(sheet, r, c, label, v, expected or "one of " + ", ".join(shown))
+
+
+_THOUSANDS = re.compile(r"^\s*[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?(?:[eE][+-]?\d+)?\s*$")
+
+
+def ambiguous_comma(text: str) -> bool:
+    """``1,5`` may be a decimal comma (1.5) or a slip for 15: only thousands groups
+    (``1,234,567.5``) are read as the number they are."""
+    return "," in text and not _THOUSANDS.match(text)
+
+
+def comma_message(label: str, text: str) -> str:
+    return (f"{label} is the text {text.strip()!r}, which is ambiguous: a decimal comma "
+            f"({text.strip().replace(',', '.')}) or a thousands separator? Type the number "
+            "with a decimal point and no separators (e.g. 1.5).")
 
 
 def expect(positive: bool, minimum: Decimal | None) -> str:
