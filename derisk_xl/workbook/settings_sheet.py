@@ -266,7 +266,7 @@ def _shocks(p: CellReader, sheet: SheetGrid, r: int, c: int, v: CellValue, spec:
             x = Decimal(item)
         else:
             x = None
-        if x is not None and abs(x) > MAX_PERCENT:
+        if x is not None and x.copy_abs() > MAX_PERCENT:
             return p.error(loc, f"{spec.title} has {item!r}, beyond ±1000 %.")
         if x is not None:
             x = x / HUNDRED

@@ -296,7 +296,7 @@ class CellReader:
             frac = x if fmt is not None and is_percent_format(fmt) else x / HUNDRED
         elif t is str and PCT_TEXT.match(v):
             x = Decimal(PCT_TEXT.match(v).group(1))
-            if abs(x) > MAX_PERCENT:  # before any arithmetic: 1e999999999 would overflow
+            if x.copy_abs() > MAX_PERCENT:  # before any arithmetic: 1e999999999 would overflow
                 return self.error(sheet_ref(sheet.name, coordinate(r, c)),
                                   f"{label} is {describe(v)}, beyond ±1000 %; expected "
                                   f"{expected}.")
@@ -305,7 +305,7 @@ class CellReader:
             if ambiguous_comma(v):
                 return self.error(sheet_ref(sheet.name, coordinate(r, c)), comma_message(label, v))
             x = Decimal(v.strip().replace(",", ""))
-            if abs(x) > MAX_PERCENT:
+            if x.copy_abs() > MAX_PERCENT:
                 return self.error(sheet_ref(sheet.name, coordinate(r, c)),
                                   f"{label} is {describe(v)}, beyond ±1000 %; expected "
                                   f"{expected}.")
