@@ -94,6 +94,26 @@ def test_lots_after_and_futures_expired_before_the_as_of_date(tmp_path):
     assert result.inputs is None
 
 
+def test_a_date_formatted_serial_past_9999_is_not_a_quantity(tmp_path):
+    """calamine hands back the bare number when a date-formatted serial is past year 9999."""
+    import re
+
+    sheet = example_parts()["xl/worksheets/sheet1.xml"]
+    sheet = re.sub(rb'<c r="B2"[^>]*>(<v>)[^<]*(</v>)', rb'<c r="B2" s="6">\g<1>3000000\2',
+                   sheet)  # style 6 is yyyy-mm-dd in example.xlsx
+    result = read_with(tmp_path, {"xl/worksheets/sheet1.xml": sheet})
+    assert "formatted as a date" in errors(result).get("Holdings!B2", ""), errors(result)
+
+
+def test_an_undefined_entity_in_a_sheet_is_refused_by_name(tmp_path):
+    sheet = example_parts()["xl/worksheets/sheet1.xml"].replace(b"<sheetData>",
+                                                                b"<sheetData>&undefined;", 1)
+    result = read_with(tmp_path, {"xl/worksheets/sheet1.xml": sheet})
+    assert result.inputs is None
+    assert any("the sheet 'Holdings' is not well-formed XML (undefined entity" in m
+               for m in errors(result).values()), errors(result)
+
+
 def reader_path(tmp_path):
     return write_parts(tmp_path / "plain.xlsx", example_parts())
 

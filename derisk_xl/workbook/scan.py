@@ -10,6 +10,7 @@ Excel button builds too, so everything after this reads the same whoever loaded 
 from __future__ import annotations
 
 import re
+import xml.parsers.expat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +25,10 @@ from .source import (
 from .vocabulary import INPUT_NORMS, norm
 
 _BUILTIN_PERCENT = {9: "0%", 10: "0.00%"}
+#: Excel's built-in date and time formats: a number in such a cell that calamine did not turn
+#: into a date is a serial past year 9999, not a quantity (typed.CellReader.number says so).
+_BUILTIN_DATES = {i: "yyyy-mm-dd" for i in (*range(14, 23), *range(27, 37), 45, 46, 47,
+                                             *range(50, 59))}
 
 def _number_formats(zf, workbook_part: str) -> dict[int, str]:
     """Style index → format code, for the styles whose format shows a percentage."""
@@ -37,7 +42,7 @@ def _number_formats(zf, workbook_part: str) -> dict[int, str]:
         root = ET.fromstring(zf.read(styles))
     except KeyError:
         return {}
-    codes = dict(_BUILTIN_PERCENT)
+    codes = {**_BUILTIN_DATES, **_BUILTIN_PERCENT}
     out: dict[int, str] = {}
     for el in root:
         tag = local_name(el.tag)
@@ -53,9 +58,17 @@ def _number_formats(zf, workbook_part: str) -> dict[int, str]:
                     code = codes.get(int(xf.get("numFmtId", "0")))
                 except ValueError:
                     code = None
-                if code and is_percent_format(code):
+                if code and (is_percent_format(code) or is_date_format(code)):
                     out[index] = code
     return out
+
+
+def is_date_format(code: str) -> bool:
+    """A number format that shows a date or time: y, m, d, h or s outside quotes, escapes and
+    brackets (``[Red]``, ``[$-409]``), and no ``%``."""
+    stripped = re.sub(r'"[^"]*"|\\.|\[[^\]]*\]', "", code)
+    return "%" not in stripped and bool(re.search(r"[ymdhsYMDHS]", stripped)) \
+        and stripped.strip().lower() != "general"
 
 
 def is_percent_format(code: str) -> bool:
@@ -144,6 +157,7 @@ def _scan_sheet(zf, part: str, percent_styles: dict[int, str]) -> _SheetScan:
     return scan
 
 
+_ODD_ENTITY = re.compile(rb"&(?!(?:amp|lt|gt|quot|apos|#[0-9]{1,7}|#x[0-9a-fA-F]{1,6});)")
 _ATTR_R = re.compile(rb'\sr="([A-Za-z]{1,3}[0-9]+)"')
 _V_TEXT = re.compile(rb"<(?:[\w.-]+:)?v>([^<]*)</(?:[\w.-]+:)?v>")
 
@@ -156,7 +170,7 @@ def _scan_fast(data: bytes, percent_styles: dict[int, str]) -> _SheetScan | None
     a cell or hidden row without its ``r`` reference — returns None and the caller falls back to
     the expat scan.
     """
-    if b"<![CDATA[" in data or b"<!--" in data:
+    if b"<![CDATA[" in data or b"<!--" in data or _ODD_ENTITY.search(data):
         return None
     m = re.search(rb"<([\w.-]+:)?sheetData\b", data)
     scan = _SheetScan({}, [], {}, set())
@@ -354,7 +368,11 @@ def load_cells(path: Path, zf, workbook_part: str) -> tuple[WorkbookGrid | None,
             if part in zf.NameToInfo:
                 scan = _scan_fast(skim_sheet(zf, part), percent_styles)
                 if scan is None:
-                    scan = _scan_sheet(zf, part, percent_styles)
+                    try:
+                        scan = _scan_sheet(zf, part, percent_styles)
+                    except xml.parsers.expat.ExpatError as exc:  # e.g. an undefined entity
+                        return file_issue(f"{name}: the sheet {sname!r} is not well-formed XML "
+                                           f"({exc}); open the file in Excel and save it again.")
             rows = [[None if v == "" else v for v in r] for r in raw]
             if scan is not None:
                 for (r, c), code in scan.errors.items():

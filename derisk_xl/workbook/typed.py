@@ -18,7 +18,7 @@ from typing import Iterable
 from ..core.issues import Issue
 from ..core.money import HUNDRED, ZERO
 from .grid import CellValue, ExcelError, SheetGrid, WorkbookGrid, coordinate, sheet_ref
-from .scan import is_percent_format
+from .scan import is_date_format, is_percent_format
 from .vocabulary import Column, norm
 
 BAD = object()  # a cell that was reported; the row is checked further but not used
@@ -250,6 +250,12 @@ class CellReader:
         if t is float or t is int:
             if t is float and not math.isfinite(v):
                 return self.bad_cell(region.sheet, r, c, label, v, "a finite number")
+            fmt = region.sheet.number_formats.get((r, c))
+            if fmt is not None and is_date_format(fmt):
+                return self.error(sheet_ref(region.sheet.name, coordinate(r, c)),
+                                  f"{label} is {describe(v)} in a cell formatted as a date "
+                                  "(a date past the year 9999); expected "
+                                  f"{expect(positive, minimum)}: format the cell as a number.")
             x = to_decimal(v)
             if abs(x) > MAX_AMOUNT:
                 return self.error(sheet_ref(region.sheet.name, coordinate(r, c)),
