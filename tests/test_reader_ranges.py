@@ -105,6 +105,19 @@ def test_a_date_formatted_serial_past_9999_is_not_a_quantity(tmp_path):
     assert "formatted as a date" in errors(result).get("Holdings!B2", ""), errors(result)
 
 
+def test_a_date_formatted_number_that_makes_calamine_panic_is_a_sentence(tmp_path):
+    """-1e26 in a date-formatted cell panics inside calamine (PanicException derives from
+    BaseException): caught around every calamine call and said as a sentence naming the sheet."""
+    import re
+
+    sheet = example_parts()["xl/worksheets/sheet1.xml"]
+    sheet = re.sub(rb'<c r="B2"[^>]*>(<v>)[^<]*(</v>)', rb'<c r="B2" s="6">\g<1>-1e26\2', sheet)
+    result = read_with(tmp_path, {"xl/worksheets/sheet1.xml": sheet})
+    assert list(errors(result).values()) == [
+        "book.xlsx: the sheet 'Holdings' could not be read (a cell formatted as a date holds a "
+        "number far outside Excel's dates). Open the file in Excel and save it again."]
+
+
 def test_an_undefined_entity_in_a_sheet_is_refused_by_name(tmp_path):
     sheet = example_parts()["xl/worksheets/sheet1.xml"].replace(b"<sheetData>",
                                                                 b"<sheetData>&undefined;", 1)

@@ -297,7 +297,11 @@ def _calamine(call, *args, **kwargs):
     except BaseException as exc:  # PanicException; KeyboardInterrupt and SystemExit pass
         if isinstance(exc, (KeyboardInterrupt, SystemExit, GeneratorExit)):
             raise
-        raise CalaminePanic(_plain(exc)) from None
+        text = str(exc)
+        if "TimeDelta" in text or "date" in text.lower():
+            raise CalaminePanic("a cell formatted as a date holds a number far outside Excel's "
+                                "dates") from None
+        raise CalaminePanic("the reader met a value it cannot handle") from None
 
 
 def _open_book(pc, source, *, load_tables: bool):
@@ -330,8 +334,8 @@ def load_cells(path: Path, zf, workbook_part: str) -> tuple[WorkbookGrid | None,
         sheet_names = tuple(book.sheet_names)
         tables: list[TableRef] = []
         try:
-            table_names = book.table_names or []
-        except pc.CalamineError:
+            table_names = _calamine(lambda: book.table_names) or []
+        except (pc.CalamineError, CalaminePanic):
             table_names = []
         for tname in table_names:
             if tname in bounds.bad_tables:  # never asked of calamine: it would abort or panic
@@ -358,8 +362,8 @@ def load_cells(path: Path, zf, workbook_part: str) -> tuple[WorkbookGrid | None,
                 return file_issue(bounds.too_big[sname])
             try:
                 sheet = _calamine(book.get_sheet_by_name, sname)
-                raw = sheet.to_python(skip_empty_area=False)
-                merged_raw = sheet.merged_cell_ranges or []
+                raw = _calamine(sheet.to_python, skip_empty_area=False)  # dates can panic
+                merged_raw = _calamine(lambda: sheet.merged_cell_ranges) or []
             except (pc.CalamineError, CalaminePanic) as exc:
                 return file_issue(f"{name}: the sheet {sname!r} could not be read "
                                    f"({_plain(exc)}). Open the file in Excel and save it again.")
