@@ -45,6 +45,13 @@ def _parser() -> argparse.ArgumentParser:
         c.add_argument("--template-dir", type=Path, metavar="DIR",
                        help="use the report templates in DIR (a desk's own branding)")
         c.add_argument("--paper", choices=("a4", "letter"), default="a4", help="PDF paper size")
+        add_holdings(c)
+
+    def add_holdings(c: argparse.ArgumentParser) -> None:
+        c.add_argument("--holdings", metavar="SHEET|TABLE|RANGE",
+                       help="where the positions are: a sheet, an Excel Table or a range such as "
+                            "Portfolio!B10:H40 (wins over Settings 'Holdings Sheet'; default: "
+                            "the sheet named Holdings, else the table found)")
 
     run = sub.add_parser("run", help="plan one workbook: plan sheets, PDF, optional email")
     run.add_argument("book", type=Path, metavar="BOOK")
@@ -54,6 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="validate a workbook without writing anything")
     check.add_argument("book", type=Path, metavar="BOOK")
     check.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD")
+    add_holdings(check)
 
     new = sub.add_parser("new", help="create a fresh input workbook (.xlsx, or .xlsm with a button)")
     new.add_argument("path", type=Path, metavar="PATH")
@@ -86,7 +94,7 @@ def _options(args: argparse.Namespace, *, force: bool = True):
     return RunOptions(
         out_dir=args.out, as_of=args.as_of, pdf=not args.no_pdf, email=args.email,
         template_dir=args.template_dir, paper=args.paper, outbox=args.outbox,
-        mail_config=args.config, force=force,
+        mail_config=args.config, force=force, holdings=args.holdings,
     )
 
 
@@ -108,6 +116,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 1
     plan = result.plan
     print(f"Planned {result.source} as of {plan.as_of}: status {plan.status}.")
+    if plan.source is not None:
+        print(f"  {plan.source.line}.")
     print(f"  plan sheets: {result.workbook}")
     if result.pdf:
         print(f"  PDF:         {result.pdf}")
@@ -145,14 +155,28 @@ def _result_json(result) -> dict:
             "trades": len(plan.trades),
             "hedge_notional": str(plan.hedge.notional) if plan.hedge else "0",
         }
+        if plan.source is not None:
+            out["holdings"] = _source_json(plan.source)
     return out
+
+
+def _source_json(source) -> dict:
+    """What was read (SPEC 3.9 item 7) as fields a script can use."""
+    return {
+        "range": source.where,
+        "positions": source.positions,
+        "base_currency": source.base_currency,
+        "chosen_by": source.chosen_by,
+        "mapping": {field: header for field, header in source.mapping},
+        "ignored": list(source.ignored),
+    }
 
 
 def cmd_check(args: argparse.Namespace) -> int:
     from .core.issues import errors, warnings
     from .pipeline import check_one
 
-    read, computed = check_one(args.book, as_of=args.as_of)
+    read, computed = check_one(args.book, as_of=args.as_of, holdings=args.holdings)
     errs = errors(read.issues) or (computed.issues if computed.plan is None else ())
     if errs:
         print(f"Error: {args.book} has {len(errs)} problem(s):", file=sys.stderr)
@@ -161,6 +185,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     inputs = read.inputs
     print(f"{args.book} is ready to plan: {len(inputs.positions)} position(s), "
           f"{len(inputs.futures)} futures position(s), model {inputs.settings.model}.")
+    if inputs.source is not None:
+        print(f"  {inputs.source.line}.")
     if warnings(read.issues):
         print("  warnings:")
         _print_issues(warnings(read.issues), sys.stdout)

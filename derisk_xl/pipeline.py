@@ -38,6 +38,7 @@ class RunOptions:
     mail_config: Path | None = None
     force: bool = True
     today: dt.date | None = None  # for tests; None means the machine's date
+    holdings: str | None = None  # --holdings: a sheet, Excel Table or range (SPEC 3.9 item 1)
 
     @property
     def renders_pdf(self) -> bool:
@@ -136,8 +137,8 @@ def compute(read: "ReadResult", *, pdf: bool = True, template_dir: Path | None =
     return Computed(plan, pdf_bytes, warnings(read.issues) + plan.warnings)
 
 
-def check_one(source: Path, *, as_of: dt.date | None = None,
-              today: dt.date | None = None) -> tuple["ReadResult", Computed]:
+def check_one(source: Path, *, as_of: dt.date | None = None, today: dt.date | None = None,
+              holdings: str | None = None) -> tuple["ReadResult", Computed]:
     """Everything ``run`` does short of writing: read, plan, and add the plan sheets to the
     package in memory (the writer's own checks of the package included), so that ``check``
     says "ready to plan" only for a file ``run`` can plan."""
@@ -145,7 +146,7 @@ def check_one(source: Path, *, as_of: dt.date | None = None,
     from .workbook.reader import read_workbook
 
     source = Path(source)
-    read = read_workbook(source, as_of=as_of, today=today or dt.date.today())
+    read = read_workbook(source, as_of=as_of, today=today or dt.date.today(), holdings=holdings)
     computed = compute(read, pdf=False)
     if computed.plan is None or errors(read.issues):
         return read, computed
@@ -178,7 +179,7 @@ def run_one(source: Path, options: RunOptions = RunOptions()) -> RunResult:
                          seconds=time.perf_counter() - started)
 
     # gather
-    read = read_workbook(source, as_of=options.as_of, today=today)
+    read = read_workbook(source, as_of=options.as_of, today=today, holdings=options.holdings)
     workbook_out, pdf_out = output_paths(source, options)
     if read.inputs is not None and not options.force and workbook_out.exists():
         from .core.fingerprint import inputs_fingerprint

@@ -83,6 +83,10 @@ def assert_nothing_lost(before: bytes, after: bytes) -> None:
 def _text_kept(old: bytes, new: bytes) -> bool:
     """Every tag and text run of ``old`` is in ``new`` in the same order: only insertions."""
     token = re.compile(rb"<[^>]*>|[^<]+")
+    # an empty element that gained children (<definedNames/> → <definedNames>…</definedNames>)
+    # keeps everything it had
+    empty = re.compile(rb"<([\w:]+)([^>]*?)\s*/>")
+    old, new = (empty.sub(rb"<\1\2></\1>", x) for x in (old, new))
     it = iter(token.findall(new))
     return all(any(t == u for u in it) for t in token.findall(old))
 

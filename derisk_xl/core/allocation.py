@@ -43,6 +43,10 @@ from .valuation import fmt_money as _fmt, fmt_multiple, fmt_pct, fmt_qty as _qty
 _DUST = CENT
 
 
+_NO_COST = ("have no average cost: their multiples are unknown, so no tier sales; the "
+            "allocation sells them last and their gains are not estimated.")
+
+
 def smallest_trade(settings: Settings) -> Decimal:
     """The smallest sale worth making: Min Trade Value, and never less than a cent."""
     return max(settings.min_trade_value, CENT)
@@ -149,7 +153,7 @@ def tier_sales(
         if not p.avg_cost:
             issues.append(Issue(p.location, f"{p.asset} has no average cost: its multiple is "
                                 "unknown, so no tier sales; the allocation sells it last and its "
-                                "gain is not estimated.", "warning"))
+                                "gain is not estimated.", "warning", _NO_COST))
             continue
         multiple = p.price / p.avg_cost if multiples is None else multiples[i]
         if universal:

@@ -80,7 +80,9 @@ class Betas:
             if self.from_prices(p.asset) is None:
                 out.append(Issue(p.location, (
                     f"{p.asset} has no Beta and Prices give none (needs ≥ 30 daily returns of "
-                    f"{p.asset} and {self.underlying}): β = 1 is assumed."), "warning"))
+                    f"{p.asset} and {self.underlying}): β = 1 is assumed."), "warning",
+                    f"have no Beta and Prices give none (needs ≥ 30 daily returns of each and "
+                    f"{self.underlying}): β = 1 is assumed."))
         return tuple(out)
 
 

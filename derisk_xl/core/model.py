@@ -292,6 +292,39 @@ class Settings:
 
 
 @dataclass(frozen=True, slots=True)
+class HoldingsSource:
+    """Where the holdings were read and how each column was taken (SPEC 3.9 item 7), so the
+    plan can say in its own words what it planned.
+
+    Attributes:
+      where: the range read, e.g. ``Portfolio_v1!A1:I52``.
+      positions: how many positions were read.
+      mapping: (field, header) pairs in column order, e.g. ``("Asset", "Token")``.
+      ignored: headers of the table that were not read.
+      base_currency: the currency prices are in, and where that came from.
+      chosen_by: how the table was chosen (``found``, ``the sheet named Holdings``,
+        ``chosen by --holdings`` …).
+    """
+
+    where: str
+    positions: int
+    mapping: tuple[tuple[str, str], ...] = ()
+    ignored: tuple[str, ...] = ()
+    base_currency: str = "USD"
+    chosen_by: str = ""
+
+    @property
+    def line(self) -> str:
+        cols = ", ".join(f"{f} ← {h}" for f, h in self.mapping)
+        text = f"Holdings read from {self.where}, {self.positions} positions: {cols}"
+        if self.ignored:
+            text += f"; ignored: {', '.join(self.ignored)}"
+        if self.base_currency != "USD":
+            text += f"; prices in {self.base_currency}"
+        return text
+
+
+@dataclass(frozen=True, slots=True)
 class PlanInputs:
     """Everything the calculator needs; nothing it does not.
 
@@ -307,6 +340,7 @@ class PlanInputs:
     tiers: tuple[Tier, ...] = DEFAULT_TIERS
     lots: tuple[Lot, ...] = ()
     prices: PriceHistory | None = None
+    source: HoldingsSource | None = None  # what the reader read; not part of the fingerprint
 
 
 # ---------------------------------------------------------------------------------------------
@@ -562,6 +596,7 @@ class Plan:
     futures_after: tuple[FuturesPosition, ...]
     warnings: tuple[Issue, ...] = ()
     fingerprint: str = ""
+    source: HoldingsSource | None = None
 
     def bucket(self, name: str) -> Bucket:
         return next(b for b in self.buckets if b.name == name)
@@ -569,7 +604,7 @@ class Plan:
 
 __all__ = [
     "Bucket", "Carry", "Category", "CUSTOM_MODEL", "DEFAULT_MODEL", "DEFAULT_TIERS", "Exposure",
-    "FuturesAction", "FuturesPosition", "Hedge", "LadderRung", "Lot", "MODELS", "ModelDefaults",
+    "FuturesAction", "FuturesPosition", "Hedge", "HoldingsSource", "LadderRung", "Lot", "MODELS", "ModelDefaults",
     "Plan", "PlanInputs", "Position", "PriceHistory", "RealizedLot", "STABLE_NAMES", "Settings",
     "Signal", "StressRow", "TaxEstimate", "Tier", "Trade",
 ]

@@ -34,7 +34,7 @@ from .exposure import Betas, exposure
 from .fingerprint import inputs_fingerprint
 from .futures import adjust_futures
 from .hedge import hedge_target, open_hedge, sleeve_transfers
-from .issues import Issue
+from .issues import Issue, grouped
 from .ladder import ladder
 from .model import (Bucket, FuturesPosition, Lot, Plan, PlanInputs, Position, RealizedLot,
                     Settings, Trade)
@@ -399,5 +399,6 @@ def _make_plan(inputs: PlanInputs) -> Plan:
         signals=sig, status=status, ladder=rungs, realized=tuple(realized), tax=tax,
         realized_gain=spot_gain + fs.realized, fees=fees, slippage=slippage,
         positions_after=positions_after, futures_after=futures_after_t,
-        warnings=tuple(warnings), fingerprint=inputs_fingerprint(inputs),
+        warnings=grouped(warnings), fingerprint=inputs_fingerprint(inputs),
+        source=inputs.source,
     )

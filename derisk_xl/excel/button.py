@@ -233,28 +233,33 @@ def write_sheet(book: Any, spec: Any) -> Any:
     for block in spec.blocks:
         n_cols = len(block.columns)
         header = block.header_row + 1  # 1-based
+        x = block.left + 1  # 1-based first column: Plan Summary has blocks side by side
         if block.title:
-            title = sheet.range((block.top + 1, 1))
+            title = sheet.range((block.top + 1, x))
             title.value = _excel_value(block.title)
             title.font.bold = True
         rows = _excel_rows(block.rows) or [[None] * n_cols]
-        sheet.range((header, 1)).value = _excel_rows([[c.name for c in block.columns]]) + rows
-        sheet.range((header, 1), (header, n_cols)).font.bold = True
+        sheet.range((header, x)).value = _excel_rows([[c.name for c in block.columns]]) + rows
+        sheet.range((header, x), (header, x + n_cols - 1)).font.bold = True
         first, last = header + 1, block.bottom + 1
         for col in range(n_cols):
             for start, end, kind in _runs(block, col):
                 fmt = NUMBER_FORMATS.get(kind)
                 if fmt:
-                    sheet.range((first + start, col + 1), (first + end, col + 1)).number_format = fmt
+                    sheet.range((first + start, x + col),
+                                (first + end, x + col)).number_format = fmt
         try:
-            sheet.tables.add(source=sheet.range((header, 1), (last, n_cols)), name=block.table,
-                             table_style_name=TABLE_STYLE)
+            sheet.tables.add(source=sheet.range((header, x), (last, x + n_cols - 1)),
+                             name=block.table, table_style_name=TABLE_STYLE)
         except Exception:  # e.g. an Excel without ListObject support: the data stays
             log.warning("could not make %s a Table", block.table, exc_info=True)
     for col, width in enumerate(spec.widths, start=1):
         sheet.range((1, col)).column_width = width
     if spec.chart is not None:
         _chart(sheet, spec.chart)
+    from .layout import apply_layout
+
+    apply_layout(sheet, spec)  # heading, wrapped text, frozen rows, print setup: each guarded
     return sheet
 
 

@@ -7,15 +7,19 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ..core.issues import Issue
+from ..core.issues import Issue, grouped
 from ..core.model import (
-    DEFAULT_TIERS, STABLE_NAMES, FuturesPosition, Lot, PlanInputs, Position, PriceHistory, Settings, Tier,
+    DEFAULT_TIERS, FuturesPosition, Lot, PlanInputs, Position, PriceHistory, Settings, Tier,
 )
 from ..core.money import LOT_TOLERANCE, ONE, ZERO
 from .grid import WorkbookGrid, coordinate, sheet_ref
+from .holdings import parse_holdings
 from .settings_sheet import parse_settings
-from .typed import BAD, MAX_AMOUNT, MIN_POSITIVE, CATEGORIES, CONTRACT_TYPES, PROTECT, SIDE_EXPECT, SIDES, CellReader, describe
-from .vocabulary import FUTURES_COLUMNS, HOLDINGS_COLUMNS, LOTS_COLUMNS, PRICES_DATE, TIERS_COLUMNS, norm
+from .typed import (
+    BAD, CATEGORIES, CONTRACT_TYPES, MAX_AMOUNT, MIN_POSITIVE, SIDE_EXPECT, SIDES, CellReader,
+    describe,
+)
+from .vocabulary import FUTURES_COLUMNS, LOTS_COLUMNS, PRICES_DATE, TIERS_COLUMNS, norm
 
 
 @dataclass(frozen=True)
@@ -26,56 +30,6 @@ class ReadResult:
     issues: tuple[Issue, ...]
 
 # -- Holdings, Futures, Tiers, Lots, Prices ---------------------------------------------------
-
-def _parse_holdings(p: CellReader) -> tuple[Position, ...] | None:
-    region = p.region("Holdings", HOLDINGS_COLUMNS, required=True)
-    if region is None:
-        return None
-    out: list[Position] = []
-    cols = region.columns
-    for r, row in p.rows(region):
-        asset = p.text(region, r, row, "asset", "Asset", required=True)
-        quantity = p.number(region, r, row, "quantity", "Quantity", required=True,
-                            minimum=ZERO)
-        price = p.number(region, r, row, "price", "Price", required=True, positive=True)
-        avg = p.number(region, r, row, "avg_cost", "Avg Cost", minimum=ZERO) \
-            if "avg_cost" in cols else None
-        basis = p.number(region, r, row, "cost_basis", "Cost Basis", minimum=ZERO) \
-            if "cost_basis" in cols else None
-        category = p.choice(region, r, row, "category", "Category", CATEGORIES) \
-            if "category" in cols else None
-        protect = p.choice(region, r, row, "protect", "Protect", PROTECT, "yes or no") \
-            if "protect" in cols else None
-        min_keep = p.percent(region, r, row, "min_keep", "Min Keep %") \
-            if "min_keep" in cols else None
-        q0 = p.number(region, r, row, "original_quantity", "Original Quantity", minimum=ZERO) \
-            if "original_quantity" in cols else None
-        beta = p.number(region, r, row, "beta", "Beta") if "beta" in cols else None
-        venue = p.text(region, r, row, "venue", "Venue") if "venue" in cols else None
-        lot_step = p.number(region, r, row, "lot_step", "Lot Step", positive=True) \
-            if "lot_step" in cols else None
-        values = (asset, quantity, price, avg, basis, category, protect, min_keep, q0, beta,
-                  venue, lot_step)
-        if any(x is BAD for x in values):
-            continue
-        asset = asset.upper()
-        if avg is None and basis is not None and quantity:
-            avg = basis / quantity
-        if category is None:
-            category = "stable" if asset in STABLE_NAMES else "alt"
-        out.append(Position(
-            asset=asset, quantity=quantity, price=price, avg_cost=avg, category=category,
-            protect=bool(protect), min_keep=min_keep if min_keep is not None else ZERO,
-            original_quantity=q0, beta=float(beta) if beta is not None else None,
-            venue=venue or "", lot_step=lot_step, location=region.first_cell(r),
-        ))
-    if region.header_row >= 0 and not out and not any(
-            i.severity == "error" and i.location.startswith(sheet_ref(region.sheet.name, ""))
-            for i in p.issues):
-        p.error(region.sheet.name, "Holdings has no positions; expected at least one row below "
-                                   "the header.")
-    return tuple(out)
-
 
 def _liquidation_model(venue: str, settings: Settings) -> str:
     lower = venue.lower()
@@ -315,11 +269,16 @@ def _check_domain(p: CellReader, settings: Settings, positions, futures, lots,
                             "future.")
 
 
-def parse_inputs(grid: WorkbookGrid, *, as_of: dt.date | None, today: dt.date) -> ReadResult:
-    """Turn a workbook's grid into calculator inputs, with every problem as an issue."""
+def parse_inputs(grid: WorkbookGrid, *, as_of: dt.date | None, today: dt.date,
+                 holdings: str | None = None) -> ReadResult:
+    """Turn a workbook's grid into calculator inputs, with every problem as an issue.
+
+    ``holdings`` is the ``--holdings`` choice (a sheet, Excel Table or range); it wins over
+    Settings Holdings Sheet (SPEC 3.9 item 1).
+    """
     p = CellReader(grid)
     settings = parse_settings(p)
-    positions = _parse_holdings(p)
+    positions, settings, source = parse_holdings(p, settings, holdings)
     held = {pos.asset for pos in positions or ()}
     futures = _parse_futures(p, settings, held)
     tiers = _parse_tiers(p)
@@ -327,12 +286,17 @@ def parse_inputs(grid: WorkbookGrid, *, as_of: dt.date | None, today: dt.date) -
     prices = _parse_prices(p)
     resolved = as_of or settings.as_of or today
     _check_domain(p, settings, positions or (), futures, lots, resolved)
-    issues = tuple(p.issues)
+    if p.text_numbers:
+        cells = p.text_numbers
+        first = ", ".join(cells[:3]) + (" …" if len(cells) > 3 else "")
+        p.warn(cells[0], f"{len(cells)} number(s) stored as text were read as numbers (first: "
+                         f"{first}); format those cells as numbers in Excel to keep them so.")
+    issues = grouped(p.issues)
     if positions is None or any(i.severity == "error" for i in issues):
         return ReadResult(None, issues)
     return ReadResult(
         PlanInputs(positions=positions, settings=settings, as_of=resolved, futures=futures,
-                   tiers=tiers, lots=lots, prices=prices),
+                   tiers=tiers, lots=lots, prices=prices, source=source),
         issues,
     )
 

@@ -75,7 +75,9 @@ SETTING_NOTES: Mapping[str, str] = {
     "Horizon Days": "for carry and signals, default 30",
     "Stress Shocks %": "default -10, -20, -30, -50, +20",
     "Fear Greed Index": "0-100, typed in by you",
-    "Base Currency": "display only, default USD",
+    "Base Currency": "empty: the currency the price headers name, else USD",
+    "Holdings Sheet": "empty: the sheet named Holdings, else the table found (a sheet, Excel "
+                      "Table or range such as Portfolio!B10:H40)",
     "Client": "shown on the report",
     "Report Title": "shown on the report",
     "Report Recipients": "emails separated by , or ;",

@@ -50,7 +50,8 @@ from typing import Iterable, Iterator
 
 from ..core.issues import InputError, Issue
 from .grid import column_letter, coordinate, parse_coordinate
-from .plan_sheets import NUMBER_FORMATS, PLAN_SHEET_NAMES, TABLE_STYLE, Block, SheetSpec
+from .plan_sheets import (NUMBER_FORMATS, PLAN_SHEET_NAMES, TABLE_STYLE, WRAPPED_KINDS, Block,
+                          SheetSpec, block_row_heights)
 
 # ---------------------------------------------------------------------------------------------
 # Namespaces
@@ -260,6 +261,7 @@ class Generated:
     styles: bytes
     streamed: dict[str, tuple[Block, ...]] = field(default_factory=dict)
     kind_xf: dict[str, int] = field(default_factory=dict)
+    heights: dict[str, dict[int, float]] = field(default_factory=dict)  # streamed rows'
 
 
 #: Blocks with at least this many data rows are streamed as text instead of written cell by
@@ -287,12 +289,20 @@ def _chart_rows(spec: SheetSpec) -> set[int]:
     return rows
 
 
+def _shares_rows(block: Block, spec: SheetSpec) -> bool:
+    """Whether another block (or the heading) has cells on one of ``block``'s rows: streamed
+    rows replace whole ``<row>`` elements, so only a block alone on its rows can stream."""
+    return block.top < len(spec.heading) or any(
+        o is not block and o.top <= block.bottom and block.top <= o.bottom for o in spec.blocks)
+
+
 def streamed_blocks(spec: SheetSpec, stream_rows: int) -> tuple[Block, ...]:
     """The blocks of ``spec`` whose data rows are streamed rather than written by XlsxWriter."""
     chart = _chart_rows(spec)
     return tuple(b for b in spec.blocks
                  if b.rows and len(b.rows) >= stream_rows
-                 and not (chart and chart & set(range(b.header_row + 1, b.bottom + 1))))
+                 and not (chart and chart & set(range(b.header_row + 1, b.bottom + 1)))
+                 and not _shares_rows(b, spec))
 
 
 def render_scratch(specs: Iterable[SheetSpec], table_names: dict[str, str] | None = None,
@@ -318,25 +328,34 @@ def _render(specs: Iterable[SheetSpec], table_names: dict[str, str], stream_rows
 
     def fmt(kind: str):
         if kind not in formats:
-            formats[kind] = wb.add_format({"num_format": NUMBER_FORMATS[kind]})
+            # top-aligned, so a row made tall by a wrapped reason still reads across
+            props = {"num_format": NUMBER_FORMATS[kind], "valign": "top"}
+            if kind in WRAPPED_KINDS:
+                props["text_wrap"] = True
+            formats[kind] = wb.add_format(props)
         return formats[kind]
 
     bold = wb.add_format({"bold": True})
     title = wb.add_format({"bold": True, "font_size": 12})
+    heading = wb.add_format({"bold": True, "font_size": 14})
     stream_kinds: set[str] = set()
     for spec in specs:
         ws = wb.add_worksheet(spec.name)
         for i, w in enumerate(spec.widths):
             ws.set_column(i, i, w)
         streamed = streamed_blocks(spec, stream_rows) if stream_rows is not None else ()
+        for r, line in enumerate(spec.heading):
+            if line:
+                ws.write_string(r, 0, line, heading if r == 0 else None)
         for block in spec.blocks:
+            x = block.left
             if block.title:
-                ws.write_string(block.top, 0, block.title, title)
+                ws.write_string(block.top, x, block.title, title)
             h = block.header_row
             # A streamed block's table is added over its header and first row only (XlsxWriter
             # marks every cell of a table's range, ~1 µs each); _generated widens its ref.
             last = h + 1 if block in streamed else h + block.data_rows
-            ws.add_table(h, 0, last, len(block.columns) - 1, {
+            ws.add_table(h, x, last, block.right, {
                 "name": table_names.get(block.table, block.table),
                 "style": TABLE_STYLE,
                 "columns": [{"header": c.name, "header_format": bold} for c in block.columns],
@@ -344,22 +363,27 @@ def _render(specs: Iterable[SheetSpec], table_names: dict[str, str], stream_rows
             if block in streamed:
                 stream_kinds |= _kinds_of(block)
                 continue
+            for row, height in block_row_heights(block, spec.widths).items():
+                ws.set_row(row, height)
             for r, row in enumerate(block.rows):
                 for c, value in enumerate(row):
                     kind = block.kind(r, c)
                     value = _excel_value(value)
                     if value is None or value == "":
-                        ws.write_blank(h + 1 + r, c, None, fmt(kind))
+                        ws.write_blank(h + 1 + r, x + c, None, fmt(kind))
                     elif isinstance(value, str):
-                        ws.write_string(h + 1 + r, c, value, fmt("text"))
+                        ws.write_string(h + 1 + r, x + c, value,
+                                        fmt(kind if kind in WRAPPED_KINDS else "text"))
                     elif isinstance(value, dt.date):
-                        ws.write_datetime(h + 1 + r, c,
+                        ws.write_datetime(h + 1 + r, x + c,
                                           dt.datetime(value.year, value.month, value.day),
                                           fmt("date"))
                     else:
-                        ws.write_number(h + 1 + r, c, value, fmt(kind))
+                        ws.write_number(h + 1 + r, x + c, value, fmt(kind))
         if spec.freeze_rows:
             ws.freeze_panes(spec.freeze_rows, 0)
+        if spec.print_setup is not None:  # its print area and title rows are defined names,
+            _page_setup(ws, spec.print_setup)  # written into the user's workbook part later
         if spec.chart is not None:
             ch = spec.chart
             chart = wb.add_chart({"type": "bar"})
@@ -377,6 +401,17 @@ def _render(specs: Iterable[SheetSpec], table_names: dict[str, str], stream_rows
     return buf.getvalue(), kind_xf
 
 
+def _page_setup(ws, setup) -> None:
+    """The sheet-level print settings: orientation, fit to pages, header and footer."""
+    if setup.landscape:
+        ws.set_landscape()
+    else:
+        ws.set_portrait()
+    ws.fit_to_pages(setup.fit_width, setup.fit_height)
+    ws.set_header(setup.codes(setup.header))
+    ws.set_footer(setup.codes(setup.footer))
+
+
 def _kinds_of(block: Block) -> set[str]:
     kinds = {"text", "date"}
     if block.kinds is not None:
@@ -391,14 +426,17 @@ def _generate(specs: tuple[SheetSpec, ...], table_names: tuple[tuple[str, str], 
     gen.kind_xf = kind_xf
     gen.streamed = {part: blocks for part, spec in zip(gen.sheets, specs)
                     if (blocks := streamed_blocks(spec, stream_rows))}
+    gen.heights = {part: {row: h for b in gen.streamed[part]
+                          for row, h in block_row_heights(b, spec.widths).items()}
+                   for part, spec in zip(gen.sheets, specs) if part in gen.streamed}
     tables = {m.group(1): part for part, data in gen.parts.items() if "/tables/" in part
               and (m := re.search(rb'\bdisplayName="([^"]*)"', data))}
     for blocks in gen.streamed.values():
         for b in blocks:
             part = tables[dict(table_names).get(b.table, b.table).encode()]
-            last = column_letter(len(b.columns) - 1)
-            short = f'ref="A{b.header_row + 1}:{last}{b.header_row + 2}"'.encode()
-            full = f'ref="A{b.header_row + 1}:{last}{b.bottom + 1}"'.encode()
+            first, last = column_letter(b.left), column_letter(b.right)
+            short = f'ref="{first}{b.header_row + 1}:{last}{b.header_row + 2}"'.encode()
+            full = f'ref="{first}{b.header_row + 1}:{last}{b.bottom + 1}"'.encode()
             gen.parts[part] = gen.parts[part].replace(short, full)
     return gen
 
@@ -452,27 +490,31 @@ def xml_text(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def stream_rows(block: Block, style: dict[str, int]) -> Iterator[str]:
-    """The ``<row>`` elements of ``block``'s data rows; ``style`` maps a kind to its xf id.
+def stream_rows(block: Block, style: dict[str, int],
+                heights: dict[int, float] | None = None) -> Iterator[str]:
+    """The ``<row>`` elements of ``block``'s data rows; ``style`` maps a kind to its xf id,
+    ``heights`` a 0-based row to its height in points (rows of wrapped text).
 
     Cells mean what XlsxWriter's would: text is an inline string (never a formula, whatever
     it starts with), numbers are numbers, dates are serials with the date format, missing
     figures are formatted blanks; NaN and infinities become Excel errors, not numbers.
     """
     ncols = len(block.columns)
-    letters = [f'<c r="{column_letter(c)}' for c in range(ncols)]
-    text_mid = f'" s="{style["text"]}" t="inlineStr"><is><t>'
-    text_mid_space = f'" s="{style["text"]}" t="inlineStr"><is><t xml:space="preserve">'
+    letters = [f'<c r="{column_letter(block.left + c)}' for c in range(ncols)]
 
-    def mids(kinds) -> tuple[list[str], list[str]]:
-        return ([f'" s="{style[k]}"><v>' for k in kinds], [f'" s="{style[k]}"' for k in kinds])
+    def mids(kinds) -> tuple[list[str], list[str], list[str], list[str]]:
+        texts = [style[k if k in WRAPPED_KINDS else "text"] for k in kinds]
+        return ([f'" s="{style[k]}"><v>' for k in kinds], [f'" s="{style[k]}"' for k in kinds],
+                [f'" s="{s}" t="inlineStr"><is><t>' for s in texts],
+                [f'" s="{s}" t="inlineStr"><is><t xml:space="preserve">' for s in texts])
 
     column_mids = mids([c.kind for c in block.columns])
     escaped: dict[str, str] = {}
     first = block.header_row + 2  # 1-based row of the first data row
     for r, row in enumerate(block.rows):
         rs = str(first + r)
-        num, bare = column_mids if block.kinds is None else mids(block.kinds[r])
+        num, bare, text_mid, text_mid_space = (column_mids if block.kinds is None
+                                               else mids(block.kinds[r]))
         cells = []
         add = cells.append
         for c, value in enumerate(row):
@@ -494,7 +536,8 @@ def stream_rows(block: Block, style: dict[str, int]) -> Iterator[str]:
                 x = escaped.get(value)
                 if x is None:
                     x = escaped[value] = xml_text(value)
-                mid = text_mid_space if value[0].isspace() or value[-1].isspace() else text_mid
+                mid = (text_mid_space if value[0].isspace() or value[-1].isspace()
+                       else text_mid)[c]
                 add(f"{letters[c]}{rs}{mid}{x}</t></is></c>")
             elif t is int:
                 add(f"{letters[c]}{rs}{num[c]}{value}</v></c>")
@@ -502,7 +545,11 @@ def stream_rows(block: Block, style: dict[str, int]) -> Iterator[str]:
                 add(f"{letters[c]}{rs}{bare[c]}/>")
             else:
                 add(_odd_cell(value, f"{letters[c]}{rs}", bare[c], style))
-        yield f'<row r="{rs}">{"".join(cells)}</row>'
+        height = heights.get(first - 1 + r) if heights else None
+        if height:
+            yield f'<row r="{rs}" ht="{height:g}" customHeight="1">{"".join(cells)}</row>'
+        else:
+            yield f'<row r="{rs}">{"".join(cells)}</row>'
 
 
 def _odd_cell(value, start: str, bare: str, style: dict[str, int]) -> str:
@@ -527,17 +574,17 @@ _SHEET_DATA = re.compile(r"<sheetData\s*/>|<sheetData>(.*?)</sheetData>", re.S)
 _DIMENSION = re.compile(r'<dimension ref="([A-Z]+\d+)(?::([A-Z]+)(\d+))?"\s*/>')
 
 
-def with_streamed_rows(sheet: str, blocks: tuple[Block, ...], style: dict[str, int]
-                       ) -> Iterator[str]:
+def with_streamed_rows(sheet: str, blocks: tuple[Block, ...], style: dict[str, int],
+                       heights: dict[int, float] | None = None) -> Iterator[str]:
     """``sheet`` (XlsxWriter's XML) as text chunks, with the streamed blocks' rows merged into
     ``<sheetData>`` in row order and ``<dimension>`` widened to cover them."""
     m = _SHEET_DATA.search(sheet)
     chunks: list[tuple[int, object]] = [(int(r.group(1)), r.group(0))
                                         for r in _ROW.finditer(m.group(1) or "")]
-    chunks += [(b.header_row + 2, stream_rows(b, style)) for b in blocks]
+    chunks += [(b.header_row + 2, stream_rows(b, style, heights)) for b in blocks]
     chunks.sort(key=lambda c: c[0])
     last_row = max(b.header_row + len(b.rows) for b in blocks)  # 0-based, as is last_col
-    last_col = max(len(b.columns) for b in blocks) - 1
+    last_col = max(b.right for b in blocks)
 
     def widen(d: re.Match) -> str:
         row, col = parse_coordinate(d.group(2) + d.group(3) if d.group(2) else d.group(1))
@@ -869,7 +916,8 @@ def add_plan_sheets(source: bytes, specs: tuple[SheetSpec, ...]) -> bytes:
                 txt = _to_strict(txt)
             if old_name in gen.streamed:  # rows written while the zip is (_write_zip)
                 style = {k: xf_map[i] for k, i in gen.kind_xf.items()}
-                data = with_streamed_rows(txt, gen.streamed[old_name], style)
+                data = with_streamed_rows(txt, gen.streamed[old_name], style,
+                                          gen.heights.get(old_name))
             else:
                 data = txt.encode("utf-8")
         elif old_name.endswith(".rels"):
@@ -951,6 +999,7 @@ def add_plan_sheets(source: bytes, specs: tuple[SheetSpec, ...]) -> bytes:
             edits.append((close, close, new_sheets))
     else:
         edits.append((insert_at, insert_at, new_sheets))
+    edits += _defined_name_edits(wb_text, sprefix, sheets, old, specs)
     edited[wb_part] = _encode(_splice(wb_text, edits), wb_bytes)
 
     # [Content_Types].xml: drop overrides of removed parts, add ours.
@@ -976,6 +1025,61 @@ def add_plan_sheets(source: bytes, specs: tuple[SheetSpec, ...]) -> bytes:
     edited[ct_name] = _encode(_splice(ct_text, edits), ct_bytes)
 
     return _write_zip(pkg, live, edited, new_parts)
+
+
+def _defined_name_edits(wb_text: str, prefix: str, sheets: list[tuple[str, str, str]],
+                        old: list[tuple[str, str, str]], specs: tuple[SheetSpec, ...]
+                        ) -> list[tuple[int, int, str]]:
+    """Edits of the workbook part's ``<definedNames>``: the print area and print titles of each
+    new plan sheet (Excel keeps both as names local to the sheet), the names local to the
+    previous plan sheets removed with them, and the sheet index of every other local name
+    moved if the sheets before it changed (``localSheetId`` counts sheets in tab order)."""
+    old_set = set(old)
+    kept = [i for i, s in enumerate(sheets) if s not in old_set]
+    # the new sheets go where the first old one was, else at the end (as the <sheet>s do)
+    first_old = next((i for i, s in enumerate(sheets) if s in old_set), len(sheets))
+    first_new = sum(1 for i in kept if i < first_old)
+    new_index = {i: k + (len(specs) if i > first_old else 0) for k, i in enumerate(kept)}
+
+    edits: list[tuple[int, int, str]] = []
+    for m in _elements(wb_text, prefix, "definedName"):
+        tag = m.group(0).split(">", 1)[0]
+        local = _attrs(tag).get("localSheetId", "")
+        if not local.isdigit() or int(local) >= len(sheets):
+            continue
+        index = int(local)
+        if sheets[index] in old_set:
+            edits.append((m.start(), m.end(), ""))
+        elif new_index[index] != index:
+            at = m.start() + re.search(r'\blocalSheetId\s*=\s*["\'](\d+)', tag).start(1)
+            edits.append((at, at + len(local), str(new_index[index])))
+    names = []
+    for k, spec in enumerate(specs):
+        setup = spec.print_setup
+        if setup is None:
+            continue
+        sheet = "'" + spec.name.replace("'", "''") + "'"
+        for name, ref in (("_xlnm.Print_Area", setup.area), ("_xlnm.Print_Titles",
+                                                             setup.title_rows)):
+            names.append(f'<{prefix}definedName name="{name}" localSheetId="{first_new + k}">'
+                         f'{html.escape(sheet + "!" + ref, quote=False)}</{prefix}definedName>')
+    if not names:
+        return edits
+    body = "".join(names)
+    section = _section(wb_text, prefix, "definedNames")
+    if section is not None:
+        if section.group(2):  # <definedNames/>
+            edits.append((section.start(), section.end(), f"<{prefix}definedNames"
+                          f"{section.group(1)}>{body}</{prefix}definedNames>"))
+        else:
+            close = section.end() - len(f"</{prefix}definedNames>")
+            edits.append((close, close, body))
+        return edits
+    # No names yet: the section goes after <sheets> and the two elements that may follow it.
+    after = max(m.end() for local in ("sheets", "functionGroups", "externalReferences")
+                if (m := _section(wb_text, prefix, local)) is not None)
+    edits.append((after, after, f"<{prefix}definedNames>{body}</{prefix}definedNames>"))
+    return edits
 
 
 def _owned_closure(pkg: Package, roots: set[str], wb_part: str) -> set[str]:

@@ -6,7 +6,9 @@ the same whichever door it came through. Values stay exact (Decimal) until the r
 them; percentages are fractions (0.25 is 25 %); dates are dates; a missing figure is None.
 
 Layout is decided here too (rows and columns are 0-based), so that the chart's data range and
-the cell holding the inputs fingerprint are facts of the spec, not of a renderer.
+the cell holding the inputs fingerprint are facts of the spec, not of a renderer. So is the
+print setup (:class:`PrintSetup`): Excel's File › Export › PDF of the plan sheets should be a
+usable document for anyone without our PDF, whichever door wrote the sheets.
 """
 
 from __future__ import annotations
@@ -21,7 +23,10 @@ from ..core.money import D
 from ..core.valuation import fmt_money
 from .grid import column_letter
 
-Kind = Literal["money", "quantity", "price", "percent", "integer", "date", "text", "multiple"]
+#: ``prose`` is text too long for one line: it wraps inside its bounded column instead of
+#: widening it (a signal's reason, a warning, a trade's reason).
+Kind = Literal["money", "quantity", "price", "percent", "integer", "date", "text", "multiple",
+               "prose"]
 Value = Union[Decimal, int, float, str, dt.date, None]
 
 #: Excel number format per kind; the renderer applies them, the button too.
@@ -34,12 +39,16 @@ NUMBER_FORMATS: dict[str, str] = {
     "date": "yyyy-mm-dd",
     "text": "@",
     "multiple": '0.00"×"',
+    "prose": "@",
 }
+
+#: Kinds whose cells wrap their text (renderers set wrap-text and top alignment on them).
+WRAPPED_KINDS = frozenset({"prose"})
 
 #: Default column width (Excel characters) per kind; long texts get their own.
 WIDTHS: dict[str, float] = {
     "money": 14, "quantity": 14, "price": 13, "percent": 10, "integer": 6, "date": 12,
-    "text": 16, "multiple": 10,
+    "text": 16, "multiple": 10, "prose": 60,
 }
 
 PLAN_SHEET_NAMES = (
@@ -47,6 +56,14 @@ PLAN_SHEET_NAMES = (
 )
 FINGERPRINT_LABEL = "Inputs fingerprint"
 TABLE_STYLE = "TableStyleMedium2"
+
+#: Excel's default row height in pixels (15 points), to know which rows a chart covers.
+ROW_PIXELS = 20
+#: A sheet wider than this (Excel characters) prints landscape: a portrait A4 or Letter page
+#: holds about 90 characters of Calibri 11 at full scale.
+PORTRAIT_WIDTH = 100
+#: Excel refuses a header or footer longer than 255 characters; the client's name is cut.
+_HEADER_TEXT = 80
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +82,9 @@ class Block:
     ``rows`` may be empty: an Excel Table needs one data row, so renderers give an empty block
     one blank row (:attr:`data_rows`). ``kinds`` overrides the column kind cell by cell (the
     Value column of a key/value block holds money, percent and text in turn); None means the
-    columns' kinds. ``top`` is the 0-based row of the title (or of the header when untitled).
+    columns' kinds. ``top`` is the 0-based row of the title (or of the header when untitled);
+    ``left`` the 0-based column of the title and first column, so blocks can sit side by side
+    without sharing (and so widening) each other's columns.
     """
 
     table: str
@@ -74,6 +93,7 @@ class Block:
     rows: tuple[tuple[Value, ...], ...]
     top: int = 0
     kinds: tuple[tuple[Kind, ...], ...] | None = None
+    left: int = 0
 
     @property
     def header_row(self) -> int:
@@ -87,6 +107,11 @@ class Block:
     def bottom(self) -> int:
         """The last row the table covers (0-based, inclusive)."""
         return self.header_row + self.data_rows
+
+    @property
+    def right(self) -> int:
+        """The last column the table covers (0-based, inclusive)."""
+        return self.left + len(self.columns) - 1
 
     def kind(self, row: int, col: int) -> Kind:
         if self.kinds is not None:
@@ -106,14 +131,63 @@ class ChartSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class PrintSetup:
+    """How a plan sheet prints from Excel (SPEC 5.1), in the terms Excel's Page Setup uses.
+
+    Attributes:
+      landscape: the sheet is wider than a portrait page holds at a readable scale.
+      fit_width, fit_height: pages wide and tall to scale to; ``fit_height`` 0 means as many
+        pages tall as the rows need (Excel's "Fit all columns on one page").
+      area: the print area on the sheet itself (``$A$1:$K$40``), as xlwings'
+        ``page_setup.print_area`` takes it; the workbook stores it as ``_xlnm.Print_Area``.
+      title_rows: rows repeated at the top of every page (``$1:$1``), Excel's
+        ``PrintTitleRows``; stored as ``_xlnm.Print_Titles``.
+      header, footer: (left, center, right) sections in Excel's header codes (``&A`` the
+        sheet's name, ``&P`` the page, ``&N`` the pages), literal ampersands doubled; as
+        Excel's ``PageSetup.LeftHeader``… take them.
+    """
+
+    landscape: bool
+    area: str
+    title_rows: str
+    header: tuple[str, str, str]
+    footer: tuple[str, str, str]
+    fit_width: int = 1
+    fit_height: int = 0
+
+    @staticmethod
+    def codes(sections: tuple[str, str, str]) -> str:
+        """The sections as one header/footer string of the file format (``&L…&C…&R…``)."""
+        return "".join(f"&{k}{text}" for k, text in zip("LCR", sections) if text)
+
+
+@dataclass(frozen=True, slots=True)
 class SheetSpec:
-    """A plan sheet: its name, blocks top to bottom, widths, frozen header rows, a chart."""
+    """A plan sheet: its name, blocks, widths, frozen header rows, a chart, how it prints.
+
+    ``heading`` holds lines of text above the blocks, one per row from row 0, the first in
+    bold (Plan Summary's title line); an empty line is a blank row kept for later use.
+    """
 
     name: str
     blocks: tuple[Block, ...]
     widths: tuple[float, ...]
     freeze_rows: int = 1
     chart: ChartSpec | None = None
+    print_setup: PrintSetup | None = None
+    heading: tuple[str, ...] = ()
+
+    @property
+    def last_row(self) -> int:
+        """The last row the sheet uses (0-based): blocks, heading and the chart's cells."""
+        rows = [b.bottom for b in self.blocks] + [len(self.heading) - 1]
+        if self.chart is not None:
+            rows.append(self.chart.anchor[0] + -(-self.chart.size[1] // ROW_PIXELS) - 1)
+        return max(rows)
+
+    @property
+    def last_col(self) -> int:
+        return max([b.right for b in self.blocks] + [len(self.widths) - 1, 0])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -177,13 +251,79 @@ def _stack(blocks: list[Block], start: int = 0, gap: int = 1) -> tuple[Block, ..
     return tuple(placed)
 
 
-def _widths(blocks: tuple[Block, ...], minimum: int = 0) -> tuple[float, ...]:
-    n = max([len(b.columns) for b in blocks] + [minimum])
-    widths = [8.43] * n
+def _widths(blocks: tuple[Block, ...], minimum: int = 0,
+            base: tuple[float, ...] = ()) -> tuple[float, ...]:
+    """Each column as wide as the widest block column placed in it, and at least ``base``."""
+    n = max([b.right + 1 for b in blocks] + [minimum, len(base)])
+    widths = list(base) + [8.43] * (n - len(base))
     for b in blocks:
         for i, c in enumerate(b.columns):
-            widths[i] = max(widths[i], c.width)
+            widths[b.left + i] = max(widths[b.left + i], c.width)
     return tuple(widths)
+
+
+def _header_text(text: str) -> str:
+    """Literal text for an Excel header/footer section: ``&`` doubled, length bounded."""
+    text = " ".join(str(text).split())
+    if len(text) > _HEADER_TEXT:
+        text = text[: _HEADER_TEXT - 1] + "…"
+    return text.replace("&", "&&")
+
+
+#: Points per line of Calibri 11 (Excel's default row height), and characters of running text
+#: per unit of column width (a width unit is one digit; text averages a little narrower, and
+#: wrapping at spaces wastes some): a wrapped cell's lines are estimated, not measured.
+LINE_POINTS = 15.0
+_CHARS_PER_WIDTH = 1.15
+
+
+def block_row_heights(block: Block, widths: tuple[float, ...]) -> dict[int, float]:
+    """Heights (points) for the rows of ``block`` whose wrapped text needs more than a line.
+
+    Excel and LibreOffice do not re-measure rows when they open a file written by a library
+    (LibreOffice trusts the stored heights of files that say Excel wrote them), so the rows a
+    wrapped reason makes tall are given their height here.
+    """
+    wrapped = [c for c, col in enumerate(block.columns) if col.kind in WRAPPED_KINDS]
+    if block.kinds is not None:
+        wrapped = sorted({c for row in block.kinds for c, k in enumerate(row)
+                          if k in WRAPPED_KINDS})
+    lines: dict[int, int] = {}
+    for c in wrapped:
+        per_line = max(1, int(widths[block.left + c] * _CHARS_PER_WIDTH))
+        for r, row in enumerate(block.rows):
+            value = row[c]
+            if type(value) is not str or (len(value) <= per_line and "\n" not in value):
+                continue  # one line: most cells, checked without more work
+            if block.kinds is not None and block.kinds[r][c] not in WRAPPED_KINDS:
+                continue
+            n = sum(-(-len(p) // per_line) or 1 for p in value.split("\n"))
+            if n > lines.get(r, 1):
+                lines[r] = n
+    first = block.header_row + 1
+    return {first + r: n * LINE_POINTS for r, n in lines.items()}
+
+
+def row_heights(spec: SheetSpec) -> dict[int, float]:
+    """Row (0-based) → height in points, for the rows wrapped text makes taller than one line."""
+    out: dict[int, float] = {}
+    for block in spec.blocks:
+        for row, height in block_row_heights(block, spec.widths).items():
+            out[row] = max(out.get(row, 0), height)
+    return out
+
+
+def print_setup(spec: SheetSpec, plan: Plan) -> PrintSetup:
+    """Landscape when wide, one page wide, header rows on every page, client, as-of, pages."""
+    client = _header_text(plan.settings.client) if plan.settings.client else ""
+    last = column_letter(spec.last_col)
+    return PrintSetup(
+        landscape=sum(spec.widths) > PORTRAIT_WIDTH,
+        area=f"$A$1:${last}${spec.last_row + 1}",
+        title_rows=f"$1:${max(spec.freeze_rows, 1)}",
+        header=(client, "&A", f"As of {plan.as_of.isoformat()}"),
+        footer=("", "Page &P of &N", ""),
+    )
 
 
 def _key_values(table: str, title: str, items: list[tuple[str, Value, Kind]],
@@ -214,20 +354,42 @@ def hedge_line(plan: Plan) -> str:
             f"{liq}")
 
 
+#: Plan Summary's grid: the figures on the left (columns A–G), a gap, the words on the right
+#: (I–K: a narrow column, a label column, a bounded column where long text wraps). A block sits
+#: in one of the two, so a long reason never widens a column holding figures.
+_FIGURES_LEFT, _WORDS_LEFT = 0, 8
+_SUMMARY_WIDTHS = (26, 16, 11, 16, 11, 16, 11, 2, 6, 22, 64)
+
+
+def summary_title(plan: Plan) -> str:
+    """The first line of Plan Summary: what, for whom, as of when."""
+    s = plan.settings
+    parts = [s.report_title or "De-risk plan"]
+    if s.client:
+        parts.append(s.client)
+    parts.append(f"as of {plan.as_of.isoformat()}")
+    return " — ".join(parts)
+
+
 def _summary(plan: Plan, version: str) -> SheetSpec:
+    """A one-screen dashboard: title, key figures across the top, figures left, words right.
+
+    Row 1 is the title (frozen and printed on every page); row 2 is kept for the line saying
+    where the holdings were read from (SPEC 3.9 item 7). The key figures have no neighbour to
+    their right, so the hedge line reads as one line across the empty cells beside it.
+    """
     s: Settings = plan.settings
     name = "Plan Summary"
     t0, t1 = plan.total_before, plan.total_after
-    model = _key_values("PlanModel", "Model and targets", [
-        ("Model", s.model, "text"),
-        ("Spot target", s.spot_target, "percent"),
-        ("Stable target", s.stable_target, "percent"),
-        ("Futures sleeve", s.futures_sleeve, "percent"),
-        ("Hedge ratio", s.hedge_ratio, "percent"),
-        ("Max leverage", s.max_leverage, "multiple"),
+    e0, e1 = plan.exposure_before, plan.exposure_after
+    key = _key_values("PlanKeyFigures", "Key figures", [
         ("Total value before (T)", t0, "money"),
         ("Total value after", t1, "money"),
-    ])
+        ("Status", plan.status, "text"),
+        ("Realized gain", plan.realized_gain, "money"),
+        ("Fees", plan.fees, "money"),
+        ("Hedge", hedge_line(plan), "text"),
+    ], width=16)
     buckets = Block(
         table="PlanBuckets",
         title="Buckets",
@@ -240,7 +402,6 @@ def _summary(plan: Plan, version: str) -> SheetSpec:
             for b in plan.buckets
         ),
     )
-    e0, e1 = plan.exposure_before, plan.exposure_after
     exposure = Block(
         table="PlanExposure",
         title="Exposure",
@@ -249,50 +410,63 @@ def _summary(plan: Plan, version: str) -> SheetSpec:
         rows=(
             ("Net exposure", e0.net, e0.net_pct, e1.net, e1.net_pct),
             ("Gross exposure", e0.gross, e0.gross_pct, e1.gross, e1.gross_pct),
+            ("Wallet leverage", e0.wallet_leverage, None, e1.wallet_leverage, None),
         ),
+        kinds=(("text", "money", "percent", "money", "percent"),) * 2
+        + (("text", "multiple", "percent", "multiple", "percent"),),
     )
-    results = _key_values("PlanResults", "Gains, costs and hedge", [
-        ("Realized gain", plan.realized_gain, "money"),
+    model = _key_values("PlanModel", "Model and targets", [
+        ("Model", s.model, "text"),
+        ("Spot target", s.spot_target, "percent"),
+        ("Stable target", s.stable_target, "percent"),
+        ("Futures sleeve", s.futures_sleeve, "percent"),
+        ("Hedge ratio", s.hedge_ratio, "percent"),
+        ("Max leverage", s.max_leverage, "multiple"),
+    ], width=16)
+    results = _key_values("PlanResults", "Gains and costs", [
         ("Short-term gain", plan.tax.short_term_gain, "money"),
         ("Long-term gain", plan.tax.long_term_gain, "money"),
-        ("Fees", plan.fees, "money"),
         ("Slippage", plan.slippage, "money"),
         ("Estimated tax", plan.tax.tax, "money"),
-        ("Hedge", hedge_line(plan), "text"),
-        ("Wallet leverage before", e0.wallet_leverage, "multiple"),
-        ("Wallet leverage after", e1.wallet_leverage, "multiple"),
-    ])
-    status = Block(
-        table="PlanSignals",
-        title=f"Status: {plan.status}",
-        columns=(_col("Signal", "text", 22), _col("On", "text", 6), _col("Reason", "text", 70)),
-        rows=tuple((g.name, "yes" if g.on else "no", g.reason) for g in plan.signals),
-    )
-    warnings = Block(
-        table="PlanWarnings",
-        title="Warnings",
-        columns=(_col("Location", "text", 16), _col("Warning", "text", 90)),
-        rows=tuple((w.location, w.message) for w in plan.warnings),
-    )
+    ], width=16)
     about = _key_values("PlanAbout", "About this plan", [
-        ("Status", plan.status, "text"),
         ("As of", plan.as_of, "date"),
         ("Client", s.client, "text"),
         ("Base currency", s.base_currency, "text"),
         ("derisk_xl version", version, "text"),
         (FINGERPRINT_LABEL, plan.fingerprint, "text"),
-    ])
-    blocks = _stack([model, buckets, exposure, results, status, warnings, about])
-    b = blocks[1]
+    ], width=16)
+    status = Block(
+        table="PlanSignals",
+        title=f"Status: {plan.status}",
+        columns=(_col("On", "text", 6), _col("Signal", "text", 22), _col("Reason", "prose", 64)),
+        rows=tuple(("yes" if g.on else "no", g.name, g.reason) for g in plan.signals),
+    )
+    warnings = Block(
+        table="PlanWarnings",
+        title="Warnings",
+        columns=(_col("#", "integer", 6), _col("Location", "text", 22),
+                 _col("Warning", "prose", 64)),
+        rows=tuple((i, w.location, w.message) for i, w in enumerate(plan.warnings, 1)),
+    )
+    heading = (summary_title(plan), f"{plan.source.line}." if plan.source is not None else "")
+    top = _stack([key], start=len(heading))
+    figures = _stack([buckets, exposure, model, results, about], start=top[-1].bottom + 2)
+    chart_rows = -(-288 // ROW_PIXELS)
+    words = _stack([status, warnings], start=figures[0].top + chart_rows + 1)
+    words = tuple(replace(b, left=_WORDS_LEFT) for b in words)
+    blocks = top + figures + words
+    b = figures[0]
     first, last = b.header_row + 1, b.header_row + b.data_rows
     chart = ChartSpec(
         title="Buckets before and after",
         categories=a1_range(name, first, 0, last),
         series=(("Before", a1_range(name, first, 1, last)),
                 ("After", a1_range(name, first, 5, last))),
-        anchor=(blocks[0].top, 8),
+        anchor=(b.top, _WORDS_LEFT),
     )
-    return SheetSpec(name, blocks, _widths(blocks), freeze_rows=1, chart=chart)
+    widths = _widths(blocks, base=_SUMMARY_WIDTHS)
+    return SheetSpec(name, blocks, widths, freeze_rows=1, chart=chart, heading=heading)
 
 
 def _trades(plan: Plan) -> SheetSpec:
@@ -303,7 +477,7 @@ def _trades(plan: Plan) -> SheetSpec:
                  _col("Instrument", "text", 22), _col("Side", "text", 9),
                  _col("Quantity", "quantity"), _col("Price", "price"), _col("Notional", "money"),
                  _col("Fee", "money", 10), _col("Realized Gain", "money"),
-                 _col("Reason", "text", 80)),
+                 _col("Reason", "prose", 60)),
         rows=tuple(
             (t.number, t.step, t.venue, t.instrument, t.side, t.quantity, t.price, t.notional,
              t.fee, t.realized_gain, t.reason)
@@ -339,7 +513,7 @@ def _hedge(plan: Plan) -> SheetSpec:
     h = plan.hedge
     items: list[tuple[str, Value, Kind]]
     if h is None:
-        items = [("Hedge", hedge_line(plan), "text")]
+        items = [("Hedge", hedge_line(plan), "prose")]
     else:
         items = [
             ("Instrument", h.instrument, "text"),
@@ -373,7 +547,7 @@ def _hedge(plan: Plan) -> SheetSpec:
                 ("Horizon days", c.horizon_days, "integer"),
                 ("Days to expiry", c.days_to_expiry, "integer"),
                 (f"Carry over the horizon ({c.verb})", c.amount, "money"),
-                ("Carry in words", words, "text"),
+                ("Carry in words", words, "prose"),
             ]
     block = _key_values("PlanHedge", "", items, width=40)
     return SheetSpec("Plan Hedge", (block,), _widths((block,)))
@@ -411,12 +585,15 @@ def _stress(plan: Plan) -> SheetSpec:
 
 
 def plan_sheets(plan: Plan, *, version: str) -> tuple[SheetSpec, ...]:
-    """The six plan sheets of SPEC 5.1, in their tab order."""
-    return (_summary(plan, version), _trades(plan), _futures(plan), _hedge(plan), _ladder(plan),
-            _stress(plan))
+    """The six plan sheets of SPEC 5.1, in their tab order, each with its print setup."""
+    specs = (_summary(plan, version), _trades(plan), _futures(plan), _hedge(plan),
+             _ladder(plan), _stress(plan))
+    return tuple(replace(spec, print_setup=print_setup(spec, plan)) for spec in specs)
 
 
 __all__ = [
     "Block", "ChartSpec", "Column", "FINGERPRINT_LABEL", "Kind", "NUMBER_FORMATS",
-    "PLAN_SHEET_NAMES", "SheetSpec", "TABLE_STYLE", "a1_range", "hedge_line", "plan_sheets",
+    "PLAN_SHEET_NAMES", "PrintSetup", "SheetSpec", "TABLE_STYLE", "WRAPPED_KINDS", "a1_range",
+    "block_row_heights", "hedge_line", "plan_sheets", "print_setup", "row_heights",
+    "summary_title",
 ]

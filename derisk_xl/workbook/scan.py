@@ -19,10 +19,11 @@ from .grid import (
     ERROR_CODES, ExcelError, SheetGrid, TableRef, WorkbookGrid, coordinate, parse_coordinate,
     sheet_ref,
 )
+from .headers import may_hold_holdings
 from .source import (
     Refused, _plain, file_issue, local_name, package_bounds, part_rels, sheet_parts, skim_sheet,
 )
-from .vocabulary import INPUT_NORMS, norm
+from .vocabulary import INPUT_NORMS, PLAN_NORMS, norm
 
 _BUILTIN_PERCENT = {9: "0%", 10: "0.00%"}
 #: Excel's built-in date and time formats: a number in such a cell that calamine did not turn
@@ -315,7 +316,21 @@ def _is_input_name(name: str) -> bool:
     return norm(name) in INPUT_NORMS
 
 
+def _sheets_to_read(book, sheet_names: tuple[str, ...]) -> list[str]:
+    """Every worksheet but our own plan sheets: the holdings may be on any of them (SPEC 3.9).
+    Chart and macro sheets hold no cells to read."""
+    try:
+        kinds = {m.name: str(m.typ) for m in _calamine(lambda: book.sheets_metadata)}
+    except Exception:  # an older calamine without metadata: read every sheet
+        kinds = {}
+    return [s for s in sheet_names if norm(s) not in PLAN_NORMS
+            and kinds.get(s, "WorkSheet").endswith("WorkSheet")]
+
+
 def load_cells(path: Path, zf, workbook_part: str) -> tuple[WorkbookGrid | None, tuple[Issue, ...]]:
+    """Every worksheet's values; the facts calamine lacks only for the sheets that can hold
+    inputs (named as an input sheet, or with a header naming an asset, a quantity and a price
+    or value), so a tracker of many sheets costs little more than its values."""
     import python_calamine as pc
 
     name = path.name
@@ -351,32 +366,41 @@ def load_cells(path: Path, zf, workbook_part: str) -> tuple[WorkbookGrid | None,
             # calamine's start/end cover the data; the header row sits just above it
             tables.append(TableRef(t.name, t.sheet, max(t.start[0] - 1, 0), t.start[1],
                                    t.end[0], t.end[1]))
-        wanted = [s for s in sheet_names if _is_input_name(s)]
-        wanted += [t.sheet for t in tables if _is_input_name(t.name) and t.sheet not in wanted]
+        wanted = _sheets_to_read(book, sheet_names)
         parts = sheet_parts(zf, workbook_part) if wanted else {}
         percent_styles = _number_formats(zf, workbook_part) if wanted else {}
         sheets = []
+        skipped: list[Issue] = []
         uncached: set[str] = set()
         for sname in wanted:
-            if sname in bounds.too_big:
-                return file_issue(bounds.too_big[sname])
+            if sname in bounds.too_big:  # never asked of calamine: it would abort
+                if _is_input_name(sname):
+                    return file_issue(bounds.too_big[sname])
+                skipped.append(Issue(sname, bounds.too_big[sname] + " It was not read.",
+                                     "warning"))
+                continue
             try:
                 sheet = _calamine(book.get_sheet_by_name, sname)
                 raw = _calamine(sheet.to_python, skip_empty_area=False)  # dates can panic
                 merged_raw = _calamine(lambda: sheet.merged_cell_ranges) or []
             except (pc.CalamineError, CalaminePanic) as exc:
+                if not _is_input_name(sname):
+                    continue  # a sheet the holdings may be on, but cannot: the finder says so
                 return file_issue(f"{name}: the sheet {sname!r} could not be read "
                                    f"({_plain(exc)}). Open the file in Excel and save it again.")
             part = parts.get(sname)
             scan = None
-            if part in zf.NameToInfo:
+            if part in zf.NameToInfo and (_is_input_name(sname) or may_hold_holdings(raw)):
                 scan = _scan_fast(skim_sheet(zf, part), percent_styles)
                 if scan is None:
                     try:
                         scan = _scan_sheet(zf, part, percent_styles)
                     except xml.parsers.expat.ExpatError as exc:  # e.g. an undefined entity
-                        return file_issue(f"{name}: the sheet {sname!r} is not well-formed XML "
-                                           f"({exc}); open the file in Excel and save it again.")
+                        message = (f"{name}: the sheet {sname!r} is not well-formed XML ({exc});"
+                                   " open the file in Excel and save it again.")
+                        if _is_input_name(sname):
+                            return file_issue(message)
+                        skipped.append(Issue(sname, message, "warning"))
             rows = [[None if v == "" else v for v in r] for r in raw]
             if scan is not None:
                 for (r, c), code in scan.errors.items():
@@ -394,4 +418,4 @@ def load_cells(path: Path, zf, workbook_part: str) -> tuple[WorkbookGrid | None,
                 hidden_rows=frozenset(scan.hidden) if scan else frozenset(), merged=merged,
             ))
     return WorkbookGrid(sheets=tuple(sheets), sheet_names=sheet_names, tables=tuple(tables),
-                        uncached_formulas=frozenset(uncached), source=name), ()
+                        uncached_formulas=frozenset(uncached), source=name), tuple(skipped)

@@ -71,7 +71,10 @@ SETTINGS_KEYS: tuple[_Key, ...] = (
     _Key("Report Title", "report_title", "header"),
     _Key("Report Recipients", "report_recipients", "emails"),
     _Key("As Of", "as_of", "date"),
+    _Key("Holdings Sheet", "holdings_sheet", "text"),
 )
+#: Keys the reader keeps for itself: they choose what is read, they are not plan settings.
+READER_KEYS = frozenset({"holdings_sheet"})
 _KEYS_BY_NORM = {norm(k.title): k for k in SETTINGS_KEYS}
 _MODEL_NAMES = (*MODELS, CUSTOM_MODEL)
 _TARGET_FIELDS = ("spot_target", "stable_target", "futures_sleeve")
@@ -147,6 +150,9 @@ def parse_settings(p: CellReader) -> Settings:
             p.error(where.get("model", "Settings"),
                     f"the Custom model needs its three targets; set {', '.join(missing)} in "
                     "Settings.")
+    p.holdings_choice = (overrides.pop("holdings_sheet"), where["holdings_sheet"]) \
+        if "holdings_sheet" in overrides else None
+    p.settings_given = frozenset(overrides)
     settings = Settings.for_model(model, **overrides)
     total = settings.spot_target + settings.stable_target + settings.futures_sleeve
     if abs(total - ONE) > Decimal("1e-9") and not bad:

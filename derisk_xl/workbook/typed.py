@@ -31,6 +31,31 @@ MIN_POSITIVE = Decimal("1e-12")
 MAX_PERCENT = Decimal(1000)
 PCT_TEXT = re.compile(r"^\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*%\s*$")
 NUM_TEXT = re.compile(r"^\s*[+-]?(?:\d[\d,]*(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*$")
+_PLAIN = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
+_GROUPED = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
+_UNITS = re.compile(r"^(?:[$€£₹¥₿]|[A-Z]{3,4}\b)\s*|\s*(?:[$€£₹¥₿]|\b[A-Z]{3,4})$")
+AMBIGUOUS = object()  # text such as "1,5": a decimal comma or a thousands separator?
+
+
+def text_number(text: str) -> Decimal | None | object:
+    """The number a text unambiguously is (SPEC 3.9 item 5): ``'3431000.0'``, ``$1,234.56``,
+    ``1 234``, ``INR 12``; :data:`AMBIGUOUS` for a comma that may be a decimal comma; else None."""
+    s = _UNITS.sub("", text.strip().replace("\u00a0", " ").replace("\u202f", " ")).strip()
+    if re.fullmatch(r"[+-]?\d{1,3}(?: \d{3})+(?:\.\d+)?", s):
+        s = s.replace(" ", "")
+    if _GROUPED.match(s):
+        s = s.replace(",", "")
+    elif "," in s and re.fullmatch(r"[+-]?[\d,]+(?:\.\d+)?", s):
+        return AMBIGUOUS
+    if not _PLAIN.match(s):
+        return None
+    try:
+        x = Decimal(s)
+    except ArithmeticError:
+        return None
+    if not x.is_finite():
+        return None
+    return Decimal(int(x)) if x == x.to_integral_value() and abs(x) < Decimal(10) ** 18 else x
 _ISO_DATE = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})\s*$")
 _YES = {"yes", "y", "true", "1", "x"}
 _NO = {"no", "n", "false", "0", ""}
@@ -91,14 +116,17 @@ class CellReader:
     def __init__(self, grid: WorkbookGrid):
         self.grid = grid
         self.issues: list[Issue] = []
+        self.text_numbers: list[str] = []  # cells whose numeric text was read as a number
+        self.holdings_choice: tuple[str, str] | None = None  # Settings Holdings Sheet, its cell
+        self.settings_given: frozenset[str] = frozenset()  # Settings fields the user set
 
     # -- issues -----------------------------------------------------------------------------
     def error(self, location: str, message: str) -> object:
         self.issues.append(Issue(location, message))
         return BAD
 
-    def warn(self, location: str, message: str) -> None:
-        self.issues.append(Issue(location, message, "warning"))
+    def warn(self, location: str, message: str, kind: str = "") -> None:
+        self.issues.append(Issue(location, message, "warning", kind))
 
     def bad_cell(self, sheet: SheetGrid, row: int, col: int, label: str, v: CellValue,
                  expected: str) -> object:
@@ -247,6 +275,17 @@ class CellReader:
             return None
         v = row[c] if c < len(row) else None
         t = type(v)
+        if t is str and v.strip():
+            x = text_number(v)
+            loc = sheet_ref(region.sheet.name, coordinate(r, c))
+            if x is AMBIGUOUS:
+                return self.error(loc, f"{label} is {describe(v)}: is the comma a decimal comma "
+                                       "or a thousands separator? Type the number without it "
+                                       "(e.g. 1.5 or 1500).")
+            if x is None:
+                return self.bad_cell(region.sheet, r, c, label, v, expect(positive, minimum))
+            self.text_numbers.append(loc)
+            t, v = int, x
         if t is float or t is int:
             if t is float and not math.isfinite(v):
                 return self.bad_cell(region.sheet, r, c, label, v, "a finite number")
@@ -256,8 +295,8 @@ class CellReader:
                                   f"{label} is {describe(v)} in a cell formatted as a date "
                                   "(a date past the year 9999); expected "
                                   f"{expect(positive, minimum)}: format the cell as a number.")
-            x = to_decimal(v)
-            if abs(x) > MAX_AMOUNT:
+            x = to_decimal(v) if type(v) is not Decimal else v
+            if x.copy_abs() > MAX_AMOUNT:
                 return self.error(sheet_ref(region.sheet.name, coordinate(r, c)),
                                   f"{label} is {describe(v)}, beyond the largest amount a plan "
                                   f"takes (1e15 in size); expected {expect(positive, minimum)}.")

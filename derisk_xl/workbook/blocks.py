@@ -1,0 +1,216 @@
+"""Where a table ends (SPEC 3.9 item 2): rows read under a header, block by block.
+
+A found table ends at a totals row (a first text such as Total or Subtotal, or numbers that are
+the sums of the rows above), at another header, or at an empty row followed by something that
+is not a row of the table; rows of the same shape after a gap stay, with a warning. A repeat of
+the same header starts the next block of the same table (wallets stacked), and a first column
+whose header changes between blocks labels them. A table chosen by name is read to its end.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+from ..core.issues import Issue
+from .grid import CellValue, SheetGrid, sheet_ref
+from .headers import Header, blank, is_number, read_header_row
+from .vocabulary import norm
+
+_TOTAL_WORDS = frozenset({"total", "totals", "subtotal", "sum", "networth", "grandtotal",
+                          "gesamt", "summe", "totaal", "totale"})
+
+
+@dataclass
+class Reading:
+    rows: list[int] = field(default_factory=list)
+    totals: list[int] = field(default_factory=list)
+    last_row: int = -1
+    label_col: int | None = None
+    notes: list[Issue] = field(default_factory=list)
+    end: int = -1  # the first row after the table
+
+
+class TableRows:
+    """Reads the rows under a header: where the table ends (SPEC 3.9 item 2)."""
+
+    def __init__(self, sheet: SheetGrid, header: Header):
+        self.sheet = sheet
+        self.h = header
+        c = header.columns
+        self.asset = c["asset"]
+        self.qty = c["quantity"]
+        self.sums = [c[f] for f in ("quantity", "value", "cost_basis") if f in c]
+        self.asset_head = header.texts.get(self.asset, "").strip().lower()
+
+    def span(self, r: int) -> tuple:
+        row = self.sheet.rows[r] if r < len(self.sheet.rows) else ()
+        return row[self.h.first_col:self.h.last_col + 1]
+
+    def empty(self, r: int) -> bool:
+        if not blank(self.value(r, self.asset)):
+            return False
+        return all(blank(v) for v in self.span(r))
+
+    def value(self, r: int, c: int) -> CellValue:
+        return self.sheet.value(r, c)
+
+    def is_total(self, r: int, sums: dict[int, float] | None = None, count: int = 0) -> bool:
+        """A totals row: a first text such as Total or Subtotal, or (no asset) numbers that are
+        the sums of the rows above (``sums``, kept as the rows are read)."""
+        for v in self.span(r)[:self.asset - self.h.first_col + 1]:
+            if type(v) is str and v.strip():
+                return total_word(v)
+            if v is not None:
+                break
+        if sums is None or count < 2 or not blank(self.value(r, self.asset)):
+            return False
+        matched = False
+        for c in self.sums:
+            v = self.value(r, c)
+            if not is_number(v):
+                continue
+            if not math.isclose(v, sums.get(c, 0.0), rel_tol=1e-9, abs_tol=0.005):
+                return False
+            matched = True
+        return matched
+
+    def add(self, row: tuple, sums: dict[int, float]) -> None:
+        n = len(row)
+        for c in self.sums:
+            v = row[c] if c < n else None
+            if type(v) is int or type(v) is float:
+                sums[c] = sums.get(c, 0.0) + v
+
+    def plain(self, row: tuple, to_end: bool) -> bool:
+        """The common case, decided from the row alone: an asset named, not a repeat of the
+        header, no totals word before it, and (for a found table) a number as quantity."""
+        n = len(row)
+        a = row[self.asset] if self.asset < n else None
+        if type(a) is not str:
+            return False
+        s = a.strip()
+        if not s or s.lower() == self.asset_head:
+            return False
+        for v in row[self.h.first_col:self.asset + 1]:
+            if v is not None:
+                if type(v) is str and v.strip():
+                    if total_word(v):
+                        return False
+                    break
+        if to_end:
+            return True
+        q = row[self.qty] if self.qty < n else None
+        return type(q) is int or type(q) is float
+
+    def same_header(self, r: int) -> Header | None:
+        v = self.value(r, self.asset)  # a repeat names the asset as the header does
+        if type(v) is not str or v.strip().lower() != self.asset_head:
+            return None
+        for h in read_header_row(self.sheet, r, self.h.first_col, self.h.last_col):
+            if h.signature() == self.h.signature():
+                return h
+        return None
+
+    def other_header(self, r: int) -> bool:
+        return any(len(h.columns) >= 2 for h in
+                   read_header_row(self.sheet, r, self.h.first_col, self.h.last_col))
+
+    def like_a_row(self, r: int) -> bool:
+        a, q = self.value(r, self.asset), self.value(r, self.qty)
+        return not blank(a) and type(a) is not bool and (
+            is_number(q) or (type(q) is str and numeric_text(q)))
+
+    def template(self, r: int) -> bool:
+        q = self.value(r, self.qty)
+        return blank(self.value(r, self.asset)) and (blank(q) or q == 0)
+
+    def read(self, stop: int, *, to_end: bool) -> Reading:
+        out = Reading()
+        r = self.h.row + 1
+        gap: int | None = None
+        first_texts = self.h.texts
+        sums: dict[int, float] = {}
+        rows = self.sheet.rows
+        n = len(rows)
+        while r <= stop:
+            if gap is None and r < n and self.plain(rows[r], to_end):
+                out.rows.append(r)
+                self.add(rows[r], sums)
+                out.last_row = r
+                r += 1
+                continue
+            if self.empty(r):
+                gap = r if gap is None else gap
+                r += 1
+                continue
+            if self.is_total(r, sums, len(out.rows)):
+                out.totals.append(r)
+                sums = {}
+                out.last_row = r
+                gap = None
+                if to_end:
+                    r += 1
+                    continue
+                nxt = self._next_block(r + 1, stop)
+                if nxt is None:
+                    out.end = r + 1
+                    return out
+                r = self._stack(nxt, out, first_texts)
+                continue
+            again = self.same_header(r)
+            if again is not None:
+                if to_end:
+                    r += 1
+                    continue
+                r = self._stack(again, out, first_texts)
+                gap = None
+                continue
+            if gap is not None and not to_end:
+                if not self.like_a_row(r) or self.other_header(r):
+                    out.end = gap
+                    return out
+                out.notes.append(Issue(
+                    sheet_ref(self.sheet.name, f"A{gap + 1}:A{r}"),
+                    f"empty row(s) {gap + 1}–{r} inside the holdings table; the rows after them "
+                    "have the same columns and are read as positions.", "warning"))
+            elif not to_end and not self.like_a_row(r) and self.other_header(r):
+                out.end = r
+                return out
+            gap = None
+            if not self.template(r):
+                out.rows.append(r)
+                self.add(rows[r] if r < n else (), sums)
+            out.last_row = r
+            r += 1
+        out.end = stop + 1
+        return out
+
+    def _next_block(self, r: int, stop: int) -> Header | None:
+        while r <= stop and (self.empty(r) or self.is_total(r)):
+            r += 1
+        return self.same_header(r) if r <= stop else None
+
+    def _stack(self, again: Header, out: Reading, first_texts: dict[int, str]) -> int:
+        """A repeat of the header: the next block of the same table (wallets stacked)."""
+        if out.label_col is None:
+            for c, text in sorted(again.texts.items()):
+                if c not in self.h.columns.values() and first_texts.get(c) != text \
+                        and c < self.asset:
+                    out.label_col = c
+                    break
+        out.last_row = again.row
+        return again.row + 1
+
+
+def total_word(text: str) -> bool:
+    s = text.strip()
+    if not s or s[0] not in "TtSsNnGg":
+        return False
+    word = norm(s).rstrip(":")
+    return word in _TOTAL_WORDS or word.startswith(("total", "subtotal", "grandtotal"))
+
+
+def numeric_text(text: str) -> bool:
+    return bool(re.fullmatch(r"\s*[-+]?[$€£₹¥]?\s*[\d,]*\.?\d+(?:[eE][-+]?\d+)?\s*%?\s*", text))

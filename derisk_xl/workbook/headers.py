@@ -1,0 +1,194 @@
+"""Header rows understood: which column of a row gives which holdings field (SPEC 3.9 item 4).
+
+A row may hold two tables side by side (the asset and the quantity named twice); each comes back
+as its own :class:`Header`. :class:`HoldingsTable` is what the finding hands to the contract.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+from ..core.issues import Issue
+from .grid import CellValue, SheetGrid, coordinate, sheet_ref
+from .vocabulary import HeaderWord, norm, read_header
+
+
+def blank(v: CellValue) -> bool:
+    return v is None or (type(v) is str and not v.strip())
+
+
+def is_number(v: CellValue) -> bool:
+    return type(v) in (int, float)
+
+
+@functools.lru_cache(maxsize=8192)
+def header_word(text: str) -> HeaderWord:
+    return read_header(text)
+
+
+
+
+@dataclass(frozen=True)
+class Header:
+    """A header row understood: which column gives which field, and what else it holds."""
+
+    row: int
+    first_col: int
+    last_col: int
+    columns: dict[str, int]
+    texts: dict[int, str]
+    currencies: dict[str, str]
+    doubles: tuple[tuple[str, int, int], ...] = ()  # (field, column read, column not read)
+
+    @property
+    def qualifies(self) -> bool:
+        c = self.columns
+        return "asset" in c and "quantity" in c and ("price" in c or "value" in c)
+
+    def signature(self) -> tuple:
+        """The columns that make two headers one table: where the asset, quantity, price and
+        value are (a block's label, e.g. ``LEDGER`` over ``EXCHANGES``, may differ)."""
+        return tuple((f, self.columns.get(f)) for f in ("asset", "quantity", "price", "value"))
+
+    def ignored(self) -> tuple[str, ...]:
+        used = set(self.columns.values())
+        return tuple(t for c, t in sorted(self.texts.items()) if c not in used)
+
+
+def _header_words(row: tuple, c0: int, c1: int) -> dict[int, HeaderWord]:
+    out = {}
+    for c in range(c0, min(c1, len(row) - 1) + 1):
+        v = row[c]
+        if type(v) is str and v.strip() and len(v) <= 80:
+            out[c] = header_word(v.strip())
+    return out
+
+
+def read_header_row(sheet: SheetGrid, r: int, c0: int = 0, c1: int | None = None) -> list[Header]:
+    """The header(s) on row ``r``: two when the row names the asset and quantity twice (two
+    tables side by side, the second starting at the asset-naming columns before its repeat)."""
+    row = sheet.rows[r] if 0 <= r < len(sheet.rows) else ()
+    if c1 is None:
+        c1 = len(row) - 1
+    words = _header_words(row, c0, c1)
+    if not words:
+        return []
+    spans = _split_side_by_side(words, c0, c1)
+    return [h for h in (_header(sheet, r, a, b, words) for a, b in spans) if h is not None]
+
+
+def _split_side_by_side(words: dict[int, HeaderWord], c0: int, c1: int) -> list[tuple[int, int]]:
+    seen: dict[tuple[str, int], int] = {}
+    qty_seen = False
+    for c in sorted(words):
+        w = words[c]
+        if w.field == "quantity":
+            qty_seen = True
+        if w.field == "asset":
+            key = ("asset", w.rank)
+            if key in seen and qty_seen:
+                start = c
+                while start - 1 > seen[key] and (start - 1) in words \
+                        and words[start - 1].field == "asset":
+                    start -= 1
+                return [(c0, start - 1), *_split_side_by_side(
+                    {k: v for k, v in words.items() if k >= start}, start, c1)]
+            seen.setdefault(key, c)
+    return [(c0, c1)]
+
+
+def _header(sheet: SheetGrid, r: int, a: int, b: int,
+            words: dict[int, HeaderWord]) -> Header | None:
+    best: dict[str, tuple[int, int]] = {}  # field -> (rank, col)
+    doubles = []
+    texts = {}
+    currencies = {}
+    row = sheet.rows[r]
+    norms = {norm(row[c]) for c in words if a <= c <= b}
+    for c in sorted(k for k in words if a <= k <= b):
+        w = words[c]
+        texts[c] = str(row[c]).strip()
+        f = w.field
+        if f is None and norm(row[c]) == "total" and {"free", "locked"} <= norms:
+            f, w = "quantity", HeaderWord("quantity", 0, w.currency)  # Free | Locked | Total
+        if f is None:
+            continue
+        if f in best:
+            rank, col = best[f]
+            if w.rank < rank:
+                best[f] = (w.rank, c)
+                if w.currency:
+                    currencies[f] = w.currency
+            elif w.rank == rank:
+                doubles.append((f, col, c))
+            continue
+        best[f] = (w.rank, c)
+        if w.currency:
+            currencies[f] = w.currency
+    if not best:
+        return None
+    cols = sorted(texts)
+    first, last = cols[0], cols[-1]
+    # the span runs on over cells that are not text (a number used as a header, e.g. 365)
+    while last + 1 < len(row) and last + 1 <= b and not blank(row[last + 1]):
+        last += 1
+    return Header(r, first, last, {f: c for f, (_, c) in best.items()}, texts,
+                  {f: cur for f, cur in currencies.items() if best.get(f, (0, -1))[1] >= 0},
+                  tuple(d for d in doubles if best[d[0]][1] == d[1]))
+
+
+# =============================================================================================
+# The table found
+# =============================================================================================
+
+
+@dataclass(frozen=True)
+class HoldingsTable:
+    """The positions' rows and the meaning of their columns.
+
+    Attributes:
+      sheet, header: where the table is and what its header says.
+      rows: 0-based rows of positions, in order.
+      last_row: the last row the table covers (for the range named in messages).
+      label_col: the column labelling stacked blocks (its values are venues), or None.
+      how: how it was chosen, in words (``found``, ``the sheet named Holdings`` …).
+      issues: what the finding has to say (warnings; errors when the choice was impossible).
+      skipped_totals: totals rows inside the table, not planned.
+    """
+
+    sheet: SheetGrid
+    header: Header
+    rows: tuple[int, ...]
+    last_row: int
+    label_col: int | None = None
+    how: str = "found"
+    issues: tuple[Issue, ...] = ()
+    skipped_totals: tuple[int, ...] = ()
+    score: int = 0
+    name: str = ""
+    log: str = ""  # why this table is a log and not holdings ("" when it is holdings)
+
+    @property
+    def where(self) -> str:
+        h = self.header
+        return sheet_ref(self.sheet.name, f"{coordinate(h.row, h.first_col)}:"
+                                          f"{coordinate(self.last_row, h.last_col)}")
+
+    def cell(self, r: int, field_name: str) -> str:
+        return sheet_ref(self.sheet.name, coordinate(r, self.header.columns[field_name]))
+
+
+def may_hold_holdings(rows) -> bool:
+    """Whether any row of these cell values (calamine's, ``""`` for empty) is a header naming an
+    asset, a quantity and a price or value: the only sheets whose details are worth scanning."""
+    for row in rows:
+        words = [header_word(v.strip()) for v in row if type(v) is str and v.strip()
+                 and len(v) <= 80]
+        if len(words) < 3:
+            continue
+        fields = {w.field for w in words}
+        if "asset" in fields and "quantity" in fields and ("price" in fields or
+                                                           "value" in fields):
+            return True
+    return False

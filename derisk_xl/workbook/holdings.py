@@ -1,0 +1,278 @@
+"""The Holdings contract (SPEC 3.1 and 3.9 items 4–7): the rows of the table found → positions.
+
+What real trackers write is read as what it unambiguously is: a Value column gives the price
+when there is none, numeric text is a number (one warning lists the cells), a Category of
+sector labels is a label, pair tickers (``btcinr``, ``ETH-USD``) are their base asset, and the
+base currency comes from Settings, else the price headers, else the pairs' quote, else USD.
+Every position keeps its own Asset cell, so every message about it points there.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from decimal import Decimal
+
+from ..core.model import STABLE_NAMES, HoldingsSource, Position, Settings
+from ..core.money import ZERO
+from .grid import column_letter, coordinate, sheet_ref
+from .tables import Choice, HoldingsTable, find_holdings
+from .typed import BAD, CATEGORIES, PROTECT, CellReader, Region
+from .vocabulary import CURRENCY_CODES, FIELD_TITLES, USD_FAMILY, norm
+
+_PAIR = re.compile(r"^([A-Z0-9.]{2,})[-/_:]([A-Z]{3,5})$")
+_MONEY_FIELDS = ("price", "value", "avg_cost", "cost_basis")
+_COIN_QUOTES = frozenset({"BTC", "ETH"})  # STETH is no ST/ETH pair: coin quotes need a "-"
+_SUFFIXES = tuple(sorted(CURRENCY_CODES - _COIN_QUOTES, key=len, reverse=True))
+_SUFFIX_SET = frozenset(_SUFFIXES)
+
+
+def parse_holdings(p: CellReader, settings: Settings, option: str | None
+                   ) -> tuple[tuple[Position, ...] | None, Settings, HoldingsSource | None]:
+    """Positions, the settings with the base currency resolved, and what was read."""
+    choice = None
+    if option:
+        choice = Choice(option, "--holdings", "--holdings")
+    elif p.holdings_choice is not None:
+        text, loc = p.holdings_choice
+        choice = Choice(str(text), loc, "Settings Holdings Sheet")
+    table, found = find_holdings(p.grid, choice)
+    p.issues.extend(found)
+    if table is None:
+        return None, settings, None
+    h = table.header
+    sheet = table.sheet
+    for f, kept, other in h.doubles:
+        title = FIELD_TITLES[f]
+        p.warn(sheet_ref(sheet.name, coordinate(h.row, other)),
+               f"{h.texts[kept]!r} and {h.texts[other]!r} both mean {title}; "
+               f"{h.texts[kept]!r} ({coordinate(h.row, kept)}) is read, {h.texts[other]!r} "
+               "is not.")
+    _check_merged(p, table)
+    cols = dict(h.columns)
+    asset_col = cols["asset"]
+    raw = [v.strip().upper() for v in (sheet.value(r, asset_col) for r in table.rows)
+           if isinstance(v, str) and v.strip()]
+    base, settings = _base_currency(p, table, settings, raw)
+    quotes = {base} | (USD_FAMILY if base == "USD" else set())
+    renamed: list[str] = []
+    asset_cell = sheet_ref(sheet.name, column_letter(asset_col))  # + row number, per position
+    region = Region("Holdings", sheet, h.row, h.first_col, h.last_col, table.last_row, cols)
+    labels = _category_labels(p, table)
+    out: list[Position] = []
+    rows: list[int] = []
+    empty_value: list[str] = []
+    for r in table.rows:
+        row = sheet.rows[r] if r < len(sheet.rows) else ()
+        asset = p.text(region, r, row, "asset", "Asset", required=True)
+        quantity = p.number(region, r, row, "quantity", "Quantity", required=True,
+                            minimum=ZERO)
+        if "price" in cols:
+            price = p.number(region, r, row, "price", "Price", required=True, positive=True)
+        else:
+            value = p.number(region, r, row, "value", "Value", required=True, minimum=ZERO)
+            price = _price_from_value(p, table, r, quantity, value, empty_value)
+            if price is None:
+                continue
+        avg = p.number(region, r, row, "avg_cost", "Avg Cost", minimum=ZERO) \
+            if "avg_cost" in cols else None
+        basis = p.number(region, r, row, "cost_basis", "Cost Basis", minimum=ZERO) \
+            if "cost_basis" in cols else None
+        category = p.choice(region, r, row, "category", "Category", CATEGORIES) \
+            if "category" in cols and not labels else None
+        protect = p.choice(region, r, row, "protect", "Protect", PROTECT, "yes or no") \
+            if "protect" in cols else None
+        min_keep = p.percent(region, r, row, "min_keep", "Min Keep %") \
+            if "min_keep" in cols else None
+        q0 = p.number(region, r, row, "original_quantity", "Original Quantity", minimum=ZERO) \
+            if "original_quantity" in cols else None
+        beta = p.number(region, r, row, "beta", "Beta") if "beta" in cols else None
+        venue = p.text(region, r, row, "venue", "Venue") if "venue" in cols else None
+        if venue is None and table.label_col is not None:
+            label = sheet.value(r, table.label_col)
+            venue = label.strip() if isinstance(label, str) and label.strip() else None
+        lot_step = p.number(region, r, row, "lot_step", "Lot Step", positive=True) \
+            if "lot_step" in cols else None
+        values = (asset, quantity, price, avg, basis, category, protect, min_keep, q0, beta,
+                  venue, lot_step)
+        if any(x is BAD for x in values):
+            continue
+        if avg is None and basis is not None and quantity:
+            avg = basis / quantity
+        asset = asset.upper()
+        base_asset = _base_asset(asset, quotes)
+        if base_asset is not None:
+            renamed.append(f"{asset} → {base_asset}")
+            asset = base_asset
+        out.append(Position(
+            asset=asset, quantity=quantity, price=price, avg_cost=avg,
+            category=category or ("stable" if asset in STABLE_NAMES else "alt"),
+            protect=bool(protect),
+            min_keep=min_keep if min_keep is not None else ZERO, original_quantity=q0,
+            beta=float(beta) if beta is not None else None, venue=venue or "",
+            lot_step=lot_step, location=f"{asset_cell}{r + 1}",
+        ))
+        rows.append(r)
+    _hidden(p, table)
+    if empty_value:
+        p.warn(empty_value[0], f"{len(empty_value)} row(s) hold a quantity of 0 and no price "
+                               f"(first: {', '.join(empty_value[:3])}); they are not planned.")
+    if not out and not any(i.severity == "error" and i.location.startswith(
+            sheet_ref(sheet.name, "")) for i in p.issues):
+        if table.how == "the sheet named Holdings":
+            p.error(sheet.name, "Holdings has no positions; expected at least one row below "
+                                "the header.")
+        else:
+            p.error(table.where, f"{table.where} ({table.how}) has a holdings header "
+                                 f"({_mapping_text(table)}) but no positions under it; fill "
+                                 "in at least one row.")
+    if renamed:
+        shown = ", ".join(renamed[:4]) + (" …" if len(renamed) > 4 else "")
+        p.warn(out[0].location, f"{len(renamed)} pair ticker(s) read as their base asset (the "
+                                f"quote is the base currency {base}): {shown}.")
+    source = HoldingsSource(
+        where=table.where, positions=len(out), mapping=_mapping(table),
+        ignored=tuple(t for c, t in sorted(h.texts.items())
+                      if c not in h.columns.values() and c != table.label_col),
+        base_currency=base, chosen_by=table.how)
+    return tuple(out), settings, source
+
+
+def _mapping(table: HoldingsTable) -> tuple[tuple[str, str], ...]:
+    h = table.header
+    pairs = [(c, FIELD_TITLES[f], h.texts[c]) for f, c in h.columns.items()]
+    if table.label_col is not None and "venue" not in h.columns:
+        pairs.append((table.label_col, "Venue", f"{h.texts.get(table.label_col, '')} "
+                                                "(the block labels)"))
+    return tuple((f, t) for _, f, t in sorted(pairs))
+
+
+def _mapping_text(table: HoldingsTable) -> str:
+    return ", ".join(f"{f} ← {t}" for f, t in _mapping(table))
+
+
+def _price_from_value(p: CellReader, table: HoldingsTable, r: int, quantity, value,
+                      empty: list[str]) -> Decimal | None | object:
+    """No price column: price = value ÷ quantity (SPEC 3.9 item 4)."""
+    if quantity is BAD or value is BAD:
+        return BAD
+    if quantity is None or value is None:
+        return BAD
+    if quantity == 0:
+        empty.append(table.cell(r, "asset"))
+        return None
+    if value <= 0:
+        return p.error(table.cell(r, "value"), f"Value is {value} for a quantity of {quantity}, "
+                                               "so the price (value ÷ quantity) is not above 0; "
+                                               "expected a value greater than 0.")
+    return value / quantity
+
+
+def _check_merged(p: CellReader, table: HoldingsTable) -> None:
+    """Merged header cells that hide a column we read (SPEC 3.8); merges over ignored
+    decoration are left alone."""
+    h = table.header
+    used = set(h.columns.values())
+    for r0, a, r1, b in table.sheet.merged:
+        if r0 <= h.row <= r1 and any(a <= c <= b for c in used) and b > a:
+            ref = f"{coordinate(r0, a)}:{coordinate(r1, b)}"
+            p.error(sheet_ref(table.sheet.name, ref),
+                    "merged header cells on Holdings; unmerge them so that each column has its "
+                    "own header.")
+
+
+def _hidden(p: CellReader, table: HoldingsTable) -> None:
+    hidden = [r + 1 for r in table.rows if r in table.sheet.hidden_rows]
+    if hidden:
+        shown = ", ".join(map(str, hidden[:10])) + (" …" if len(hidden) > 10 else "")
+        p.warn(table.sheet.name, f"{len(hidden)} hidden row(s) on Holdings ({shown}); they are "
+                                 "read like every other row.")
+
+
+def _category_labels(p: CellReader, table: HoldingsTable) -> bool:
+    """A Category column with no core/alt/stable in it holds labels (sectors), not categories."""
+    c = table.header.columns.get("category")
+    if c is None:
+        return False
+    values = [(r, table.sheet.value(r, c)) for r in table.rows]
+    given = [(r, v) for r, v in values if isinstance(v, str) and v.strip()]
+    kinds = {v.strip() for _, v in given}
+    if not given or any(norm(v) in CATEGORIES for _, v in given) or \
+            (len(kinds) < 2 and len(given) < 3):
+        return False  # a typo in a category of ours is an error on its row, not a label
+    kinds = sorted({v.strip() for _, v in given})
+    shown = ", ".join(kinds[:4]) + (" …" if len(kinds) > 4 else "")
+    first = sheet_ref(table.sheet.name, coordinate(given[0][0], c))
+    p.warn(first, f"Category holds labels such as {shown} on {len(given)} rows, not core, alt or "
+                  "stable: read as labels. Each position's category comes from its asset "
+                  "(stablecoins by symbol, others alt).")
+    return True
+
+
+def _base_currency(p: CellReader, table: HoldingsTable, settings: Settings,
+                   assets: list[str]) -> tuple[str, Settings]:
+    """Settings, else the currency the headers read name, else the quote all pairs share."""
+    h = table.header
+    if "base_currency" in p.settings_given:
+        base, why = settings.base_currency, "Settings Base Currency"
+    else:
+        named = {f: cur for f, cur in h.currencies.items() if f in _MONEY_FIELDS}
+        found = sorted(set(named.values()))
+        if len(found) > 1:
+            cells = ", ".join(f"{h.texts[h.columns[f]]!r} ({cur})" for f, cur in named.items())
+            p.error(sheet_ref(table.sheet.name, coordinate(h.row, h.first_col) + ":" +
+                              coordinate(h.row, h.last_col)),
+                    f"the holdings headers name different currencies: {cells}; keep one "
+                    "currency, or set Settings Base Currency and keep columns in it.")
+            return settings.base_currency, settings
+        quotes: set[str | None] = set()
+        for a in ([] if found else assets):
+            quotes.add(_quote(a))
+            if None in quotes or len(quotes) > 1:
+                break
+        if found:
+            base, why = found[0], f"the header {h.texts[h.columns[next(iter(named))]]!r}"
+        elif len(quotes) == 1 and None not in quotes and assets:
+            base, why = next(iter(quotes)), "the pair tickers"
+        else:
+            return "USD", settings
+        if base in USD_FAMILY:
+            base = "USD"
+    changes: dict[str, object] = {"base_currency": base}
+    if base not in USD_FAMILY and "stable_asset" not in p.settings_given:
+        cash = f"{base} cash"
+        changes["stable_asset"] = cash
+        p.warn(table.where, f"prices are in {base} (from {why}); stablecoins count at 1 only in "
+                            f"the currency they track, so sales go to {cash}, a cash position "
+                            f"in {base}, not to {settings.stable_asset}. Set Settings Stable "
+                            "Asset to choose another.")
+    return base, dataclasses.replace(settings, **changes)
+
+
+def _quote(asset: str) -> str | None:
+    """The quote currency of a pair ticker (``BTCINR`` → INR), or None when it is no pair."""
+    m = _PAIR.match(asset)
+    if m and m.group(2) in CURRENCY_CODES:
+        return m.group(2)
+    if asset in STABLE_NAMES or asset in USD_FAMILY:
+        return None
+    if asset[-3:] not in _SUFFIX_SET and asset[-4:] not in _SUFFIX_SET:
+        return None
+    for code in _SUFFIXES:
+        if asset.endswith(code) and len(asset) - len(code) >= 2:
+            return code
+    return None
+
+
+def _base_asset(asset: str, quotes: set[str] | frozenset[str]) -> str | None:
+    """A pair ticker whose quote is the base currency → its base asset (``BTCINR`` → BTC)."""
+    if asset[-3:] not in quotes and asset[-4:] not in quotes and asset[-5:] not in quotes:
+        return None
+    m = _PAIR.match(asset)
+    if m:
+        return m.group(1) if m.group(2) in quotes else None
+    q = _quote(asset)
+    return asset[:-len(q)] if q in quotes else None
+
+
+__all__ = ["parse_holdings"]

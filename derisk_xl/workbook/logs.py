@@ -1,0 +1,115 @@
+"""Logs, snapshots and price histories are not holdings (SPEC 3.9 item 3).
+
+A table with a date column in which the same asset repeats is either a series of snapshots —
+every row dated, each date listing each asset once — of which the latest is read, or a
+transaction log, which is refused with what to do. A price history (dates down, assets across)
+is recognised so that a refusal can say what the sheet is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+
+from ..core.issues import Issue
+from .grid import SheetGrid, coordinate, sheet_ref
+from .headers import HoldingsTable, blank, is_number
+from .vocabulary import norm
+
+HEADER_SEARCH_ROWS = 30
+_DATE_WORDS = frozenset({"date", "time", "timestamp", "datetime", "asof", "snapshot", "day",
+                         "datum", "dátum", "fecha", "data", "month", "week"})
+_ACTION_WORDS = frozenset({"action", "side", "type", "transaction", "transactiontype",
+                           "operation", "txtype", "tradetype", "buy/sell"})
+_ACTION_VALUES = frozenset({"buy", "sell", "deposit", "withdraw", "withdrawal", "transfer",
+                            "bought", "sold", "airdrop", "stake", "reward", "fee", "swap"})
+
+
+def _date_column(t: HoldingsTable) -> int | None:
+    sheet, rows = t.sheet, t.rows
+    for c, text in sorted(t.header.texts.items()):
+        if c in t.header.columns.values():
+            continue
+        if norm(text).rstrip(":") in _DATE_WORDS:
+            return c
+    if not rows:
+        return None
+    sample = rows[:200]  # a date column shows in its first rows
+    for c in range(t.header.first_col, t.header.last_col + 1):
+        if c in t.header.columns.values():
+            continue
+        dates = sum(isinstance(sheet.value(r, c), (dt.date, dt.datetime)) for r in sample)
+        if dates >= 0.8 * len(sample):
+            return c
+    return None
+
+
+def _key(t: HoldingsTable, r: int) -> tuple:
+    venue = t.header.columns.get("venue")
+    a = t.sheet.value(r, t.header.columns["asset"])
+    return (norm(a) if a is not None else "", norm(t.sheet.value(r, venue)) if venue is not None
+            else "")
+
+
+def judge_log(t: HoldingsTable) -> tuple[HoldingsTable, str]:
+    """(the table, why it is a log) — a snapshot series comes back as its latest snapshot."""
+    sheet = t.sheet
+    for c, text in t.header.texts.items():
+        if norm(text) in _ACTION_WORDS and c not in t.header.columns.values():
+            values = {norm(sheet.value(r, c)) for r in t.rows if type(sheet.value(r, c)) is str}
+            if values & _ACTION_VALUES:
+                return t, (f"it has a {text!r} column of buys and sells, so it looks like a "
+                           "transaction log")
+    date_col = _date_column(t)
+    if date_col is None or not t.rows:
+        return t, ""
+    keys = [_key(t, r) for r in t.rows]
+    if len(set(keys)) == len(keys):
+        return t, ""
+    stamps = [sheet.value(r, date_col) for r in t.rows]
+    dated = all(isinstance(s, (dt.date, dt.datetime)) for s in stamps)
+    head = sheet.value(t.header.row, date_col)
+    if dated:
+        groups: dict[object, list[int]] = {}
+        for r, s in zip(t.rows, stamps):
+            groups.setdefault(s, []).append(r)
+        unique = all(len({_key(t, r) for r in g}) == len(g) for g in groups.values())
+        if unique and len(groups) >= 2 and len(t.rows) >= 2 * len(groups):
+            latest = max(groups, key=lambda s: (s if isinstance(s, dt.datetime)
+                                                else dt.datetime.combine(s, dt.time())))
+            rows = tuple(groups[latest])
+            note = Issue(t.where, (
+                f"{t.where} holds {len(groups)} snapshots of the portfolio ({head} with the "
+                f"same assets repeated); the latest, {str(latest)[:19]}, is read (rows "
+                f"{rows[0] + 1}–{rows[-1] + 1}), the others are history."), "warning")
+            return replace(t, rows=rows, issues=t.issues + (note,)), ""
+    first = keys[0]
+    again = [r + 1 for r, k in zip(t.rows, keys) if k == first][:3]
+    asset = t.sheet.value(t.rows[0], t.header.columns["asset"])
+    return t, (f"it has a date column ({head}) and the same asset repeats ({asset} on rows "
+               f"{', '.join(map(str, again))}), so it looks like a transaction log")
+
+
+def price_history(sheet: SheetGrid) -> str | None:
+    """A sentence when the sheet is a price history (dates down, assets across), else None."""
+    rows = sheet.rows
+    for r in range(min(len(rows), HEADER_SEARCH_ROWS)):
+        row = rows[r]
+        texts = [c for c, v in enumerate(row) if type(v) is str and v.strip()]
+        if len(texts) < 2:
+            continue
+        below = rows[r + 1:r + 40]
+        for c in range(len(row)):
+            dates = sum(isinstance(x[c] if c < len(x) else None, (dt.date, dt.datetime))
+                        for x in below)
+            if dates >= 3 and dates >= 0.6 * len([x for x in below if any(
+                    not blank(v) for v in x)]):
+                numeric = [k for k in texts if k != c and sum(
+                    is_number(x[k]) for x in below if k < len(x)) >= 0.6 * dates]
+                if len(numeric) >= 2:
+                    span = f"{coordinate(r, min(texts + [c]))}:{coordinate(r + len(below), max(texts))}"
+                    return (f"{sheet_ref(sheet.name, span)} is a price history (dates down, "
+                            f"{', '.join(str(row[k]).strip() for k in numeric[:4])} … across), "
+                            "not holdings")
+        break
+    return None

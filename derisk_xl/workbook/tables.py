@@ -1,0 +1,360 @@
+"""Finding the holdings in a workbook we did not make (SPEC 3.9, items 1–3).
+
+Users keep their positions on a sheet called Portfolio or Dashboard, under a title block, with a
+totals row, a second table below, wallets stacked one under another. This module answers one
+question — which rows of which sheet are the positions, and which column is which field — from
+the grid alone (pure: no file, so the Excel button and the file reader find the same table).
+
+The order of choice:
+
+1. an explicit choice: Settings ``Holdings Sheet`` or ``--holdings`` (a sheet, an Excel Table,
+   or a range such as ``Portfolio!B10:H40``);
+2. a sheet or Excel Table named Holdings;
+3. otherwise every header row of every sheet, and every Excel Table, that names an asset, a
+   quantity and a price (or value) column is a candidate, and the best :func:`score` wins:
+   ``3 × recognised columns + ⌊2·log2(1 + rows)⌋ + 4 if its sheet or Table is named like
+   holdings`` (Portfolio, Positions, Balances, Holdings, Assets, Wallets). Rows count on a log
+   scale (doubling them adds 2) so that a table a few rows longer does not beat an earlier one:
+   scores within :data:`TIE` of the best are equals and go to tab order (people keep their main
+   table first), and a candidate within :data:`CLOSE` is named in a warning with the setting
+   that picks it.
+
+A found table ends at its Excel Table's range, at a totals row (``Total``, ``Subtotal``, ``Sum``,
+``Net Worth``… or numbers that are the sums of the rows above), at a different header, or at an
+empty row followed by something that is not a row of the table. Blocks under a repeat of the
+same header (wallets stacked, each with a subtotal) are read together; a first column whose
+header changes from block to block (``LEDGER``, ``EXCHANGES``) labels the blocks and gives the
+venue. A table with a date column in which an asset repeats is a series of snapshots (the latest
+is read) or a log (not holdings). The explicit choice and a sheet named Holdings are read to
+their end: empty rows, totals rows and repeated headers are skipped, every other row is a row.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, replace
+
+from ..core.issues import Issue
+from .blocks import TableRows
+from .grid import SheetGrid, TableRef, WorkbookGrid, coordinate, sheet_ref
+from .headers import Header, HoldingsTable, blank, read_header_row
+from .logs import HEADER_SEARCH_ROWS, judge_log, price_history
+from .vocabulary import FIELD_TITLES, PLAN_NORMS, norm
+
+#: Candidates this close score as equals: the first in tab order is taken.
+TIE = 2
+#: A candidate this close to the one taken is named in a warning.
+CLOSE = 3
+#: A header sits within this many non-empty rows of the top of its sheet when the sheet is named.
+_NAME_WORDS = ("portfolio", "position", "balance", "holding", "asset", "wallet")
+_RANGE = re.compile(r"^\s*(?:'((?:[^']|'')+)'|([^!]+))!\s*\$?([A-Za-z]{1,3})\$?(\d+)\s*:"
+                    r"\s*\$?([A-Za-z]{1,3})\$?(\d+)\s*$")
+
+
+def score(header: Header, rows: int, name: str) -> int:
+    named = any(w in norm(name) for w in _NAME_WORDS)
+    return 3 * len(header.columns) + int(2 * math.log2(1 + rows)) + (4 if named else 0)
+
+
+def _table_at(grid: WorkbookGrid, sheet: SheetGrid, header: Header) -> TableRef | None:
+    for t in grid.tables:
+        if t.sheet == sheet.name and t.first_row == header.row and \
+                t.first_col <= header.columns["asset"] <= t.last_col:
+            return t
+    return None
+
+
+def _read(sheet: SheetGrid, header: Header, stop: int, *, to_end: bool, how: str,
+          name: str) -> HoldingsTable:
+    reading = TableRows(sheet, header).read(stop, to_end=to_end)
+    last = max(reading.last_row, header.row)
+    t = HoldingsTable(sheet, header, tuple(reading.rows), last, reading.label_col, how,
+                      tuple(reading.notes), tuple(reading.totals), name=name)
+    t, log = judge_log(t)
+    rows = TableRows(sheet, header)
+    clean = 0 if to_end else sum(1 for r in t.rows if rows.like_a_row(r) and isinstance(
+        sheet.value(r, header.columns["asset"]), str))  # a named table needs no score
+    return replace(t, score=score(header, clean, name), log=log)
+
+
+def candidates(grid: WorkbookGrid) -> list[HoldingsTable]:
+    """Every table that names an asset, a quantity and a price or value, in tab order."""
+    found: list[HoldingsTable] = []
+    covered: set[tuple[str, int]] = set()
+    for sheet in grid.sheets:
+        if norm(sheet.name) in PLAN_NORMS:
+            continue
+        r, n = 0, len(sheet.rows)
+        while r < n:
+            row = sheet.rows[r]
+            if sum(type(v) is str for v in row) < 3:
+                r += 1
+                continue
+            headers = [h for h in read_header_row(sheet, r) if h.qualifies]
+            nxt = r + 1
+            for h in headers:
+                table = _table_at(grid, sheet, h)
+                stop = table.last_row if table is not None else n - 1
+                t = _read(sheet, h, stop, to_end=False, how="found",
+                          name=f"{sheet.name} {table.name if table else ''}")
+                if table is not None and t.last_row < n - 1:
+                    t = _continue_stack(sheet, h, t, table)
+                found.append(t)
+                covered.add((sheet.name, h.row))
+                nxt = max(nxt, t.last_row + 1 if len(headers) == 1 else r + 1)
+            r = nxt
+    for tref in grid.tables:
+        sheet = grid.sheet(tref.sheet)
+        if sheet is None or (sheet.name, tref.first_row) in covered or any(
+                t.sheet is sheet and t.header.row <= tref.first_row <= t.last_row
+                and tref.first_col <= t.header.columns["asset"] <= tref.last_col for t in found):
+            continue  # a block of a table already read (wallets stacked)
+        for h in read_header_row(sheet, tref.first_row, tref.first_col, tref.last_col):
+            if h.qualifies:
+                found.append(_read(sheet, h, tref.last_row, to_end=True, how="found",
+                                   name=f"{sheet.name} {tref.name}"))
+    return found
+
+
+def _continue_stack(sheet: SheetGrid, h: Header, t: HoldingsTable,
+                    table: TableRef) -> HoldingsTable:
+    """An Excel Table that ends where the next wallet's block begins: read the blocks on."""
+    rows = TableRows(sheet, h)
+    more = rows.read(len(sheet.rows) - 1, to_end=False)
+    if more.rows[:len(t.rows)] != list(t.rows) or len(more.rows) <= len(t.rows) or \
+            more.label_col is None and not more.totals:
+        return t
+    return replace(t, rows=tuple(more.rows), last_row=more.last_row, label_col=more.label_col,
+                   issues=t.issues + tuple(more.notes), skipped_totals=tuple(more.totals),
+                   score=t.score + score(h, len(more.rows), t.name) - score(h, len(t.rows),
+                                                                             t.name))
+
+
+def _named(grid: WorkbookGrid, title: str) -> tuple[SheetGrid | None, TableRef | None]:
+    key = norm(title)
+    sheet = next((s for s in grid.sheets if norm(s.name) == key), None)
+    if sheet is not None:
+        return sheet, None
+    table = next((t for t in grid.tables if norm(t.name) == key), None)
+    if table is not None:
+        return grid.sheet(table.sheet), table
+    return None, None
+
+
+def _header_in(sheet: SheetGrid, first: int, last: int, c0: int = 0,
+               c1: int | None = None) -> Header | None:
+    """The first row (of the first :data:`HEADER_SEARCH_ROWS` non-empty ones) naming the
+    asset, the quantity and the price or value; else the best partial header, for messages."""
+    best, seen = None, 0
+    for r in range(first, min(last, len(sheet.rows) - 1) + 1):
+        row = sheet.rows[r]
+        if all(blank(v) for v in row):
+            continue
+        seen += 1
+        for h in read_header_row(sheet, r, c0, c1):
+            if h.qualifies:
+                return h
+            if best is None or len(h.columns) > len(best.columns):
+                best = h
+        if seen >= HEADER_SEARCH_ROWS:
+            break
+    return best
+
+
+@dataclass(frozen=True)
+class Choice:
+    """An explicit choice of the holdings: the text given and where it was given."""
+
+    text: str
+    origin: str  # "Settings!B40" or "--holdings"
+    label: str   # "Settings Holdings Sheet" or "--holdings"
+
+
+def find_holdings(grid: WorkbookGrid, choice: Choice | None = None
+                  ) -> tuple[HoldingsTable | None, tuple[Issue, ...]]:
+    """The holdings table of ``grid`` and what the finding has to say (SPEC 3.9 items 1–3)."""
+    if choice is not None:
+        return _chosen(grid, choice)
+    sheet, table = _named(grid, "Holdings")
+    if sheet is not None:
+        return _whole(grid, sheet, table, "the sheet named Holdings" if table is None
+                      else f"the Excel Table {table.name}", None)
+    every = candidates(grid)
+    holdings = [t for t in every if not t.log]
+    if not holdings:
+        return None, (_refusal(grid, every),)
+    top = max(t.score for t in holdings)
+    best = next(t for t in holdings if t.score >= top - TIE)  # equals: the first in tab order
+    issues = list(best.issues)
+    rivals = [t for t in holdings if t is not best and t.score >= top - CLOSE]
+    if rivals:
+        other = rivals[0]
+        key = _key_for(grid, other, every)
+        issues.append(Issue(best.where, (
+            f"{other.where} also looks like holdings ({len(other.rows)} rows; "
+            f"{_mapping_words(other)}; score {other.score} against {best.score}; scores within "
+            f"{TIE} are equals and go to tab order). To plan it instead, set Settings Holdings Sheet to {key} or run with "
+            f"--holdings {_quoted(key)}."), "warning"))
+    left = _left_out(best, every)
+    if left:
+        issues.append(left)
+    return best, tuple(issues)
+
+
+def _quoted(text: str) -> str:
+    return text if re.fullmatch(r"[\w.!:$]+", text) else '"' + text.replace('"', '\\"') + '"'
+
+
+def _mapping_words(t: HoldingsTable) -> str:
+    return ", ".join(f"{FIELD_TITLES[f]} ← {t.header.texts[c]}"
+                     for f, c in t.header.columns.items() if f in ("asset", "quantity", "price",
+                                                                  "value"))
+
+
+def _key_for(grid: WorkbookGrid, t: HoldingsTable, every: list[HoldingsTable]) -> str:
+    same_sheet = [x for x in every if x.sheet.name == t.sheet.name]
+    table = _table_at(grid, t.sheet, t.header)
+    if table is not None:
+        return table.name
+    if len(same_sheet) == 1 and t.header.row < HEADER_SEARCH_ROWS:
+        return t.sheet.name
+    return t.where
+
+
+def _left_out(best: HoldingsTable, every: list[HoldingsTable]) -> Issue | None:
+    """Say what else sits on the same sheet and is not planned (a row is never dropped
+    without a word)."""
+    sheet = best.sheet
+    h = best.header
+    below = [r + 1 for r in range(best.last_row + 1, len(sheet.rows))
+             if any(not blank(v) for v in sheet.rows[r])]
+    beside = [t.where for t in every if t is not best and t.sheet is sheet
+              and t.header.row == h.row]
+    parts = []
+    if below:
+        parts.append(f"rows {below[0]}–{below[-1]} below it" if len(below) > 1 else
+                     f"row {below[0]} below it")
+    if beside:
+        parts.append(f"the table beside it ({', '.join(beside)})")
+    if not parts:
+        return None
+    return Issue(sheet_ref(sheet.name), (
+        f"not planned: {' and '.join(parts)} on {sheet.name}, which are not rows of the "
+        f"holdings table {best.where}."), "warning")
+
+
+def _whole(grid: WorkbookGrid, sheet: SheetGrid, table: TableRef | None, how: str,
+           choice: Choice | None, bounds: tuple[int, int, int, int] | None = None
+           ) -> tuple[HoldingsTable | None, tuple[Issue, ...]]:
+    """A sheet, Table or range chosen by name: read to its end."""
+    if table is not None:
+        bounds = (table.first_row, table.first_col, table.last_row, table.last_col)
+    if bounds is not None:
+        r0, c0, r1, c1 = bounds
+        header = _header_in(sheet, r0, r0, c0, c1)
+    else:
+        r0, c0, r1, c1 = 0, 0, len(sheet.rows) - 1, None
+        header = _header_in(sheet, 0, r1)
+    if header is None or not header.qualifies:
+        merged = [Issue(sheet_ref(sheet.name, f"{coordinate(m[0], m[1])}:{coordinate(m[2], m[3])}"),
+                        "merged header cells on Holdings; unmerge them so that each column has "
+                        "its own header.") for m in sheet.merged
+                  if header is not None and m[0] <= header.row <= m[2] and m[3] > m[1]]
+        return None, (_no_header(sheet, header, how, choice, bounds), *merged)
+    t = _read(sheet, header, r1, to_end=True, how=how, name=sheet.name)
+    if t.log:
+        return None, (Issue(t.where, f"{t.where} ({how}) is not holdings: {t.log}. "
+                                     "derisk needs one row per position; total it by asset "
+                                     "(a pivot of Quantity by Asset) and point Holdings Sheet "
+                                     "at that table.") ,)
+    return t, t.issues
+
+
+def _no_header(sheet: SheetGrid, partial: Header | None, how: str, choice: Choice | None,
+               bounds) -> Issue:
+    need = "an Asset (or Symbol, Coin, Ticker, Token …), a Quantity (or Qty, Amount, Balance, " \
+           "Shares …) and a Price (or Last, Current Price …) or Value column"
+    where = choice.origin if choice is not None else sheet.name
+    if not sheet.rows or all(all(blank(v) for v in r) for r in sheet.rows):
+        return Issue(where, f"{how} ({sheet.name}) is empty; expected a header row with {need}.")
+    if partial is None or not partial.columns:
+        return Issue(where, f"no header row found on {sheet.name} ({how}); expected a row with "
+                            f"{need}.")
+    have = ", ".join(f"{FIELD_TITLES[f]} ← {partial.texts[c]}" for f, c in
+                     sorted(partial.columns.items(), key=lambda x: x[1]))
+    missing = [FIELD_TITLES[f] for f in ("asset", "quantity") if f not in partial.columns]
+    if "price" not in partial.columns and "value" not in partial.columns:
+        missing.append("Price (or Value)")
+    span = sheet_ref(sheet.name, f"{coordinate(partial.row, partial.first_col)}:"
+                                 f"{coordinate(partial.row, partial.last_col)}")
+    title = "Holdings" if how == "the sheet named Holdings" else f"{sheet.name} ({how})"
+    return Issue(span, f"the {title} header ({have}) has no {' and no '.join(missing)} column; "
+                       f"it is required ({need}). Rename that column's header, or point "
+                       "Settings Holdings Sheet at another table.")
+
+
+def _chosen(grid: WorkbookGrid, choice: Choice) -> tuple[HoldingsTable | None, tuple[Issue, ...]]:
+    how = f"chosen by {choice.label}"
+    m = _RANGE.match(choice.text)
+    if m:
+        name = (m.group(1) or "").replace("''", "'") or m.group(2).strip()
+        sheet = next((s for s in grid.sheets if norm(s.name) == norm(name)), None)
+        if sheet is None:
+            return None, (Issue(choice.origin, f"{choice.label} is {choice.text!r}, but the "
+                                               f"workbook has no sheet {name!r}; sheets: "
+                                               f"{', '.join(grid.sheet_names)}."),)
+        from .grid import parse_coordinate
+
+        r0, c0 = parse_coordinate(m.group(3) + m.group(4))
+        r1, c1 = parse_coordinate(m.group(5) + m.group(6))
+        r0, r1 = sorted((r0, r1))
+        c0, c1 = sorted((c0, c1))
+        return _whole(grid, sheet, None, how, choice, (r0, c0, r1, c1))
+    sheet, table = _named(grid, choice.text)
+    if sheet is None:
+        tables = ", ".join(t.name for t in grid.tables) or "none"
+        return None, (Issue(choice.origin, (
+            f"{choice.label} is {choice.text!r}: no sheet, Excel Table or range of that name. "
+            f"Sheets: {', '.join(grid.sheet_names) or 'none'}; Excel Tables: {tables}; or give "
+            "a range such as Portfolio!B10:H40.")),)
+    return _whole(grid, sheet, table, how, choice)
+
+
+def _refusal(grid: WorkbookGrid, every: list[HoldingsTable]) -> Issue:
+    """One sentence saying what was looked at and the one edit that would make it work."""
+    source = grid.source or "The workbook"
+    fix = ("Name the sheet with your positions Holdings (columns Asset, Quantity, Price), or set "
+           "Settings Holdings Sheet (or --holdings) to its sheet, Excel Table or range.")
+    logs = [t for t in every if t.log]
+    if logs:
+        t = logs[0]
+        return Issue(t.where, f"{source} has no holdings table: {t.where} is not holdings, "
+                              f"{t.log}. derisk needs one row per position; total the log by "
+                              f"asset into a table of its own. {fix}")
+    seen = []
+    for sheet in grid.sheets:
+        if norm(sheet.name) in PLAN_NORMS:
+            continue
+        history = price_history(sheet)
+        if history:
+            seen.append(history)
+            continue
+        partial = _header_in(sheet, 0, len(sheet.rows) - 1)
+        if partial is not None and partial.columns:
+            missing = [FIELD_TITLES[f] for f in ("asset", "quantity") if f not in
+                       partial.columns]
+            if "price" not in partial.columns and "value" not in partial.columns:
+                missing.append("price or value")
+            seen.append(f"{sheet.name} has no {' and no '.join(m.lower() for m in missing)} "
+                        "column")
+        elif any(any(not blank(v) for v in r) for r in sheet.rows):
+            seen.append(f"{sheet.name} has no header naming an asset, a quantity and a price")
+        else:
+            seen.append(f"{sheet.name} is empty")
+    return Issue("", f"{source} has no holdings table: {'; '.join(seen) or 'it has no sheets'}. "
+                     f"{fix}")
+
+
+__all__ = ["CLOSE", "Choice", "Header", "HoldingsTable", "candidates", "find_holdings",
+           "price_history", "read_header_row", "score"]

@@ -1,0 +1,222 @@
+"""Real trackers that people published (``../shared/realbooks``), read as they are (SPEC 3.9).
+
+Each expectation is the folder README's "a good reading, as it is"; totals are the workbook's
+own figures. Skipped, saying why, where the folder is not beside this clone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from derisk_xl.core.plan import make_plan
+from derisk_xl.pipeline import RunOptions, run_one
+from derisk_xl.workbook.reader import read_workbook
+from tests.conftest import ROOT
+from tests.test_fidelity_writer import assert_nothing_lost
+
+REALBOOKS = ROOT.parent / "shared" / "realbooks"
+TODAY = dt.date(2026, 12, 1)
+
+
+@pytest.fixture(scope="module")
+def books() -> Path:
+    if not REALBOOKS.is_dir():
+        pytest.skip(f"the real trackers are not beside this clone ({REALBOOKS}); these tests "
+                    "need ../shared/realbooks")
+    return REALBOOKS
+
+
+def read(path: Path, holdings: str | None = None):
+    return read_workbook(path, as_of=None, today=TODAY, holdings=holdings)
+
+
+def errors(result) -> dict[str, str]:
+    return {i.location: i.message for i in result.issues if i.severity == "error"}
+
+
+def warnings(result) -> list[str]:
+    return [str(i) for i in result.issues if i.severity == "warning"]
+
+
+def total(result) -> Decimal:
+    return make_plan(result.inputs).total_before.quantize(Decimal("0.01"))
+
+
+def test_angus_flat_table_with_totals_row_and_sector_labels(books):
+    result = read(books / "01_angus_crypto_portfolio.xlsx")
+    assert errors(result) == {}
+    inputs = result.inputs
+    assert len(inputs.positions) == 51
+    assert total(result) == Decimal("152166.93")
+    assert inputs.source.where.startswith("Portfolio_v1!")
+    btc = [p for p in inputs.positions if p.asset == "BTC"]
+    assert {p.venue for p in btc} >= {"Ledger", "Binance"}  # the same coin on two venues
+    said = "\n".join(warnings(result))
+    assert "Portfolio_v2" in said and "--holdings" in said  # the close second, and its key
+    assert "read as labels" in said  # sector labels (Layer 1, Meme …): one warning, no errors
+    # no position is read from the totals row (row 53 holds only the sum of the values)
+    assert all(not p.location.endswith("53") for p in inputs.positions)
+
+
+def test_angus_second_table_when_chosen(books):
+    result = read(books / "01_angus_crypto_portfolio.xlsx", holdings="Portfolio_v2!A2:X51")
+    assert errors(result) == {}
+    assert len(result.inputs.positions) == 49
+    assert total(result) == Decimal("130748.58")
+
+
+def test_karmcraft_stacked_wallets_are_one_table(books):
+    result = read(books / "02_karmcraft_portfolio.xlsx")
+    assert errors(result) == {}
+    positions = result.inputs.positions
+    assert len(positions) == 21
+    assert total(result) == Decimal("76248895.87")
+    venues = {p.venue for p in positions}
+    assert {"Ledger 1", "Ledger 2", "Binance", "Coinbase", "Paper Wallet", "Faucet Game"} <= venues
+    # the fees, totals and dominance tables below are named as not planned
+    assert any("not planned" in w for w in warnings(result))
+
+
+def test_dogukan_empty_template_is_refused_in_one_sentence(books):
+    result = read(books / "03_dogukan_binance_portfolio.xlsx")
+    assert result.inputs is None
+    (message,) = errors(result).values()
+    assert "no positions" in message
+
+
+def test_gskoupras_dashboard_header_at_b10(books, tmp_path):
+    path = books / "04_gskoupras_my_crypto_portfolio.xlsm"
+    result = read(path)
+    assert errors(result) == {}
+    assert len(result.inputs.positions) == 8
+    assert total(result) == Decimal("2686.42")
+    assert result.inputs.source.where.startswith("'Crypto Portfolio'!B10:")
+    # planned copy: macros, Power Query and every other part kept byte for byte
+    done = run_one(path, RunOptions(out_dir=tmp_path, pdf=False, today=TODAY))
+    assert done.status == "planned", done.issues
+    assert_nothing_lost(path.read_bytes(), done.workbook.read_bytes())
+
+
+def test_sachin_inr_table_with_prices_pasted_as_text(books):
+    result = read(books / "06_sachin_crypto_portfolio.xlsx")
+    assert errors(result) == {}
+    inputs = result.inputs
+    assert len(inputs.positions) == 9
+    assert total(result) == Decimal("16508.56")
+    assert inputs.settings.base_currency == "INR"
+    assert inputs.settings.stable_asset == "INR cash"
+    text_warnings = [w for w in warnings(result) if "stored as text" in w]
+    assert len(text_warnings) == 1 and text_warnings[0].startswith("Dashboard!J5")
+    assert inputs.source.where.startswith("Dashboard!B4:")
+
+
+def test_janzsob_price_history_is_refused(books):
+    result = read(books / "08_janzsob_portfolio.xlsx")
+    assert result.inputs is None
+    (message,) = errors(result).values()
+    assert "price history" in message
+
+
+def test_ahsan_pair_tickers_in_inr(books):
+    result = read(books / "12_ahsan_portfolio.xlsx")
+    assert errors(result) == {}
+    inputs = result.inputs
+    assert [p.asset for p in inputs.positions] == ["BTC", "LTC"]
+    assert total(result) == Decimal("6937675.89")
+    assert inputs.settings.base_currency == "INR"
+
+
+def test_vikas_market_data_is_refused(books):
+    result = read(books / "15_vikas_binance.xlsx")
+    assert result.inputs is None
+    (message,) = errors(result).values()
+    assert "no holdings table" in message and "quantity" in message
+
+
+def test_manjunath_zero_prices_are_the_only_errors(books, tmp_path):
+    path = books / "16_manjunath_holdings.xlsx"
+    result = read(path)
+    assert set(errors(result)) == {"Equity!F112", "Equity!F113"}
+    wb = openpyxl.load_workbook(path)
+    wb["Equity"].delete_rows(112, 2)
+    fixed = tmp_path / "fixed.xlsx"
+    wb.save(fixed)
+    result = read(fixed)
+    assert errors(result) == {}
+    assert len(result.inputs.positions) == 254
+    assert total(result) == Decimal("1732337.13")
+    assert all(p.avg_cost is not None for p in result.inputs.positions)
+
+
+def test_liammeyers_errors_name_exactly_the_empty_prices_and_unshared_options(books):
+    path = books / "20_liammeyers_portfolio_tracker.xlsx"
+    ws = openpyxl.load_workbook(path, data_only=True)["Holdings"]
+    header = [c.value for c in ws[1]]
+    price, shares = header.index("CurrentPrice") + 1, header.index("Shares") + 1
+    expected = set()
+    for r in range(2, ws.max_row + 1):
+        if ws.cell(r, 1).value is None:
+            continue
+        if ws.cell(r, price).value is None:
+            expected.add(f"Holdings!{ws.cell(r, price).coordinate}")
+        if ws.cell(r, shares).value is None:
+            expected.add(f"Holdings!{ws.cell(r, shares).coordinate}")
+    result = read(path)
+    assert set(errors(result)) == expected
+    assert len(expected) == 20
+
+
+@pytest.mark.parametrize("name", ["01_angus_crypto_portfolio.xlsx",
+                                  "02_karmcraft_portfolio.xlsx",
+                                  "06_sachin_crypto_portfolio.xlsx",
+                                  "12_ahsan_portfolio.xlsx"])
+def test_planned_copies_keep_every_original_part(books, tmp_path, name):
+    path = books / name
+    before = path.read_bytes()
+    done = run_one(path, RunOptions(out_dir=tmp_path, pdf=False, today=TODAY))
+    assert done.status == "planned", done.issues
+    assert path.read_bytes() == before
+    assert_nothing_lost(before, done.workbook.read_bytes())
+    assert done.plan.source.line in openpyxl.load_workbook(
+        done.workbook, read_only=True)["Plan Summary"]["A2"].value
+
+
+def test_check_and_run_say_what_was_read_and_json_carries_it(books, tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    def derisk(*args):
+        return subprocess.run([sys.executable, "-m", "derisk_xl.cli", *args], capture_output=True,
+                              text=True, cwd=tmp_path, timeout=120)
+
+    path = books / "01_angus_crypto_portfolio.xlsx"
+    done = derisk("check", str(path), "--holdings", "Portfolio_v2!A2:X51")
+    assert done.returncode == 0, done.stderr
+    assert "49 position(s)" in done.stdout
+    assert "Holdings read from Portfolio_v2!A2:X51, 49 positions: Asset ← Ticker" in done.stdout
+    done = derisk("run", str(books / "12_ahsan_portfolio.xlsx"), "--json", "--no-pdf",
+                  "--out", str(tmp_path / "out"))
+    assert done.returncode == 0, done.stderr
+    read = json.loads(done.stdout)["holdings"]
+    assert read["range"] == "Sheet1!A1:F3" and read["positions"] == 2
+    assert read["base_currency"] == "INR"
+    assert read["mapping"]["Asset"] == "Ticker" and read["mapping"]["Quantity"] == "Quantity"
+    assert read["ignored"] == ["Profit/Loss", "P/L%"]
+
+
+def test_the_pdf_method_note_names_what_was_read(books, tmp_path):
+    from pypdf import PdfReader
+
+    done = run_one(books / "06_sachin_crypto_portfolio.xlsx",
+                   RunOptions(out_dir=tmp_path, today=TODAY))
+    assert done.status == "planned", done.issues
+    text = " ".join(" ".join((page.extract_text() or "").split())
+                    for page in PdfReader(done.pdf).pages)
+    assert "Holdings read from Dashboard!B4:J13, 9 positions" in text
+    assert "INR cash" in text  # sales go to cash in the base currency, and the plan says so
