@@ -73,6 +73,7 @@ def test_settings_out_of_domain_name_their_cell(tmp_path, key, value, needle):
     ("C3", "1e-300", "1e-12"),       # Price
     ("D2", "inf", "finite"),         # Avg Cost
     ("B4", "nan", "finite"),
+    ("D2", "1e-30", "1e-18"),        # Avg Cost: a price over it would overflow the multiple
 ])
 def test_holdings_out_of_domain_name_their_cell(tmp_path, ref, value, needle):
     sheet = _cell_value(example_parts()["xl/worksheets/sheet1.xml"], ref, value)
@@ -144,8 +145,9 @@ def test_prices_alternating_absurd_closes_are_refused(tmp_path):
 
 # -- total over what is admitted -------------------------------------------------------------
 
-amount = st.decimals(min_value=0, max_value=D("1e15"), allow_nan=False, allow_infinity=False,
-                     places=6)
+amount = st.one_of(st.sampled_from([D(0), D("1e-18"), D("1e15")]),
+                   st.decimals(min_value=0, max_value=D("1e15"), allow_nan=False,
+                               allow_infinity=False, places=6))
 positive = st.one_of(st.sampled_from([D("1e-12"), D("1e15"), D(1)]),
                      st.decimals(min_value=D("1e-12"), max_value=D("1e15"), allow_nan=False,
                                  allow_infinity=False))

@@ -23,11 +23,13 @@ from .vocabulary import Column, norm
 
 BAD = object()  # a cell that was reported; the row is checked further but not used
 #: Domain ranges on read (SPEC 3; README, "Workbook format"): every amount of money, price and
-#: quantity is finite and at most 1e15 in size; a positive one (a price, a lot step, a contract
-#: size) is at least 1e-12; a percentage without a natural bound lies within ±1000 %. Inside
-#: these, every arithmetic path of the calculator is total (tests/test_reader_ranges.py).
+#: quantity is finite, and 0 or from 1e-18 to 1e15 in size; a positive one (a price, a lot
+#: step, a contract size) is at least 1e-12; a percentage without a natural bound lies within
+#: ±1000 %. Inside these, every arithmetic path of the calculator is total
+#: (tests/test_reader_ranges.py).
 MAX_AMOUNT = Decimal("1e15")
 MIN_POSITIVE = Decimal("1e-12")
+MIN_NONZERO = Decimal("1e-18")  # any other non-zero amount (a quantity of wei is 1e-18 ETH)
 MAX_PERCENT = Decimal(1000)
 PCT_TEXT = re.compile(r"^\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*%\s*$")
 NUM_TEXT = re.compile(r"^\s*[+-]?(?:\d[\d,]*(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*$")
@@ -55,7 +57,8 @@ def text_number(text: str) -> Decimal | None | object:
         return None
     if not x.is_finite():
         return None
-    return Decimal(int(x)) if x == x.to_integral_value() and abs(x) < Decimal(10) ** 18 else x
+    return Decimal(int(x)) if x == x.to_integral_value() and x.copy_abs() < Decimal(10) ** 18 \
+        else x  # copy_abs: abs() of 1e999999999 would overflow the context
 _ISO_DATE = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})\s*$")
 _YES = {"yes", "y", "true", "1", "x"}
 _NO = {"no", "n", "false", "0", ""}
@@ -304,6 +307,11 @@ class CellReader:
                 return self.bad_cell(region.sheet, r, c, label, v,
                                      "a number greater than 0" if x <= 0
                                      else "a number of at least 1e-12")
+            if x and x.copy_abs() < MIN_NONZERO:
+                return self.error(sheet_ref(region.sheet.name, coordinate(r, c)),
+                                  f"{label} is {describe(v)}, smaller in size than 1e-18 (the "
+                                  "smallest amount a plan takes, a wei); expected 0 or "
+                                  f"{expect(positive, minimum)}.")
             if minimum is not None and x < minimum:
                 return self.bad_cell(region.sheet, r, c, label, v,
                                      f"a number of at least {minimum}")
