@@ -264,8 +264,8 @@ def sheet_extent(data: bytes) -> tuple[int, int]:
     row_numbers = _ROW_FAST.findall(data)
     cell_letters = _CELL_FAST.findall(data)
     canonical = (len(row_numbers) == data.count(b"<row")
-                 and len(cell_letters) == data.count(b"<c ") + data.count(b"<c>")
-                 + data.count(b"<c/>") and b":row" not in data)
+                 and len(cell_letters) == data.count(b"<c ")
+                 and b"<c>" not in data and b"<c/>" not in data and b":row" not in data)
     if not canonical:
         row_numbers = _ROW_NUMBER.findall(data)
         cell_letters = _CELL_COLUMN.findall(data)
@@ -391,7 +391,9 @@ def load_cells(path: Path, zf, workbook_part: str) -> tuple[WorkbookGrid | None,
             part = parts.get(sname)
             scan = None
             if part in zf.NameToInfo and (_is_input_name(sname) or may_hold_holdings(raw)):
-                scan = _scan_fast(skim_sheet(zf, part), percent_styles)
+                skim = bounds.skims.pop(part, None) or skim_sheet(zf, part)
+                scan = _scan_fast(skim, percent_styles)
+                del skim
                 if scan is None:
                     try:
                         scan = _scan_sheet(zf, part, percent_styles)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..core.issues import Issue
@@ -241,12 +241,15 @@ class Bounds:
       bad_tables: Excel Table name → why calamine must not load it.
       source: what to open with calamine: the path, or an in-memory copy of the package whose
         workbook part lists only its worksheets (macro, dialog and unknown sheets dropped).
+      skims: worksheet part → its cells (:func:`skim_sheet`), kept for the cell scan while they
+        fit in :data:`MAX_XML_PART` together, so a sheet is not inflated twice.
     """
 
     sheets: dict[str, str]
     too_big: dict[str, str]
     bad_tables: dict[str, str]
     source: object
+    skims: dict[str, bytes] = field(default_factory=dict)
 
 
 _WORKSHEET_TYPES = ("/worksheet", "/chartsheet")
@@ -289,13 +292,18 @@ def package_bounds(path: Path, zf, workbook_part: str) -> Bounds:
         _check_shared_strings(zf, sst, name)
     too_big: dict[str, str] = {}
     bad_tables: dict[str, str] = {}
+    skims: dict[str, bytes] = {}
+    kept = 0
     for sheet, part in sheets.items():
         if part not in zf.NameToInfo:
             continue
         from .scan import sheet_extent
 
-        rows, cols = sheet_extent(skim_sheet(zf, part, name, f"the sheet {sheet!r}",
-                                             verify=True))
+        skim = skim_sheet(zf, part, name, f"the sheet {sheet!r}", verify=True)
+        rows, cols = sheet_extent(skim)
+        if kept + len(skim) <= MAX_XML_PART:
+            skims[part] = skim
+            kept += len(skim)
         if rows * cols > MAX_SHEET_CELLS:
             too_big[sheet] = (
                 f"{name}: the sheet {sheet!r} spans {rows:,} rows by {cols:,} columns from A1 to "
@@ -310,7 +318,7 @@ def package_bounds(path: Path, zf, workbook_part: str) -> Bounds:
     source: object = str(path)
     if others:
         source = _worksheets_only(zf, workbook_part, root, rels)
-    return Bounds(sheets, too_big, bad_tables, source)
+    return Bounds(sheets, too_big, bad_tables, source, skims)
 
 
 def _rels_of(part: str) -> str:
@@ -369,24 +377,27 @@ def skim_sheet(zf, part: str, name: str = "", what: str = "", *, verify: bool = 
     info = zf.NameToInfo[part]
     if info.file_size > MAX_XML_PART:
         _verify(zf, part, name, what or part)
-    out = bytearray()
+    chunks: list[bytes] = []
+    tail = b""
     with zf.open(info) as fh:
         while True:
             chunk = fh.read(1 << 20)
             if not chunk:
-                return bytes(out)
-            start = max(0, len(out) - 32)
-            out += chunk
-            m = None
-            at = out.find(b"sheetData", start)
-            while at >= 0 and m is None:  # a literal find first: the regex alone is slow
-                m = _SHEET_DATA_END.search(out, max(0, at - 32), at + 4096)
-                at = out.find(b"sheetData", at + 1)
-            if m:
-                del out[m.end():]
-                while verify and fh.read(1 << 22):
-                    pass
-                return bytes(out)
+                return b"".join(chunks)
+            window = tail + chunk  # an end tag may straddle two chunks
+            at = window.find(b"sheetData")
+            while at >= 0:  # a literal find first: the regex alone is slow
+                m = _SHEET_DATA_END.search(window, max(0, at - 32), at + 4096)
+                if m:
+                    chunks.append(chunk[: m.end() - len(tail)] if m.end() > len(tail) else b"")
+                    if m.end() < len(tail):  # ended inside the overlap: trim what was kept
+                        chunks[-2] = chunks[-2][: len(chunks[-2]) - (len(tail) - m.end())]
+                    while verify and fh.read(1 << 22):
+                        pass
+                    return b"".join(chunks)
+                at = window.find(b"sheetData", at + 1)
+            chunks.append(chunk)
+            tail = chunk[-64:]
 
 
 def _check_shared_strings(zf, part: str, name: str) -> None:
