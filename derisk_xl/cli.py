@@ -80,6 +80,13 @@ def _parser() -> argparse.ArgumentParser:
     batch.add_argument("--force", action="store_true",
                        help="plan workbooks whose inputs have not changed since their last plan")
 
+    lite = sub.add_parser("lite", help="write (or print) main.py and requirements.txt for xlwings Lite")
+    lite.add_argument("folder", type=Path, nargs="?", default=None, metavar="DIR",
+                      help="where to write them; without DIR both are printed")
+    lite.add_argument("--button", metavar="REF", default=None,
+                      help="the sheet button as xlwings Lite names it, [shape]Sheet!Cell "
+                           "(default [DeriskButton]Holdings!J1)")
+
     send = sub.add_parser("send", help="retry the messages waiting in an outbox")
     send.add_argument("outbox", type=Path, nargs="?", default=Path("derisk-outbox"), metavar="OUTBOX")
     send.add_argument("--config", type=Path, metavar="FILE")
@@ -227,6 +234,31 @@ def cmd_batch(args: argparse.Namespace) -> int:
     return 1 if report.failed or report.unsent else 0
 
 
+def cmd_lite(args: argparse.Namespace) -> int:
+    from .excel import lite
+
+    button = args.button or lite.DEFAULT_BUTTON
+    try:
+        main_py = lite.main_py(button)
+    except ValueError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 1
+    if args.folder is None:
+        print("# ---- main.py (paste into the xlwings Lite editor's main.py tab) ----")
+        print(main_py, end="")
+        print("# ---- requirements.txt (paste into its requirements.txt tab) ----")
+        print(lite.requirements_txt(), end="")
+        return 0
+    try:
+        main, reqs = lite.write_files(args.folder, button)
+    except OSError as exc:
+        print(f"Error: could not write into {args.folder}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    print(f"Wrote {main} and {reqs}: paste each into the xlwings Lite editor's tab of the same "
+          "name (README: 'Excel everywhere: xlwings Lite').")
+    return 0
+
+
 def cmd_send(args: argparse.Namespace) -> int:
     from .mail import send_pending
 
@@ -241,7 +273,7 @@ def cmd_send(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"run": cmd_run, "check": cmd_check, "new": cmd_new, "batch": cmd_batch,
-            "send": cmd_send}
+            "lite": cmd_lite, "send": cmd_send}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

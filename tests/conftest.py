@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from derisk_xl.core.model import PlanInputs, Position, Settings
+
+# xlwings' remote engine (the Python half of xlwings Lite) lives in its dual-licensed pro
+# package, which loads under the noncommercial license: for this test suite only, and before
+# any test imports xlwings. The product never imports xlwings.pro.
+os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus"

@@ -10,6 +10,7 @@ desktop one on Windows (Excel's own ``ActiveWindow`` and ``PageSetup`` through `
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from types import SimpleNamespace
 
 import openpyxl
@@ -17,9 +18,11 @@ from test_excel_button import case_study_book, press, private_temp  # noqa: F401
 from test_writer_golden import input_workbook
 from test_writer_plans import case_study_plan
 
+from derisk_xl.excel.adapter import gather
 from derisk_xl.excel.fake import FakeBook, FakeSheet
 from derisk_xl.excel.layout import apply_layout
 from derisk_xl.workbook.plan_sheets import FINGERPRINT_LABEL, plan_sheets
+from derisk_xl.workbook.reader import parse_inputs
 from derisk_xl.workbook.writer import write_plan
 
 
@@ -37,8 +40,12 @@ def test_button_summary_has_the_package_writers_layout(press, tmp_path):
     book = press(case_study_book(tmp_path))
     pressed = text_cells(book.sheets["Plan Summary"].values)
 
+    # the same plan as pressed, with the same "Holdings read from" lines (the button's own read)
+    read = parse_inputs(gather(case_study_book(tmp_path / "again")), as_of=None,
+                        today=dt.date(2026, 11, 28))
     written = tmp_path / "written.xlsx"
-    write_plan(input_workbook(tmp_path), written, case_study_plan())
+    write_plan(input_workbook(tmp_path), written,
+               dataclasses.replace(case_study_plan(), source=read.inputs.source))
     ws = openpyxl.load_workbook(written)["Plan Summary"]
     cells = {(c.row, c.column): c.value for row in ws.iter_rows() for c in row
              if c.value is not None}

@@ -182,8 +182,9 @@ def test_planned_copies_keep_every_original_part(books, tmp_path, name):
     assert done.status == "planned", done.issues
     assert path.read_bytes() == before
     assert_nothing_lost(before, done.workbook.read_bytes())
-    assert done.plan.source.line in openpyxl.load_workbook(
-        done.workbook, read_only=True)["Plan Summary"]["A2"].value
+    summary = openpyxl.load_workbook(done.workbook, read_only=True)["Plan Summary"]
+    heading = " ".join(str(summary.cell(r, 1).value or "") for r in range(2, 6))
+    assert done.plan.source.line in heading  # wrapped over rows from A2, inside the page width
 
 
 def test_check_and_run_say_what_was_read_and_json_carries_it(books, tmp_path):
@@ -220,3 +221,19 @@ def test_the_pdf_method_note_names_what_was_read(books, tmp_path):
                     for page in PdfReader(done.pdf).pages)
     assert "Holdings read from Dashboard!B4:J13, 9 positions" in text
     assert "INR cash" in text  # sales go to cash in the base currency, and the plan says so
+
+
+def test_batch_takes_the_holdings_choice_too(books, tmp_path):
+    import shutil
+
+    from derisk_xl.batch import run_batch
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(books / "01_angus_crypto_portfolio.xlsx", folder)
+    report = run_batch([str(folder)], RunOptions(out_dir=tmp_path / "out", pdf=False,
+                                                 today=TODAY, holdings="Portfolio_v2!A2:X51"),
+                       jobs=1, summary_dir=tmp_path, progress=False)
+    (row,) = report.rows
+    assert row.status == "planned", row.error
+    assert row.total.quantize(Decimal("0.01")) == Decimal("130748.58")

@@ -290,3 +290,10 @@ def test_position_warnings_are_grouped_from_three(tmp_path, n):
         (w,) = cost
         assert w.message.startswith("5 positions have no average cost (first: Holdings!B2, "
                                     "Holdings!B3, Holdings!B4 …)")
+
+
+def test_a_holdings_sheet_with_purchase_dates_is_still_positions(tmp_path):
+    rows = [["Asset", "Quantity", "Price", "Date"], ["BTC", 1, 60000, dt.date(2024, 1, 2)],
+            ["BTC", 0.5, 60000, dt.date(2024, 6, 3)], ["ETH", 2, 3000, dt.date(2024, 2, 1)]]
+    result = read(xlsx(tmp_path / "t.xlsx", {"Holdings": rows}))
+    assert [a for a, _, _ in held(result)] == ["BTC", "BTC", "ETH"]  # SPEC 3.1: each row

@@ -1,13 +1,21 @@
-"""An in-memory stand-in for the few xlwings objects the button uses, for machines with no Excel.
+"""An in-memory stand-in for the desktop xlwings objects the RunPython button uses, for
+machines with no Excel.
 
-No live Excel exists where the tests and benchmarks run, so :func:`derisk_xl.excel.button.build_plan`
-is exercised through the same calls it makes on ``xw.Book.caller()`` — ``book.sheets``,
+Kept only for what xlwings' own remote engine (``xw.Book(json=...)``, the Python half of xlwings
+Lite, which the Lite tests use instead) cannot answer as desktop Excel does: ``xw.Book.caller()``,
+``book.fullname`` as a path (the PDF goes beside the workbook), ``app.status_bar``, number
+formats read at once (``range.number_format``; the remote engine only answers ``await
+range.get_number_format()`` inside Pyodide), column widths in characters, the count of round
+trips to Excel. Everything else of the adapter (:mod:`derisk_xl.excel.adapter`) is tested
+through the remote engine too.
+
+The calls are answered the way desktop xlwings answers them — ``book.sheets``,
 ``sheet.used_range``, ``sheet.range(...).options(ndim=2, err_to_str=True).value``,
 ``.number_format``, ``.font.bold``, ``.column_width``, ``sheets.add``, ``tables.add``,
-``charts.add``, ``app.alert``, ``app.status_bar``, ``book.fullname`` — answered the way xlwings
-answers them (numbers come back as floats, a range of mixed number formats answers None, a 2-D
-read is a list of rows). It counts calls that would cross to Excel, so tests can check that
-reads are done in bulk. :func:`load_book` fills one from an .xlsx/.xlsm with openpyxl.
+``charts.add``, ``app.alert``, ``app.status_bar``, ``book.fullname`` (numbers come back as
+floats, a range of mixed number formats answers None, a 2-D read is a list of rows). It counts
+calls that would cross to Excel, so tests can check that reads are done in bulk.
+:func:`load_book` fills one from an .xlsx/.xlsm with openpyxl.
 """
 
 from __future__ import annotations

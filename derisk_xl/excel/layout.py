@@ -24,7 +24,7 @@ def apply_layout(sheet: Any, spec: Any) -> None:
     for row, line in enumerate(spec.heading, start=1):
         if line:
             cell = sheet.range((row, 1))
-            cell.value = "'" + line  # text, never a formula (see button._excel_value)
+            cell.value = "'" + line  # text, never a formula (see adapter.excel_value)
             cell.font.bold = row == 1
     _try("wrap text", _wrap, sheet, spec, WRAPPED_KINDS)
     if spec.freeze_rows:
@@ -33,6 +33,11 @@ def apply_layout(sheet: Any, spec: Any) -> None:
     if setup is not None:
         _try("set the print area", _print_area, sheet, setup.area)
         _try("set up the page", _page_setup, sheet, setup)
+
+
+def freeze(sheet: Any, rows: int) -> None:
+    """Freeze the top ``rows`` rows where this Excel can (the button's Plan Errors sheet)."""
+    _try("freeze the header rows", _freeze, sheet, rows)
 
 
 def _try(what: str, step, *args) -> None:

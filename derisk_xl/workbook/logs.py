@@ -9,6 +9,7 @@ is recognised so that a refusal can say what the sheet is.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from dataclasses import replace
 
 from ..core.issues import Issue
@@ -51,8 +52,13 @@ def _key(t: HoldingsTable, r: int) -> tuple:
             else "")
 
 
-def judge_log(t: HoldingsTable) -> tuple[HoldingsTable, str]:
-    """(the table, why it is a log) — a snapshot series comes back as its latest snapshot."""
+def judge_log(t: HoldingsTable, named: bool = False) -> tuple[HoldingsTable, str]:
+    """(the table, why it is a log) — a snapshot series comes back as its latest snapshot.
+
+    ``named``: the table was chosen by name (a sheet named Holdings, Settings, --holdings),
+    where the same asset on several rows with a date beside it may be positions bought on
+    different days (SPEC 3.1): only a column of buys and sells makes it a log there.
+    """
     sheet = t.sheet
     for c, text in t.header.texts.items():
         if norm(text) in _ACTION_WORDS and c not in t.header.columns.values():
@@ -83,9 +89,12 @@ def judge_log(t: HoldingsTable) -> tuple[HoldingsTable, str]:
                 f"same assets repeated); the latest, {str(latest)[:19]}, is read (rows "
                 f"{rows[0] + 1}–{rows[-1] + 1}), the others are history."), "warning")
             return replace(t, rows=rows, issues=t.issues + (note,)), ""
-    first = keys[0]
+    if named:
+        return t, ""
+    counts = Counter(keys)
+    first = next(k for k in keys if counts[k] > 1)
     again = [r + 1 for r, k in zip(t.rows, keys) if k == first][:3]
-    asset = t.sheet.value(t.rows[0], t.header.columns["asset"])
+    asset = t.sheet.value(again[0] - 1, t.header.columns["asset"])
     return t, (f"it has a date column ({head}) and the same asset repeats ({asset} on rows "
                f"{', '.join(map(str, again))}), so it looks like a transaction log")
 

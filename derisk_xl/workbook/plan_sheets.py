@@ -14,6 +14,7 @@ usable document for anyone without our PDF, whichever door wrote the sheets.
 from __future__ import annotations
 
 import datetime as dt
+import textwrap
 from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import Literal, Union
@@ -449,7 +450,10 @@ def _summary(plan: Plan, version: str) -> SheetSpec:
                  _col("Warning", "prose", 64)),
         rows=tuple((i, w.location, w.message) for i, w in enumerate(plan.warnings, 1)),
     )
-    heading = (summary_title(plan), f"{plan.source.line}." if plan.source is not None else "")
+    # what was read (SPEC 3.9 item 7), in lines that stay inside the printed page's width
+    read = textwrap.wrap(f"{plan.source.line}.", SOURCE_LINE_WIDTH, break_on_hyphens=False) \
+        if plan.source is not None else [""]
+    heading = (summary_title(plan), *read)
     top = _stack([key], start=len(heading))
     figures = _stack([buckets, exposure, model, results, about], start=top[-1].bottom + 2)
     chart_rows = -(-288 // ROW_PIXELS)
@@ -582,6 +586,10 @@ def _stress(plan: Plan) -> SheetSpec:
         ),
     )
     return SheetSpec("Plan Stress", (block,), _widths((block,)))
+
+
+#: Characters of the "Holdings read from …" line per row of Plan Summary.
+SOURCE_LINE_WIDTH = 110
 
 
 def plan_sheets(plan: Plan, *, version: str) -> tuple[SheetSpec, ...]:

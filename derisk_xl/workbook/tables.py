@@ -71,7 +71,7 @@ def _read(sheet: SheetGrid, header: Header, stop: int, *, to_end: bool, how: str
     last = max(reading.last_row, header.row)
     t = HoldingsTable(sheet, header, tuple(reading.rows), last, reading.label_col, how,
                       tuple(reading.notes), tuple(reading.totals), name=name)
-    t, log = judge_log(t)
+    t, log = judge_log(t, named=to_end)
     rows = TableRows(sheet, header)
     clean = 0 if to_end else sum(1 for r in t.rows if rows.like_a_row(r) and isinstance(
         sheet.value(r, header.columns["asset"]), str))  # a named table needs no score

@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .plan_sheets import PLAN_SHEET_NAMES
+
 
 def norm(name: object) -> str:
     """Sheet/column/key matching: case-insensitive, ignoring spaces, underscores and a trailing %."""
@@ -21,10 +23,8 @@ def norm(name: object) -> str:
 
 INPUT_SHEETS = ("Holdings", "Futures", "Settings", "Tiers", "Lots", "Prices")
 INPUT_NORMS = {norm(s): s for s in INPUT_SHEETS}
-#: Sheets this program writes; never read as inputs.
-PLAN_SHEETS = ("Plan Summary", "Plan Trades", "Plan Futures", "Plan Hedge", "Plan Ladder",
-               "Plan Stress", "Plan Errors")
-PLAN_NORMS = frozenset(norm(s) for s in PLAN_SHEETS)
+#: Sheets this program writes (the plan sheets, and the button's Plan Errors): never inputs.
+PLAN_NORMS = frozenset(norm(s) for s in (*PLAN_SHEET_NAMES, "Plan Errors"))
 
 
 @dataclass(frozen=True)
@@ -201,5 +201,5 @@ def read_header(value: object, lookup: dict[str, tuple[str, int]] = HOLDINGS_LOO
 
 __all__ = ["Column", "CURRENCY_CODES", "FIELD_TITLES", "FUTURES_COLUMNS", "HOLDINGS_COLUMNS",
            "HOLDINGS_LOOKUP", "HeaderWord", "INPUT_NORMS", "INPUT_SHEETS", "LOTS_COLUMNS",
-           "PLAN_NORMS", "PLAN_SHEETS", "PRICES_DATE", "TIERS_COLUMNS", "USD_FAMILY", "norm",
+           "PLAN_NORMS", "PRICES_DATE", "TIERS_COLUMNS", "USD_FAMILY", "norm",
            "read_header"]
