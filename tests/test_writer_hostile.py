@@ -153,3 +153,37 @@ def test_check_reports_what_run_would_refuse(tmp_path):
     assert proc.returncode == 1 and "UTF-16" in proc.stderr, proc.stdout + proc.stderr
     ran = cli("run", str(path), "--no-pdf", "--out", str(tmp_path / "o"))
     assert ran.returncode == 1 and "UTF-16" in ran.stderr and "Traceback" not in ran.stderr
+
+
+def test_a_users_own_sheet_named_plan_summary_is_not_deleted(tmp_path):
+    """A sheet that merely wears a plan sheet's name (its own part, no plan tables) is the
+    user's: refused with a sentence, the file untouched."""
+    def edit(parts):
+        parts["xl/workbook.xml"] = parts["xl/workbook.xml"].replace(b'name="Lots"',
+                                                                    b'name="Plan Summary"')
+
+    path = book(tmp_path, edit)
+    before = path.read_bytes()
+    proc = cli("run", str(path), "--no-pdf")
+    assert proc.returncode == 1 and "derisk did not write" in proc.stderr, proc.stderr
+    assert path.read_bytes() == before
+
+
+def test_plan_sheets_saved_again_by_excel_are_still_replaced(tmp_path):
+    """Excel renames every part when it saves (sheet7.xml, table9.xml) but keeps table names:
+    a re-run still recognises and replaces its plan sheets."""
+    from test_fidelity_writer import parts as unzip
+
+    path = book(tmp_path, lambda parts: None)
+    assert run(path, tmp_path).status == "planned"
+    planned = unzip((tmp_path / "out" / "book.xlsx").read_bytes())
+    renamed = {}
+    for name, data in planned.items():
+        new = name.replace("derisk_plan_", "xl_")
+        renamed[new] = data.replace(b"derisk_plan_", b"xl_")
+    again = write_parts(tmp_path / "again.xlsx", renamed)
+    result = run_one(again, RunOptions(out_dir=tmp_path / "out2", pdf=False, today=TODAY))
+    assert result.status == "planned", result.error
+    with zipfile.ZipFile(tmp_path / "out2" / "again.xlsx") as z:
+        wb = z.read("xl/workbook.xml").decode()
+    assert wb.count('name="Plan Summary"') == 1 and wb.count('name="Holdings"') == 1

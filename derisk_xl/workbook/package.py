@@ -832,6 +832,12 @@ def add_plan_sheets(source: bytes, specs: tuple[SheetSpec, ...]) -> bytes:
             raise _problem(f"the workbook lists a sheet named {s_name!r} whose content is the "
                            f"sheet {other!r}; planning would replace it. Rename the "
                            f"{s_name!r} entry (or open the file in Excel and save it again).")
+    for s_name, _, rid in old:  # a plan name without our marks: the user's own sheet
+        if rid in rel_by_id and not _plan_made(pkg, rel_by_id[rid].target):
+            raise _problem(f"the workbook has a sheet named {s_name!r} that derisk did not "
+                           "write (it has none of the plan's tables); planning replaces the "
+                           "plan sheets by name, so it would be lost. Rename that sheet and run "
+                           "again.")
 
     # Parts used only by the old plan sheets go with them.
     remove = _owned_closure(pkg, old_parts, wb_part)
@@ -1080,6 +1086,21 @@ def _defined_name_edits(wb_text: str, prefix: str, sheets: list[tuple[str, str, 
                 if (m := _section(wb_text, prefix, local)) is not None)
     edits.append((after, after, f"<{prefix}definedNames>{body}</{prefix}definedNames>"))
     return edits
+
+
+def _plan_made(pkg: Package, part: str) -> bool:
+    """Whether a sheet part is a plan sheet we wrote: its part name is ours, or it holds one of
+    the plan's Excel Tables (their names start with ``Plan``; Excel keeps them when it saves
+    the file again and renames the parts). The button writes the same tables."""
+    if posixpath.basename(part).lower().startswith(PART_PREFIX) or not pkg.has(part):
+        return pkg.has(part)
+    for rel in pkg.rels(part):
+        if rel.external or not rel.type.endswith("/table") or not pkg.has(rel.target):
+            continue
+        table = _parse(pkg.read(pkg.names_lower[rel.target.lower()]), rel.target)
+        if (table.get("name") or "").lower().startswith("plan"):
+            return True
+    return False
 
 
 def _owned_closure(pkg: Package, roots: set[str], wb_part: str) -> set[str]:
