@@ -1092,8 +1092,10 @@ def _plan_made(pkg: Package, part: str) -> bool:
     """Whether a sheet part is a plan sheet we wrote: its part name is ours, or it holds one of
     the plan's Excel Tables (their names start with ``Plan``; Excel keeps them when it saves
     the file again and renames the parts). The button writes the same tables."""
-    if posixpath.basename(part).lower().startswith(PART_PREFIX) or not pkg.has(part):
-        return pkg.has(part)
+    if not pkg.has(part):  # a plan sheet whose part is gone: there is nothing to lose
+        return True
+    if posixpath.basename(part).lower().startswith(PART_PREFIX):
+        return True
     for rel in pkg.rels(part):
         if rel.external or not rel.type.endswith("/table") or not pkg.has(rel.target):
             continue
