@@ -216,11 +216,10 @@ def _source_json(source) -> dict:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from .core.issues import errors, warnings
-    from .workbook.reader import read_workbook
+    from .pipeline import check_one
 
-    read = read_workbook(args.book, as_of=args.as_of, today=dt.date.today(),
-                         holdings=args.holdings)
-    errs = errors(read.issues)
+    read, computed = check_one(args.book, as_of=args.as_of, holdings=args.holdings)
+    errs = errors(read.issues) or (computed.issues if computed.plan is None else ())
     if errs:
         print(f"Error: {args.book} has {len(errs)} problem(s):", file=sys.stderr)
         _print_issues(errs, sys.stderr)

@@ -123,13 +123,43 @@ def compute(read: "ReadResult", *, pdf: bool = True, template_dir: Path | None =
     problems = errors(read.issues)
     if read.inputs is None or problems:
         return Computed(None, None, problems or (Issue("", "the workbook has no inputs to plan"),))
-    plan = make_plan(read.inputs)
+    try:
+        plan = make_plan(read.inputs)
+    except ArithmeticError:  # the reader's ranges should make this unreachable; say it plainly
+        return Computed(None, None, (Issue("", "the plan could not be computed: a figure in the "
+                                              "inputs is out of the range the calculator "
+                                              "handles (see the workbook ranges in the "
+                                              "README)."),))
     pdf_bytes = None
     if pdf:
         from .report import render_pdf
 
         pdf_bytes = render_pdf(plan, template_dir=template_dir, paper=paper)
     return Computed(plan, pdf_bytes, warnings(read.issues) + plan.warnings)
+
+
+def check_one(source: Path, *, as_of: dt.date | None = None, today: dt.date | None = None,
+              holdings: str | None = None) -> tuple["ReadResult", Computed]:
+    """Everything ``run`` does short of writing: read, plan, and add the plan sheets to the
+    package in memory (the writer's own checks of the package included), so that ``check``
+    says "ready to plan" only for a file ``run`` can plan."""
+    from .core.issues import InputError, errors
+    from .workbook.reader import read_workbook
+
+    source = Path(source)
+    read = read_workbook(source, as_of=as_of, today=today or dt.date.today(), holdings=holdings)
+    computed = compute(read, pdf=False)
+    if computed.plan is None or errors(read.issues):
+        return read, computed
+    from . import __version__
+    from .workbook.package import add_plan_sheets
+    from .workbook.plan_sheets import plan_sheets
+
+    try:
+        add_plan_sheets(source.read_bytes(), plan_sheets(computed.plan, version=__version__))
+    except InputError as exc:
+        return read, Computed(None, None, exc.issues)
+    return read, computed
 
 
 @dataclass(frozen=True)

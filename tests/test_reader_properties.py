@@ -13,7 +13,7 @@ from derisk_xl.workbook.reader import parse_inputs
 
 TODAY = dt.date(2026, 11, 28)
 assets = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=2, max_size=6)
-quantities = st.decimals(min_value=0, max_value=10**9, places=6, allow_nan=False)
+quantities = st.decimals(min_value=0, max_value=10**8, places=6, allow_nan=False)  # × price ≤ 1e15: a position's value stays within the domain (README)
 prices = st.decimals(min_value=Decimal("0.000001"), max_value=10**7, places=6,
                      allow_nan=False)
 

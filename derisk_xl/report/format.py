@@ -9,7 +9,7 @@ words ("the short earns about $25 of funding over 30 days").
 from __future__ import annotations
 
 import datetime as dt
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 from ..core.model import Carry
 from ..core.money import D
@@ -22,7 +22,9 @@ SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
 
 
 def _q(value: Decimal, places: int) -> Decimal:
-    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    with localcontext() as ctx:  # room for every digit of the largest admitted figure
+        ctx.prec = 80
+        return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
 def number(value: Decimal | int | float | None, places: int = 2, *, sign: bool = False) -> str:

@@ -15,7 +15,10 @@ from ..core.money import LOT_TOLERANCE, ONE, ZERO
 from .grid import WorkbookGrid, coordinate, sheet_ref
 from .holdings import parse_holdings
 from .settings_sheet import parse_settings
-from .typed import BAD, CATEGORIES, CONTRACT_TYPES, SIDE_EXPECT, SIDES, CellReader, describe
+from .typed import (
+    BAD, CATEGORIES, CONTRACT_TYPES, MAX_AMOUNT, MIN_POSITIVE, SIDE_EXPECT, SIDES, CellReader,
+    describe,
+)
 from .vocabulary import FUTURES_COLUMNS, LOTS_COLUMNS, PRICES_DATE, TIERS_COLUMNS, norm
 
 
@@ -203,7 +206,7 @@ def _parse_prices(p: CellReader) -> PriceHistory | None:
         ok = day is not BAD
         for name, c in assets:
             x = row[c] if c < len(row) else None
-            if type(x) in (float, int) and x > 0:
+            if type(x) in (float, int) and MIN_POSITIVE <= x <= MAX_AMOUNT:
                 closes.append(float(x))
             elif x is None or (type(x) is str and not x.strip()):
                 if sheet_ref(sheet.name, coordinate(r, c)) in p.grid.uncached_formulas:
@@ -234,6 +237,38 @@ def _parse_prices(p: CellReader) -> PriceHistory | None:
     return history
 
 
+def _check_domain(p: CellReader, settings: Settings, positions, futures, lots,
+                  as_of: dt.date) -> None:
+    """Ranges that span cells (SPEC 3): a position's value and a future's notional stay within
+    the 1e15 of a single amount; nothing is acquired after the as-of date and no future has
+    expired before it (an old file planned today would act on a past that is gone)."""
+    for pos in positions:
+        if pos.quantity * pos.price > MAX_AMOUNT:
+            p.error(pos.location, f"{pos.asset} is worth {pos.quantity * pos.price:.3E} "
+                                  "(Quantity × Price), beyond the largest amount a plan takes "
+                                  "(1e15); check the Quantity and Price cells.")
+    for fut in futures:
+        notional = fut.size * (fut.contract_value if fut.contract_type == "inverse"
+                               else max(fut.mark_price, fut.entry_price))
+        if notional > MAX_AMOUNT or fut.margin > MAX_AMOUNT:
+            p.error(fut.location, f"{fut.symbol} has a notional of {notional:.3E}, beyond the "
+                                  "largest amount a plan takes (1e15); check Size and prices.")
+        if fut.expiry is not None and fut.expiry < as_of:
+            p.error(fut.location, f"{fut.symbol} expired on {fut.expiry.isoformat()}, before the "
+                                  f"as-of date {as_of.isoformat()}; remove the row or correct "
+                                  "its Expiry.")
+    for lot in lots:
+        if lot.acquired is not None and lot.acquired > as_of:
+            p.error(lot.location, f"a lot of {lot.asset} acquired on "
+                                  f"{lot.acquired.isoformat()}, after the as-of date "
+                                  f"{as_of.isoformat()}; a lot cannot be held before it is "
+                                  "bought. Correct Acquired or the as-of date.")
+    if settings.hedge_expiry is not None and settings.hedge_expiry < as_of:
+        p.error("Settings", f"Hedge Expiry {settings.hedge_expiry.isoformat()} is before the "
+                            f"as-of date {as_of.isoformat()}; a hedge cannot use an expired "
+                            "future.")
+
+
 def parse_inputs(grid: WorkbookGrid, *, as_of: dt.date | None, today: dt.date,
                  holdings: str | None = None) -> ReadResult:
     """Turn a workbook's grid into calculator inputs, with every problem as an issue.
@@ -249,6 +284,8 @@ def parse_inputs(grid: WorkbookGrid, *, as_of: dt.date | None, today: dt.date,
     tiers = _parse_tiers(p)
     lots = _parse_lots(p, positions)
     prices = _parse_prices(p)
+    resolved = as_of or settings.as_of or today
+    _check_domain(p, settings, positions or (), futures, lots, resolved)
     if p.text_numbers:
         cells = p.text_numbers
         first = ", ".join(cells[:3]) + (" …" if len(cells) > 3 else "")
@@ -257,7 +294,6 @@ def parse_inputs(grid: WorkbookGrid, *, as_of: dt.date | None, today: dt.date,
     issues = grouped(p.issues)
     if positions is None or any(i.severity == "error" for i in issues):
         return ReadResult(None, issues)
-    resolved = as_of or settings.as_of or today
     return ReadResult(
         PlanInputs(positions=positions, settings=settings, as_of=resolved, futures=futures,
                    tiers=tiers, lots=lots, prices=prices, source=source),

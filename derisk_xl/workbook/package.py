@@ -137,8 +137,28 @@ def _decode(data: bytes) -> str:
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise _problem("a workbook part is UTF-16 encoded; only UTF-8 packages are supported.")
-    return data.decode("utf-8")
+        raise _problem("a workbook part is UTF-16 encoded; only UTF-8 packages are supported. "
+                       "Open the file in Excel and save it again.")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _problem("a workbook part is not UTF-8 text; the workbook is damaged. Open it in "
+                       "Excel and save it again.") from None
+
+
+def _closing(text: str, prefix: str, local: str) -> tuple[str, int]:
+    """The text with its root ``local`` element open (``<Types/>`` → ``<Types></Types>``) and
+    the offset of its closing tag, where new children go."""
+    close = f"</{prefix}{local}>"
+    at = text.rfind(close)
+    if at >= 0:
+        return text, at
+    m = re.search(r"<" + re.escape(prefix) + local + r"\b([^>]*?)/>", text)
+    if m is None:
+        raise _problem(f"the package's <{local}> element is damaged; open the file in Excel "
+                       "and save it again.")
+    text = text[:m.start()] + f"<{prefix}{local}{m.group(1)}>{close}" + text[m.end():]
+    return text, text.rfind(close)
 
 
 def _encode(text: str, original: bytes) -> bytes:
@@ -658,7 +678,8 @@ def merge_styles(user: bytes, scratch: bytes, used: Iterable[int], *, strict: bo
         appended[kind].append(_with_prefix(snippet, prefix))
         return len(canon[kind]) - 1
 
-    numfmt_codes = {e.get("formatCode"): int(e.get("numFmtId")) for e in existing["numFmts"]}
+    numfmt_codes = {e.get("formatCode"): int(e.get("numFmtId")) for e in existing["numFmts"]
+                    if (e.get("numFmtId") or "").isdigit()}  # numFmtId="abc": not ours to fix
     next_fmt = max([163, *numfmt_codes.values()]) + 1
     fmt_map: dict[int, int] = {}
     for fid, code in s_fmts.items():
@@ -802,6 +823,21 @@ def add_plan_sheets(source: bytes, specs: tuple[SheetSpec, ...]) -> bytes:
     old_rids = {s[2] for s in old}
     old_parts = {rel_by_id[r].target for r in old_rids
                  if r in rel_by_id and not rel_by_id[r].external}
+    kept_parts = {rel_by_id[s[2]].target.lower(): s[0] for s in sheets
+                  if s not in old and s[2] in rel_by_id}
+    for s_name, _, rid in old:  # never delete a user's sheet that merely wears a plan name
+        target = rel_by_id[rid].target if rid in rel_by_id else ""
+        if rid in {s[2] for s in sheets if s not in old} or target.lower() in kept_parts:
+            other = kept_parts.get(target.lower(), "another sheet")
+            raise _problem(f"the workbook lists a sheet named {s_name!r} whose content is the "
+                           f"sheet {other!r}; planning would replace it. Rename the "
+                           f"{s_name!r} entry (or open the file in Excel and save it again).")
+    for s_name, _, rid in old:  # a plan name without our marks: the user's own sheet
+        if rid in rel_by_id and not _plan_made(pkg, rel_by_id[rid].target):
+            raise _problem(f"the workbook has a sheet named {s_name!r} that derisk did not "
+                           "write (it has none of the plan's tables); planning replaces the "
+                           "plan sheets by name, so it would be lost. Rename that sheet and run "
+                           "again.")
 
     # Parts used only by the old plan sheets go with them.
     remove = _owned_closure(pkg, old_parts, wb_part)
@@ -854,6 +890,10 @@ def add_plan_sheets(source: bytes, specs: tuple[SheetSpec, ...]) -> bytes:
     edited: dict[str, bytes] = {}
     extra_wb_rels: list[tuple[str, str]] = []  # (type suffix, target part)
     extra_cts: dict[str, str] = {}
+    if styles_rel is not None and not pkg.has(styles_rel.target):
+        raise _problem(f"the workbook's styles relationship points at {styles_rel.target}, "
+                       "which is not in the file, so the plan's number formats would show "
+                       "wrongly; the workbook is damaged. Open it in Excel and save it again.")
     if styles_rel is not None and pkg.has(styles_rel.target):
         styles_part = pkg.names_lower[styles_rel.target.lower()]
         merged, xf_map = merge_styles(pkg.read(styles_part), gen.styles, used_xfs, strict=strict)
@@ -925,7 +965,9 @@ def add_plan_sheets(source: bytes, specs: tuple[SheetSpec, ...]) -> bytes:
         remaining_ids.add(rid)
         new_rels.append(f'<{rprefix}Relationship Id="{rid}" Type="{rel_ns}/{kind}" '
                         f'Target="{_relative(wb_part, target)}"/>')
-    close = rels_text.rindex(f"</{rprefix}Relationships>")
+    rels_text, close = _closing(rels_text, rprefix, "Relationships")
+    edits = [(m.start(), m.end(), "") for m in _elements(rels_text, rprefix, "Relationship")
+             if _attrs(m.group(0).split(">", 1)[0]).get("Id") in old_rids]
     edits.append((close, close, "".join(new_rels)))
     edited[pkg.names_lower[wb_rels_part.lower()]] = _encode(_splice(rels_text, edits),
                                                             rels_bytes)
@@ -972,6 +1014,7 @@ def add_plan_sheets(source: bytes, specs: tuple[SheetSpec, ...]) -> bytes:
     ct_text = _decode(ct_bytes)
     ct_root = _parse(ct_bytes, "[Content_Types].xml")
     cprefix = _prefix_of(ct_text, "Types")
+    ct_text, _ = _closing(ct_text, cprefix, "Types")
     edits = []
     for m in _elements(ct_text, cprefix, "Override"):
         part = _attrs(m.group(0).split(">", 1)[0]).get("PartName", "").lstrip("/").lower()
@@ -983,7 +1026,7 @@ def add_plan_sheets(source: bytes, specs: tuple[SheetSpec, ...]) -> bytes:
         additions.append(f'<{cprefix}Default Extension="rels" ContentType="{RELS_CT}"/>')
     additions += [f'<{cprefix}Override PartName="/{html.escape(p)}" ContentType="{ct}"/>'
                   for p, ct in extra_cts.items()]
-    close = ct_text.rindex(f"</{cprefix}Types>")
+    _, close = _closing(ct_text, cprefix, "Types")
     edits.append((close, close, "".join(additions)))
     edited[ct_name] = _encode(_splice(ct_text, edits), ct_bytes)
 
@@ -1045,6 +1088,23 @@ def _defined_name_edits(wb_text: str, prefix: str, sheets: list[tuple[str, str, 
     return edits
 
 
+def _plan_made(pkg: Package, part: str) -> bool:
+    """Whether a sheet part is a plan sheet we wrote: its part name is ours, or it holds one of
+    the plan's Excel Tables (their names start with ``Plan``; Excel keeps them when it saves
+    the file again and renames the parts). The button writes the same tables."""
+    if not pkg.has(part):  # a plan sheet whose part is gone: there is nothing to lose
+        return True
+    if posixpath.basename(part).lower().startswith(PART_PREFIX):
+        return True
+    for rel in pkg.rels(part):
+        if rel.external or not rel.type.endswith("/table") or not pkg.has(rel.target):
+            continue
+        table = _parse(pkg.read(pkg.names_lower[rel.target.lower()]), rel.target)
+        if (table.get("name") or "").lower().startswith("plan"):
+            return True
+    return False
+
+
 def _owned_closure(pkg: Package, roots: set[str], wb_part: str) -> set[str]:
     """``roots`` and every part reachable from them that nothing else refers to."""
     if not roots:
@@ -1074,7 +1134,7 @@ def _owned_closure(pkg: Package, roots: set[str], wb_part: str) -> set[str]:
                 if t in closure and t not in roots_l:
                     closure.discard(t)
                     changed = True
-    return {pkg.names_lower[c] for c in closure}
+    return {pkg.names_lower[c] for c in closure if c in pkg.names_lower}
 
 
 def _rename_map(gen: Generated, wb_dir: str, prefix: str) -> dict[str, str]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import textwrap
 from dataclasses import dataclass, replace
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import Literal, Union
 
 from ..core.model import Plan, Settings
@@ -215,8 +215,10 @@ def _num(value: Decimal | float) -> str:
     """A quantity for prose: thousands separators, two decimals, more (up to 8) only when
     needed, so 0.069 contracts stays 0.069."""
     value = D(value)
-    if value == value.quantize(Decimal("0.01")):
-        return f"{value:,.2f}"
+    with localcontext() as ctx:  # a derived quantity may reach 1e39 contracts (README ranges)
+        ctx.prec = 80
+        if value == value.quantize(Decimal("0.01")):
+            return f"{value:,.2f}"
     return f"{value:,.8f}".rstrip("0")
 
 

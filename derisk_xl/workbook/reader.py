@@ -38,9 +38,10 @@ def read_workbook(path: Path, *, as_of: dt.date | None, today: dt.date,
             return ReadResult(None, issues)
         result = parse_inputs(grid, as_of=as_of, today=today, holdings=holdings)
         return ReadResult(result.inputs, issues + result.issues)
-    except Exception as exc:  # a file no rule above foresaw: still a message, not a traceback
-        return ReadResult(None, (Issue("", f"{path.name} could not be read as a workbook "
-                                           f"({type(exc).__name__}: {exc})."),))
+    except Exception:  # a file no rule above foresaw: still a sentence, no internal names
+        return ReadResult(None, (Issue("", f"{path.name} could not be read as a workbook: "
+                                           "something in it is not what Excel writes. Open it "
+                                           "in Excel and save it again."),))
 
 
 

@@ -10,6 +10,7 @@ Excel button builds too, so everything after this reads the same whoever loaded 
 from __future__ import annotations
 
 import re
+import xml.parsers.expat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,10 +20,16 @@ from .grid import (
     sheet_ref,
 )
 from .headers import may_hold_holdings
-from .source import Refused, file_issue, local_name, part_rels, sheet_parts
+from .source import (
+    Refused, _plain, file_issue, local_name, package_bounds, part_rels, sheet_parts, skim_sheet,
+)
 from .vocabulary import INPUT_NORMS, PLAN_NORMS, norm
 
 _BUILTIN_PERCENT = {9: "0%", 10: "0.00%"}
+#: Excel's built-in date and time formats: a number in such a cell that calamine did not turn
+#: into a date is a serial past year 9999, not a quantity (typed.CellReader.number says so).
+_BUILTIN_DATES = {i: "yyyy-mm-dd" for i in (*range(14, 23), *range(27, 37), 45, 46, 47,
+                                             *range(50, 59))}
 
 def _number_formats(zf, workbook_part: str) -> dict[int, str]:
     """Style index → format code, for the styles whose format shows a percentage."""
@@ -36,7 +43,7 @@ def _number_formats(zf, workbook_part: str) -> dict[int, str]:
         root = ET.fromstring(zf.read(styles))
     except KeyError:
         return {}
-    codes = dict(_BUILTIN_PERCENT)
+    codes = {**_BUILTIN_DATES, **_BUILTIN_PERCENT}
     out: dict[int, str] = {}
     for el in root:
         tag = local_name(el.tag)
@@ -52,9 +59,17 @@ def _number_formats(zf, workbook_part: str) -> dict[int, str]:
                     code = codes.get(int(xf.get("numFmtId", "0")))
                 except ValueError:
                     code = None
-                if code and is_percent_format(code):
+                if code and (is_percent_format(code) or is_date_format(code)):
                     out[index] = code
     return out
+
+
+def is_date_format(code: str) -> bool:
+    """A number format that shows a date or time: y, m, d, h or s outside quotes, escapes and
+    brackets (``[Red]``, ``[$-409]``), and no ``%``."""
+    stripped = re.sub(r'"[^"]*"|\\.|\[[^\]]*\]', "", code)
+    return "%" not in stripped and bool(re.search(r"[ymdhsYMDHS]", stripped)) \
+        and stripped.strip().lower() != "general"
 
 
 def is_percent_format(code: str) -> bool:
@@ -139,11 +154,11 @@ def _scan_sheet(zf, part: str, percent_styles: dict[int, str]) -> _SheetScan:
     parser.EndElementHandler = end
     parser.StartDoctypeDeclHandler = refuse
     parser.EntityDeclHandler = refuse
-    with zf.open(part) as fh:
-        parser.ParseFile(fh)
+    parser.Parse(skim_sheet(zf, part), False)  # the cells only: what follows is never parsed
     return scan
 
 
+_ODD_ENTITY = re.compile(rb"&(?!(?:amp|lt|gt|quot|apos|#[0-9]{1,7}|#x[0-9a-fA-F]{1,6});)")
 _ATTR_R = re.compile(rb'\sr="([A-Za-z]{1,3}[0-9]+)"')
 _V_TEXT = re.compile(rb"<(?:[\w.-]+:)?v>([^<]*)</(?:[\w.-]+:)?v>")
 
@@ -156,7 +171,7 @@ def _scan_fast(data: bytes, percent_styles: dict[int, str]) -> _SheetScan | None
     a cell or hidden row without its ``r`` reference — returns None and the caller falls back to
     the expat scan.
     """
-    if b"<![CDATA[" in data or b"<!--" in data:
+    if b"<![CDATA[" in data or b"<!--" in data or _ODD_ENTITY.search(data):
         return None
     m = re.search(rb"<([\w.-]+:)?sheetData\b", data)
     scan = _SheetScan({}, [], {}, set())
@@ -210,6 +225,93 @@ def _scan_fast(data: bytes, percent_styles: dict[int, str]) -> _SheetScan | None
     return scan
 
 
+_ROW_FAST = re.compile(rb'<row r="([0-9]{1,9})"')
+_CELL_FAST = re.compile(rb'<c r="([A-Z]{1,3})[0-9]')
+_ROW_NUMBER = re.compile(rb'\sr="0*([0-9]{1,9})"')
+_ROW_TAG = re.compile(rb"<(?:[\w.-]+:)?row[\s>/]")
+_CELL_COLUMN = re.compile(rb'\sr="([A-Za-z]{1,3})[0-9]')
+_BARE_CELL = re.compile(rb"<(?:[\w.-]+:)?c(?=[\s>/])(?![^>]*\sr=)")
+_CELL_ROW = re.compile(rb'\sr="[A-Za-z]{1,3}0*([0-9]{1,9})"')
+_VALUE_CELL = re.compile(rb'\sr="([A-Za-z]{1,3})0*([0-9]{1,9})"[^>]*(?<!/)>')
+
+
+def _column_index(letters: bytes) -> int:
+    col = 0
+    for ch in letters.upper():
+        col = col * 26 + ch - 64
+    return col
+
+
+def _greater_than(n: int) -> bytes:
+    """A pattern for a decimal number (no leading zeros) greater than ``n``."""
+    digits = str(n)
+    alts = [f"[1-9][0-9]{{{len(digits)},}}"]
+    for i, d in enumerate(digits):
+        if d != "9":
+            alts.append(f"{digits[:i]}[{int(d) + 1}-9][0-9]{{{len(digits) - i - 1}}}")
+    return ("(?:" + "|".join(alts) + ")").encode()
+
+
+def sheet_extent(data: bytes) -> tuple[int, int]:
+    """(rows, columns) of the rectangle from A1 to the last cell of a skimmed sheet part: what
+    calamine allocates densely. Excel and the libraries write ``<row r="7"`` and ``<c r="B7"``
+    first, which literal-prefixed patterns find fast (~0.1 s for 100,000 rows); any other
+    markup takes the general patterns. When the estimate (row tags, column letters) is too
+    big, it is redone exactly over the cells that can hold a value (a styled empty cell,
+    ``<c r="XFD9" s="1"/>``, holds none)."""
+    from .source import MAX_SHEET_CELLS
+
+    row_numbers = _ROW_FAST.findall(data)
+    cell_letters = _CELL_FAST.findall(data)
+    canonical = (len(row_numbers) == data.count(b"<row")
+                 and len(cell_letters) == data.count(b"<c ")
+                 and b"<c>" not in data and b"<c/>" not in data and b":row" not in data)
+    if not canonical:
+        row_numbers = _ROW_NUMBER.findall(data)
+        cell_letters = _CELL_COLUMN.findall(data)
+    rows = max(max((int(x) for x in row_numbers), default=0), len(_ROW_TAG.findall(data))
+               if not canonical else len(row_numbers))
+    lead = rb'<c r="' if canonical else rb'\sr="'
+    beyond = re.compile(lead + rb'[A-Za-z]{1,3}0*' + _greater_than(rows) + rb'"')
+    if beyond.search(data):  # a cell below its row's number: take the cells' own numbers
+        rows = max([rows] + [int(r) for r in _CELL_ROW.findall(data)])
+    bare = 0 if canonical else len(_BARE_CELL.findall(data))
+    cols = max((_column_index(c) for c in set(cell_letters)), default=0) + bare
+    if rows * cols <= MAX_SHEET_CELLS:
+        return rows, cols
+    exact = _VALUE_CELL.findall(data)
+    rows = max((int(r) for _, r in exact), default=0)
+    cols = max((_column_index(c) for c, _ in exact), default=0) + bare
+    return rows, cols
+
+
+class CalaminePanic(Exception):
+    """calamine panicked (PyO3's PanicException derives from BaseException, so no ``except
+    Exception`` would catch it); re-raised as an ordinary exception of ours."""
+
+
+def _calamine(call, *args, **kwargs):
+    try:
+        return call(*args, **kwargs)
+    except Exception:
+        raise
+    except BaseException as exc:  # PanicException; KeyboardInterrupt and SystemExit pass
+        if isinstance(exc, (KeyboardInterrupt, SystemExit, GeneratorExit)):
+            raise
+        text = str(exc)
+        if "TimeDelta" in text or "date" in text.lower():
+            raise CalaminePanic("a cell formatted as a date holds a number far outside Excel's "
+                                "dates") from None
+        raise CalaminePanic("the reader met a value it cannot handle") from None
+
+
+def _open_book(pc, source, *, load_tables: bool):
+    if isinstance(source, str):
+        return _calamine(pc.CalamineWorkbook.from_path, source, load_tables=load_tables)
+    source.seek(0)
+    return _calamine(pc.CalamineWorkbook.from_filelike, source, load_tables=load_tables)
+
+
 def _is_input_name(name: str) -> bool:
     return norm(name) in INPUT_NORMS
 
@@ -218,7 +320,7 @@ def _sheets_to_read(book, sheet_names: tuple[str, ...]) -> list[str]:
     """Every worksheet but our own plan sheets: the holdings may be on any of them (SPEC 3.9).
     Chart and macro sheets hold no cells to read."""
     try:
-        kinds = {m.name: str(m.typ) for m in book.sheets_metadata}
+        kinds = {m.name: str(m.typ) for m in _calamine(lambda: book.sheets_metadata)}
     except Exception:  # an older calamine without metadata: read every sheet
         kinds = {}
     return [s for s in sheet_names if norm(s) not in PLAN_NORMS
@@ -232,27 +334,32 @@ def load_cells(path: Path, zf, workbook_part: str) -> tuple[WorkbookGrid | None,
     import python_calamine as pc
 
     name = path.name
+    bounds = package_bounds(path, zf, workbook_part)
     try:
-        book = pc.CalamineWorkbook.from_path(str(path), load_tables=True)
-    except pc.CalamineError:
+        book = _open_book(pc, bounds.source, load_tables=True)
+    except (pc.CalamineError, CalaminePanic):
         try:
-            book = pc.CalamineWorkbook.from_path(str(path))
+            book = _open_book(pc, bounds.source, load_tables=False)
         except pc.PasswordError:
             return file_issue(f"{name} is password-protected; remove the password in Excel.")
-        except pc.CalamineError as exc:
-            return file_issue(f"{name} could not be read as an Excel workbook ({exc}). Open it "
-                               "in Excel and save it again.")
+        except (pc.CalamineError, CalaminePanic) as exc:
+            return file_issue(f"{name} could not be read as an Excel workbook ({_plain(exc)}). "
+                               "Open it in Excel and save it again.")
     with book:
         sheet_names = tuple(book.sheet_names)
         tables: list[TableRef] = []
         try:
-            table_names = book.table_names or []
-        except pc.CalamineError:
+            table_names = _calamine(lambda: book.table_names) or []
+        except (pc.CalamineError, CalaminePanic):
             table_names = []
         for tname in table_names:
+            if tname in bounds.bad_tables:  # never asked of calamine: it would abort or panic
+                if _is_input_name(tname):
+                    return file_issue(bounds.bad_tables[tname])
+                continue
             try:
-                t = book.get_table_by_name(tname)
-            except pc.CalamineError:
+                t = _calamine(book.get_table_by_name, tname)
+            except (pc.CalamineError, CalaminePanic):
                 continue
             if t.start is None or t.end is None:
                 continue
@@ -263,22 +370,39 @@ def load_cells(path: Path, zf, workbook_part: str) -> tuple[WorkbookGrid | None,
         parts = sheet_parts(zf, workbook_part) if wanted else {}
         percent_styles = _number_formats(zf, workbook_part) if wanted else {}
         sheets = []
+        skipped: list[Issue] = []
         uncached: set[str] = set()
         for sname in wanted:
+            if sname in bounds.too_big:  # never asked of calamine: it would abort
+                if _is_input_name(sname):
+                    return file_issue(bounds.too_big[sname])
+                skipped.append(Issue(sname, bounds.too_big[sname] + " It was not read.",
+                                     "warning"))
+                continue
             try:
-                sheet = book.get_sheet_by_name(sname)
-                raw = sheet.to_python(skip_empty_area=False)
-                merged_raw = sheet.merged_cell_ranges or []
-            except pc.CalamineError as exc:
+                sheet = _calamine(book.get_sheet_by_name, sname)
+                raw = _calamine(sheet.to_python, skip_empty_area=False)  # dates can panic
+                merged_raw = _calamine(lambda: sheet.merged_cell_ranges) or []
+            except (pc.CalamineError, CalaminePanic) as exc:
                 if not _is_input_name(sname):
                     continue  # a sheet the holdings may be on, but cannot: the finder says so
-                return file_issue(f"{name}: the sheet {sname!r} could not be read ({exc}).")
+                return file_issue(f"{name}: the sheet {sname!r} could not be read "
+                                   f"({_plain(exc)}). Open the file in Excel and save it again.")
             part = parts.get(sname)
             scan = None
             if part in zf.NameToInfo and (_is_input_name(sname) or may_hold_holdings(raw)):
-                scan = _scan_fast(zf.read(part), percent_styles)
+                skim = bounds.skims.pop(part, None) or skim_sheet(zf, part)
+                scan = _scan_fast(skim, percent_styles)
+                del skim
                 if scan is None:
-                    scan = _scan_sheet(zf, part, percent_styles)
+                    try:
+                        scan = _scan_sheet(zf, part, percent_styles)
+                    except xml.parsers.expat.ExpatError as exc:  # e.g. an undefined entity
+                        message = (f"{name}: the sheet {sname!r} is not well-formed XML ({exc});"
+                                   " open the file in Excel and save it again.")
+                        if _is_input_name(sname):
+                            return file_issue(message)
+                        skipped.append(Issue(sname, message, "warning"))
             rows = [[None if v == "" else v for v in r] for r in raw]
             if scan is not None:
                 for (r, c), code in scan.errors.items():
@@ -296,4 +420,4 @@ def load_cells(path: Path, zf, workbook_part: str) -> tuple[WorkbookGrid | None,
                 hidden_rows=frozenset(scan.hidden) if scan else frozenset(), merged=merged,
             ))
     return WorkbookGrid(sheets=tuple(sheets), sheet_names=sheet_names, tables=tuple(tables),
-                        uncached_formulas=frozenset(uncached), source=name), ()
+                        uncached_formulas=frozenset(uncached), source=name), tuple(skipped)

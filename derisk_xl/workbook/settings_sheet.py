@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -11,7 +12,10 @@ from decimal import Decimal
 from ..core.model import CUSTOM_MODEL, DEFAULT_MODEL, MODELS, Settings
 from ..core.money import HUNDRED, ONE, ZERO
 from .grid import CellValue, SheetGrid, coordinate, sheet_ref
-from .typed import BAD, NUM_TEXT, PCT_TEXT, CellReader, describe, fmt_pct, to_decimal
+from .typed import (
+    BAD, MAX_AMOUNT, MAX_PERCENT, MIN_POSITIVE, NUM_TEXT, PCT_TEXT, CellReader, ambiguous_comma,
+    comma_message, describe, fmt_pct, to_decimal,
+)
 from .vocabulary import norm
 
 # -- Settings ---------------------------------------------------------------------------------
@@ -32,7 +36,7 @@ SETTINGS_KEYS: tuple[_Key, ...] = (
     _Key("Stable Target %", "stable_target", "pct"),
     _Key("Futures Sleeve %", "futures_sleeve", "pct"),
     _Key("Hedge Ratio %", "hedge_ratio", "pct"),
-    _Key("Max Leverage", "max_leverage", "num", ONE, None),
+    _Key("Max Leverage", "max_leverage", "num", ONE, Decimal(1000)),
     _Key("Close Profitable Longs %", "close_profitable_longs", "pct"),
     _Key("Hedge Sizing", "hedge_sizing", "choice", options=("notional", "beta", "min-variance")),
     _Key("Hedge Instrument", "hedge_instrument", "text"),
@@ -44,22 +48,22 @@ SETTINGS_KEYS: tuple[_Key, ...] = (
     _Key("Hedge Contract Size", "hedge_contract_size", "pos"),
     _Key("Hedge Lot Step", "hedge_lot_step", "pos"),
     _Key("Liquidation Model", "liquidation_model", "choice", options=("binance", "bybit")),
-    _Key("Hedge Leverage", "hedge_leverage", "num", ONE, None),
+    _Key("Hedge Leverage", "hedge_leverage", "num", ONE, Decimal(1000)),
     _Key("Maint Margin Rate %", "maint_margin_rate", "pct"),
     _Key("Futures Free Collateral", "futures_free_collateral", "num", ZERO, None),
     _Key("Sleeve Funding", "sleeve_funding", "choice", options=("target", "needed")),
     _Key("Collateral Buffer", "collateral_buffer", "pos"),
     _Key("Stable Asset", "stable_asset", "asset"),
     _Key("Core Assets", "core_assets", "assets"),
-    _Key("Fee bps", "fee_bps", "num", ZERO, None),
+    _Key("Fee bps", "fee_bps", "num", ZERO, Decimal(10_000)),
     _Key("Slippage bps", "slippage_bps", "num", ZERO, Decimal(10_000)),
     _Key("Min Trade Value", "min_trade_value", "num", ZERO, None),
     _Key("Rebalance Band %", "rebalance_band", "pct"),
     _Key("Lot Method", "lot_method", "choice", options=("FIFO", "LIFO", "HIFO", "AVERAGE")),
     _Key("Tax Rate Short %", "tax_rate_short", "pct"),
     _Key("Tax Rate Long %", "tax_rate_long", "pct"),
-    _Key("Long-Term Days", "long_term_days", "int", ZERO, None),
-    _Key("Horizon Days", "horizon_days", "int", ONE, None),
+    _Key("Long-Term Days", "long_term_days", "int", ZERO, Decimal(36_500)),
+    _Key("Horizon Days", "horizon_days", "int", ONE, Decimal(3650)),
     _Key("Stress Shocks %", "stress_shocks", "shocks", Decimal(-100), None),
     _Key("Fear Greed Index", "fear_greed_index", "int", ZERO, HUNDRED),
     _Key("Base Currency", "base_currency", "asset"),
@@ -184,14 +188,20 @@ def _setting_value(p: CellReader, sheet: SheetGrid, r: int, c: int, v: CellValue
         return p.percent_value(sheet, r, c, v, sheet.number_formats.get((r, c)), label,
                                low=spec.low, high=spec.high, lenient=True)
     if kind in ("num", "pos", "int"):
+        if type(v) is float and not math.isfinite(v):
+            return p.bad_cell(sheet, r, c, label, v, _setting_expect(spec))
         if type(v) in (float, int):
             x = to_decimal(v)
         elif type(v) is str and NUM_TEXT.match(v):
+            if ambiguous_comma(v):
+                return p.error(loc, comma_message(label, v))
             x = Decimal(v.strip().replace(",", ""))
         else:
             return p.bad_cell(sheet, r, c, label, v, _setting_expect(spec))
-        if (kind == "pos" and x <= 0) or (spec.low is not None and kind != "pos" and x < spec.low) \
-                or (spec.high is not None and kind != "pos" and x > spec.high) \
+        high = spec.high if spec.high is not None and kind != "pos" else MAX_AMOUNT
+        if (kind == "pos" and x < MIN_POSITIVE) \
+                or (spec.low is not None and kind != "pos" and x < spec.low) \
+                or (kind != "pos" and x > high) or x > MAX_AMOUNT \
                 or (kind == "int" and x != x.to_integral_value()):
             return p.bad_cell(sheet, r, c, label, v, _setting_expect(spec))
         return int(x) if kind == "int" else x
@@ -233,12 +243,12 @@ def _setting_value(p: CellReader, sheet: SheetGrid, r: int, c: int, v: CellValue
 
 def _setting_expect(spec: _Key) -> str:
     if spec.kind == "pos":
-        return "a number greater than 0"
+        return "a number from 1e-12 to 1e15"
     what = "a whole number" if spec.kind == "int" else "a number"
     if spec.low is not None and spec.high is not None:
         return f"{what} from {spec.low} to {spec.high}"
     if spec.low is not None:
-        return f"{what} of at least {spec.low}"
+        return f"{what} from {spec.low} to 1e15"
     return what
 
 
@@ -257,9 +267,15 @@ def _shocks(p: CellReader, sheet: SheetGrid, r: int, c: int, v: CellValue, spec:
             continue
         m = PCT_TEXT.match(item)
         if m:
-            x = Decimal(m.group(1)) / HUNDRED
+            x = Decimal(m.group(1))
         elif NUM_TEXT.match(item) and "," not in item:
-            x = Decimal(item) / HUNDRED
+            x = Decimal(item)
+        else:
+            x = None
+        if x is not None and x.copy_abs() > MAX_PERCENT:
+            return p.error(loc, f"{spec.title} has {item!r}, beyond ±1000 %.")
+        if x is not None:
+            x = x / HUNDRED
         else:
             return p.error(loc, f"{spec.title} has {item!r}, which is not a percentage; "
                                 "expected percentages separated by commas, e.g. -10, -20, +20.")

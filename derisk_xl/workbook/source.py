@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..core.issues import Issue
@@ -22,6 +23,12 @@ from .grid import WorkbookGrid
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 _MAX_PART_BYTES = 2 << 30  # a part that inflates beyond 2 GiB is a zip bomb, not holdings
+#: SPEC 3.8, bounded work. A part the reader parses (workbook, styles, shared strings, a
+#: worksheet, a table) may inflate to at most this much XML; 100,000 positions take ~30 MB.
+MAX_XML_PART = 256 << 20
+#: The cells of the rectangle from A1 to a sheet's last value, which calamine and the grid
+#: allocate densely (~40 bytes each): e.g. 100,000 rows by 50 columns.
+MAX_SHEET_CELLS = 5_000_000
 
 
 class Refused(Exception):
@@ -60,9 +67,26 @@ def load_grid(path: Path) -> tuple[WorkbookGrid | None, tuple[Issue, ...]]:
             return load_cells(path, zf, workbook_part)
     except Refused as exc:
         return file_issue(str(exc))
-    except zipfile.BadZipFile as exc:
-        return file_issue(f"{name} is not an Excel workbook: it looks like a zip file but "
-                           f"cannot be opened as one ({exc}).")
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError,
+            zlib_error()) as exc:
+        return file_issue(f"{name} is damaged: it looks like an Excel workbook but its zip "
+                           f"package cannot be read ({_plain(exc)}). Open it in Excel and save "
+                           "it again, or restore it from a copy.")
+    except UnicodeDecodeError:
+        return file_issue(f"{name} is damaged: one of its parts is not valid UTF-8 text. Open "
+                           "it in Excel and save it again.")
+
+
+def zlib_error() -> type:
+    import zlib
+
+    return zlib.error
+
+
+def _plain(exc: BaseException) -> str:
+    """An exception's message without its class name, first line only, for a user."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else "unreadable data"
+    return text[:200]
 
 
 def _ole_message(path: Path) -> str:
@@ -194,4 +218,275 @@ def sheet_parts(zf, workbook_part: str) -> dict[str, str]:
                    None)
         if rid in rels:
             out[el.get("name", "")] = rels[rid]
+    return out
+
+
+# =============================================================================================
+# Bounds: what calamine may be asked for (SPEC 3.8, bounded work)
+# =============================================================================================
+#
+# calamine trusts a package: it reserves memory for the strings sharedStrings.xml claims, the
+# dense rectangle from a sheet's first to its last cell, a table's whole ref, and panics on a
+# reversed ref. Everything it would be asked for is measured here first, cheaply, and what is
+# absurd is refused with a sentence or not asked for at all.
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """Facts about a package gathered before calamine opens it.
+
+    Attributes:
+      sheets: worksheet name → part name, in workbook order.
+      too_big: worksheet name → why calamine must not load it (a sentence naming the sheet).
+      bad_tables: Excel Table name → why calamine must not load it.
+      source: what to open with calamine: the path, or an in-memory copy of the package whose
+        workbook part lists only its worksheets (macro, dialog and unknown sheets dropped).
+      skims: worksheet part → its cells (:func:`skim_sheet`), kept for the cell scan while they
+        fit in :data:`MAX_XML_PART` together, so a sheet is not inflated twice.
+    """
+
+    sheets: dict[str, str]
+    too_big: dict[str, str]
+    bad_tables: dict[str, str]
+    source: object
+    skims: dict[str, bytes] = field(default_factory=dict)
+
+
+_WORKSHEET_TYPES = ("/worksheet", "/chartsheet")
+_SST = re.compile(rb"<(?:[\w.-]+:)?sst\b[^>]*>")
+_COUNT = re.compile(rb'\suniqueCount\s*=\s*["\']\s*([0-9]+)')
+
+
+def package_bounds(path: Path, zf, workbook_part: str) -> Bounds:
+    """Measure what calamine would allocate; refuse (Refused) what no workbook needs."""
+    import xml.etree.ElementTree as ET
+
+    name = path.name
+    rels = _rels_typed(zf, workbook_part)
+    for part in (workbook_part, _rels_of(workbook_part)):
+        _verify(zf, part, name, part)
+    try:
+        root = ET.fromstring(zf.read(workbook_part))
+    except ET.ParseError as exc:
+        raise Refused(f"{name} is damaged: its workbook part {workbook_part} is not well-formed "
+                      f"XML ({_plain(exc)}). Open it in Excel and save it again.") from None
+    sheets: dict[str, str] = {}
+    others = False
+    for el in root.iter():
+        if local_name(el.tag) != "sheet":
+            continue
+        rid = next((v for k, v in el.attrib.items() if local_name(k) == "id" and k != "sheetId"),
+                   None)
+        if rid not in rels:
+            continue
+        kind, target = rels[rid]
+        if kind.endswith("/worksheet"):
+            sheets[el.get("name", "")] = target
+        elif not kind.endswith(_WORKSHEET_TYPES):
+            others = True
+    for kind, target in rels.values():
+        if kind.endswith(("/sharedStrings", "/styles")):
+            _verify(zf, target, name, target)
+    sst = next((t for k, t in rels.values() if k.endswith("/sharedStrings")), None)
+    if sst is not None and sst in zf.NameToInfo:
+        _check_shared_strings(zf, sst, name)
+    too_big: dict[str, str] = {}
+    bad_tables: dict[str, str] = {}
+    skims: dict[str, bytes] = {}
+    kept = 0
+    for sheet, part in sheets.items():
+        if part not in zf.NameToInfo:
+            continue
+        from .scan import sheet_extent
+
+        skim = skim_sheet(zf, part, name, f"the sheet {sheet!r}", verify=True)
+        rows, cols = sheet_extent(skim)
+        if kept + len(skim) <= MAX_XML_PART:
+            skims[part] = skim
+            kept += len(skim)
+        if rows * cols > MAX_SHEET_CELLS:
+            too_big[sheet] = (
+                f"{name}: the sheet {sheet!r} spans {rows:,} rows by {cols:,} columns from A1 to "
+                f"its last cell ({rows * cols:,} cells, more than the {MAX_SHEET_CELLS:,} a "
+                "sheet may have here); delete the stray cells far to the right or below the "
+                "data (Ctrl+End shows the last one) and save again.")
+        for tpart in _table_parts(zf, part):
+            _verify(zf, tpart, name, tpart)
+            problem, tname = _table_problem(zf, tpart, sheet, name)
+            if problem or sheet in too_big:  # loading a table loads its whole sheet
+                bad_tables[tname] = problem or too_big[sheet]
+    source: object = str(path)
+    if others:
+        source = _worksheets_only(zf, workbook_part, root, rels)
+    return Bounds(sheets, too_big, bad_tables, source, skims)
+
+
+def _rels_of(part: str) -> str:
+    folder, base = posixpath.split(part)
+    return posixpath.join(folder, "_rels", base + ".rels")
+
+
+def _rels_typed(zf, part: str) -> dict[str, tuple[str, str]]:
+    """Relationship id → (type, target part) for ``part``; external targets left out."""
+    import xml.etree.ElementTree as ET
+
+    name = _rels_of(part)
+    if name not in zf.NameToInfo:
+        return {}
+    _verify(zf, name, "", name)
+    try:
+        root = ET.fromstring(zf.read(name))
+    except ET.ParseError:
+        return {}
+    folder = posixpath.dirname(part)
+    out = {}
+    for rel in root:
+        if rel.get("TargetMode") == "External":
+            continue
+        target = rel.get("Target", "")
+        full = target.lstrip("/") if target.startswith("/") else posixpath.join(folder, target)
+        out[rel.get("Id", "")] = (rel.get("Type", ""), posixpath.normpath(full))
+    return out
+
+
+def _verify(zf, part: str, name: str, what: str) -> None:
+    """Inflate ``part`` in chunks, refusing it past :data:`MAX_XML_PART`. zipfile stops at the
+    size the directory declares and checks the CRC, so a part that lies about its size is
+    caught here, before calamine (which believes the data) would inflate all of it."""
+    info = zf.NameToInfo.get(part)
+    if info is None:
+        return
+    if info.file_size > MAX_XML_PART:
+        raise Refused(f"{name} was refused: {what} ({part}) inflates to "
+                      f"{info.file_size / 1e6:,.0f} MB of XML, far more than a workbook of "
+                      f"holdings needs (the limit is {MAX_XML_PART >> 20} MB): it is padded or "
+                      "crafted. Open it in Excel and save it again if you trust it.")
+    with zf.open(info) as fh:
+        while fh.read(1 << 22):
+            pass
+
+
+_SHEET_DATA_END = re.compile(rb"</(?:[\w.-]+:)?sheetData\s*>|<(?:[\w.-]+:)?sheetData\b[^>]*/>")
+
+
+def skim_sheet(zf, part: str, name: str = "", what: str = "", *, verify: bool = False
+               ) -> bytes:
+    """A worksheet part up to the end of its ``sheetData``: the cells, without what follows
+    (page setup, drawings, or hundreds of MB of comment). With ``verify`` the rest is inflated
+    and dropped as it comes (bounded memory) so that its size and CRC are checked too."""
+    info = zf.NameToInfo[part]
+    if info.file_size > MAX_XML_PART:
+        _verify(zf, part, name, what or part)
+    chunks: list[bytes] = []
+    tail = b""
+    with zf.open(info) as fh:
+        while True:
+            chunk = fh.read(1 << 20)
+            if not chunk:
+                return b"".join(chunks)
+            window = tail + chunk  # an end tag may straddle two chunks
+            at = window.find(b"sheetData")
+            while at >= 0:  # a literal find first: the regex alone is slow
+                m = _SHEET_DATA_END.search(window, max(0, at - 32), at + 4096)
+                if m:
+                    chunks.append(chunk[: m.end() - len(tail)] if m.end() > len(tail) else b"")
+                    if m.end() < len(tail):  # ended inside the overlap: trim what was kept
+                        chunks[-2] = chunks[-2][: len(chunks[-2]) - (len(tail) - m.end())]
+                    while verify and fh.read(1 << 22):
+                        pass
+                    return b"".join(chunks)
+                at = window.find(b"sheetData", at + 1)
+            chunks.append(chunk)
+            tail = chunk[-64:]
+
+
+def _check_shared_strings(zf, part: str, name: str) -> None:
+    """calamine reserves room for uniqueCount strings up front: a count no part of this size
+    could hold is a crafted file (2,000,000,000 strings ask for 48 GB)."""
+    with zf.open(part) as fh:
+        head = fh.read(4096)
+    m = _SST.search(head)
+    if not m:
+        return
+    c = _COUNT.search(m.group(0))
+    size = zf.NameToInfo[part].file_size
+    if c and int(c.group(1)) > size // 5 + 16:  # the shortest string, <si/>, takes 5 bytes
+        raise Refused(f"{name} is damaged: its shared strings part claims {int(c.group(1)):,} "
+                      f"strings, more than its {size:,} bytes can hold. Open it in Excel and "
+                      "save it again.")
+
+
+def _table_parts(zf, sheet_part: str) -> list[str]:
+    return [t for k, t in _rels_typed(zf, sheet_part).values()
+            if k.endswith("/table") and t in zf.NameToInfo]
+
+
+def _table_problem(zf, part: str, sheet: str, name: str) -> tuple[str | None, str]:
+    """(why calamine must not load this table, or None; the table's name)."""
+    import xml.etree.ElementTree as ET
+
+    try:
+        root = ET.fromstring(zf.read(part))
+    except ET.ParseError as exc:
+        return (f"{name}: the Excel Table in {part} is not well-formed XML ({_plain(exc)}).",
+                "")
+    tname = root.get("name") or root.get("displayName") or ""
+    ref = root.get("ref", "")
+    where = f"the Excel Table {tname!r} on sheet {sheet!r}"
+    try:
+        a, _, b = ref.partition(":")
+        r0, c0 = _cell(a)
+        r1, c1 = _cell(b or a)
+    except ValueError:
+        return f"{name}: {where} has the range {ref[:40]!r}, which is not a range.", tname
+    if r1 < r0 or c1 < c0:
+        return (f"{name}: {where} has the reversed range {ref!r}; open the file in Excel and "
+                "save it again.", tname)
+    cells = (r1 + 1) * (c1 + 1)
+    if cells > MAX_SHEET_CELLS:
+        return (f"{name}: {where} spans {ref} ({cells:,} cells from A1, more than the "
+                f"{MAX_SHEET_CELLS:,} a table may have here); resize it to its data "
+                "(Table Design › Resize Table).", tname)
+    return None, tname
+
+
+def _cell(ref: str) -> tuple[int, int]:
+    from .grid import parse_coordinate
+
+    r, c = parse_coordinate(ref)
+    if r < 0 or c < 0 or r >= 1_048_576 or c >= 16_384:
+        raise ValueError(ref)
+    return r, c
+
+
+def _worksheets_only(zf, workbook_part: str, root, rels) -> object:
+    """An in-memory copy of the package's XML parts whose workbook part lists only worksheets
+    and chart sheets, for calamine, which stops at an Excel 4 macro sheet or a dialog sheet
+    ("Unrecognized sheet type"). Defined names go too: their sheet indexes would shift."""
+    import io
+    import xml.etree.ElementTree as ET
+    import zipfile
+
+    text = zf.read(workbook_part).decode("utf-8", "replace")
+
+    def keep(m: re.Match) -> str:
+        rid = re.search(r'\s[\w.-]*:?id\s*=\s*"([^"]*)"', m.group(0))
+        kind = rels.get(rid.group(1), ("", ""))[0] if rid else ""
+        return m.group(0) if kind.endswith(_WORKSHEET_TYPES) else ""
+
+    text = re.sub(r"<(?:[\w.-]+:)?sheet\b[^>]*?(?:/>|>.*?</(?:[\w.-]+:)?sheet>)", keep, text,
+                  flags=re.S)
+    text = re.sub(r"<(?:[\w.-]+:)?definedNames\b.*?</(?:[\w.-]+:)?definedNames>", "", text,
+                  flags=re.S)
+    ET.fromstring(text.encode("utf-8"))  # still well-formed
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as copy:
+        for info in zf.infolist():
+            lower = info.filename.lower()
+            if info.filename == workbook_part:
+                copy.writestr(info.filename, text.encode("utf-8"))
+            elif lower.endswith((".xml", ".rels")) and "macrosheets/" not in lower \
+                    and "dialogsheets/" not in lower:
+                copy.writestr(info.filename, zf.read(info))
+    out.seek(0)
     return out

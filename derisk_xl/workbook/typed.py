@@ -9,6 +9,7 @@ no cached value).
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -17,10 +18,19 @@ from typing import Iterable
 from ..core.issues import Issue
 from ..core.money import HUNDRED, ZERO
 from .grid import CellValue, ExcelError, SheetGrid, WorkbookGrid, coordinate, sheet_ref
-from .scan import is_percent_format
+from .scan import is_date_format, is_percent_format
 from .vocabulary import Column, norm
 
 BAD = object()  # a cell that was reported; the row is checked further but not used
+#: Domain ranges on read (SPEC 3; README, "Workbook format"): every amount of money, price and
+#: quantity is finite, and 0 or from 1e-18 to 1e15 in size; a positive one (a price, a lot
+#: step, a contract size) is at least 1e-12; a percentage without a natural bound lies within
+#: ±1000 %. Inside these, every arithmetic path of the calculator is total
+#: (tests/test_reader_ranges.py).
+MAX_AMOUNT = Decimal("1e15")
+MIN_POSITIVE = Decimal("1e-12")
+MIN_NONZERO = Decimal("1e-18")  # any other non-zero amount (a quantity of wei is 1e-18 ETH)
+MAX_PERCENT = Decimal(1000)
 PCT_TEXT = re.compile(r"^\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*%\s*$")
 NUM_TEXT = re.compile(r"^\s*[+-]?(?:\d[\d,]*(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*$")
 _PLAIN = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
@@ -47,7 +57,8 @@ def text_number(text: str) -> Decimal | None | object:
         return None
     if not x.is_finite():
         return None
-    return Decimal(int(x)) if x == x.to_integral_value() and abs(x) < Decimal(10) ** 18 else x
+    return Decimal(int(x)) if x == x.to_integral_value() and x.copy_abs() < Decimal(10) ** 18 \
+        else x  # copy_abs: abs() of 1e999999999 would overflow the context
 _ISO_DATE = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})\s*$")
 _YES = {"yes", "y", "true", "1", "x"}
 _NO = {"no", "n", "false", "0", ""}
@@ -279,9 +290,28 @@ class CellReader:
             self.text_numbers.append(loc)
             t, v = int, x
         if t is float or t is int:
+            if t is float and not math.isfinite(v):
+                return self.bad_cell(region.sheet, r, c, label, v, "a finite number")
+            fmt = region.sheet.number_formats.get((r, c))
+            if fmt is not None and is_date_format(fmt):
+                return self.error(sheet_ref(region.sheet.name, coordinate(r, c)),
+                                  f"{label} is {describe(v)} in a cell formatted as a date "
+                                  "(a date past the year 9999); expected "
+                                  f"{expect(positive, minimum)}: format the cell as a number.")
             x = to_decimal(v) if type(v) is not Decimal else v
-            if positive and x <= 0:
-                return self.bad_cell(region.sheet, r, c, label, v, "a number greater than 0")
+            if x.copy_abs() > MAX_AMOUNT:
+                return self.error(sheet_ref(region.sheet.name, coordinate(r, c)),
+                                  f"{label} is {describe(v)}, beyond the largest amount a plan "
+                                  f"takes (1e15 in size); expected {expect(positive, minimum)}.")
+            if positive and x < MIN_POSITIVE:
+                return self.bad_cell(region.sheet, r, c, label, v,
+                                     "a number greater than 0" if x <= 0
+                                     else "a number of at least 1e-12")
+            if x and x.copy_abs() < MIN_NONZERO:
+                return self.error(sheet_ref(region.sheet.name, coordinate(r, c)),
+                                  f"{label} is {describe(v)}, smaller in size than 1e-18 (the "
+                                  "smallest amount a plan takes, a wei); expected 0 or "
+                                  f"{expect(positive, minimum)}.")
             if minimum is not None and x < minimum:
                 return self.bad_cell(region.sheet, r, c, label, v,
                                      f"a number of at least {minimum}")
@@ -312,13 +342,27 @@ class CellReader:
                       high: Decimal | None = HUNDRED, lenient: bool = False):
         expected = pct_expect(low, high)
         t = type(v)
+        if t is float and not math.isfinite(v):
+            return self.bad_cell(sheet, r, c, label, v, expected)
         if t is float or t is int:
             x = to_decimal(v)
             frac = x if fmt is not None and is_percent_format(fmt) else x / HUNDRED
         elif t is str and PCT_TEXT.match(v):
-            frac = Decimal(PCT_TEXT.match(v).group(1)) / HUNDRED
+            x = Decimal(PCT_TEXT.match(v).group(1))
+            if x.copy_abs() > MAX_PERCENT:  # before any arithmetic: 1e999999999 would overflow
+                return self.error(sheet_ref(sheet.name, coordinate(r, c)),
+                                  f"{label} is {describe(v)}, beyond ±1000 %; expected "
+                                  f"{expected}.")
+            frac = x / HUNDRED
         elif t is str and lenient and NUM_TEXT.match(v):
-            frac = Decimal(v.strip().replace(",", "")) / HUNDRED
+            if ambiguous_comma(v):
+                return self.error(sheet_ref(sheet.name, coordinate(r, c)), comma_message(label, v))
+            x = Decimal(v.strip().replace(",", ""))
+            if x.copy_abs() > MAX_PERCENT:
+                return self.error(sheet_ref(sheet.name, coordinate(r, c)),
+                                  f"{label} is {describe(v)}, beyond ±1000 %; expected "
+                                  f"{expected}.")
+            frac = x / HUNDRED
         elif v is None or (t is str and not v.strip()):
             loc = sheet_ref(sheet.name, coordinate(r, c))
             if loc in self.grid.uncached_formulas:
@@ -326,6 +370,9 @@ class CellReader:
             return None
         else:
             return self.bad_cell(sheet, r, c, label, v, expected)
+        if not frac.is_finite() or abs(frac * HUNDRED) > MAX_PERCENT:
+            return self.error(sheet_ref(sheet.name, coordinate(r, c)),
+                              f"{label} is {describe(v)}, beyond ±1000 %; expected {expected}.")
         if (low is not None and frac * HUNDRED < low) or (high is not None and frac * HUNDRED > high):
             return self.error(sheet_ref(sheet.name, coordinate(r, c)),
                               f"{label} is {fmt_pct(frac)}; expected {expected}.")
@@ -410,6 +457,21 @@ class CellReader:
             return options[key]
         shown = sorted(set(options.values()), key=list(options.values()).index)
         return self.bad_cell(sheet, r, c, label, v, expected or "one of " + ", ".join(shown))
+
+
+_THOUSANDS = re.compile(r"^\s*[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?(?:[eE][+-]?\d+)?\s*$")
+
+
+def ambiguous_comma(text: str) -> bool:
+    """``1,5`` may be a decimal comma (1.5) or a slip for 15: only thousands groups
+    (``1,234,567.5``) are read as the number they are."""
+    return "," in text and not _THOUSANDS.match(text)
+
+
+def comma_message(label: str, text: str) -> str:
+    return (f"{label} is the text {text.strip()!r}, which is ambiguous: a decimal comma "
+            f"({text.strip().replace(',', '.')}) or a thousands separator? Type the number "
+            "with a decimal point and no separators (e.g. 1.5).")
 
 
 def expect(positive: bool, minimum: Decimal | None) -> str:
