@@ -51,10 +51,6 @@ class Header:
         value are (a block's label, e.g. ``LEDGER`` over ``EXCHANGES``, may differ)."""
         return tuple((f, self.columns.get(f)) for f in ("asset", "quantity", "price", "value"))
 
-    def ignored(self) -> tuple[str, ...]:
-        used = set(self.columns.values())
-        return tuple(t for c, t in sorted(self.texts.items()) if c not in used)
-
 
 def _header_words(row: tuple, c0: int, c1: int) -> dict[int, HeaderWord]:
     out = {}

@@ -73,8 +73,6 @@ SETTINGS_KEYS: tuple[_Key, ...] = (
     _Key("As Of", "as_of", "date"),
     _Key("Holdings Sheet", "holdings_sheet", "text"),
 )
-#: Keys the reader keeps for itself: they choose what is read, they are not plan settings.
-READER_KEYS = frozenset({"holdings_sheet"})
 _KEYS_BY_NORM = {norm(k.title): k for k in SETTINGS_KEYS}
 _MODEL_NAMES = (*MODELS, CUSTOM_MODEL)
 _TARGET_FIELDS = ("spot_target", "stable_target", "futures_sleeve")
