@@ -451,7 +451,10 @@ def _run_local(
                 try:
                     if suspects and not running:
                         submit(pool, (suspects.popleft(),), True)
-                    while not suspects and queue and len(running) < in_flight:
+                    # a suspect runs truly alone, the last one too: were other chunks beside
+                    # it, one killing its worker would get the suspect reported failed
+                    alone = any(is_suspect for _, is_suspect in running.values())
+                    while not suspects and not alone and queue and len(running) < in_flight:
                         submit(pool, queue.popleft(), False)
                 except (BrokenProcessPool, OSError, RuntimeError, ValueError):
                     # the pool broke between two submissions (spawning a worker into a

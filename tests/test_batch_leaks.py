@@ -241,3 +241,31 @@ def test_one_or_two_ctrl_c_at_random_moments_leave_no_process():
             assert sorted(files) == sorted(report["tasks"]), (run, seed)
         interrupted += report["outcome"] == "interrupted"
     assert interrupted, "no run was interrupted: the presses all came too late"
+
+
+
+def slow_dying_chunk(chunk, options):
+    """A worker task: each workbook takes 0.3 s; one named *crash* kills its worker."""
+    rows = []
+    for source, display in chunk:
+        if "crash" in source:
+            os._exit(9)
+        time.sleep(0.3)
+        rows.append(BatchRow(file=display, status="planned"))
+    return rows
+
+
+def test_the_last_workbook_retried_after_a_worker_died_runs_alone_too():
+    """After a worker dies, the workbooks that were in flight are retried one at a time, the
+    last one too: were the next workbooks started beside it, the next crash (crash04) would
+    break the pool under it and get it reported failed. (Seen once in ten runs of the batch
+    tests, as an innocent workbook reported failed.)"""
+    names = ["crash00", "book01", "book02", "book03", "crash04"] + [
+        f"book{i:02d}" for i in range(5, 9)]
+    work = [(f"{n}.xlsx", f"{n}.xlsx") for n in names]
+    rows, raised = run_bounded(work, task=slow_dying_chunk)
+    assert raised is None
+    assert sorted(r.file for r in rows) == sorted(f"{n}.xlsx" for n in names)
+    failed = sorted((r.file, r.error[:len(DIED)]) for r in rows if r.status == "failed")
+    assert failed == [("crash00.xlsx", DIED), ("crash04.xlsx", DIED)], failed
+    assert alive_workers() == []
