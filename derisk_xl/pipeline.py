@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -130,12 +130,15 @@ def compute(read: "ReadResult", *, pdf: bool = True, template_dir: Path | None =
                                               "inputs is out of the range the calculator "
                                               "handles (see the workbook ranges in the "
                                               "README)."),))
+    read_warnings = warnings(read.issues)
+    if read_warnings:  # what reading had to say belongs on Plan Summary and in the PDF too
+        plan = replace(plan, warnings=read_warnings + plan.warnings)
     pdf_bytes = None
     if pdf:
         from .report import render_pdf
 
         pdf_bytes = render_pdf(plan, template_dir=template_dir, paper=paper)
-    return Computed(plan, pdf_bytes, warnings(read.issues) + plan.warnings)
+    return Computed(plan, pdf_bytes, plan.warnings)
 
 
 def check_one(source: Path, *, as_of: dt.date | None = None, today: dt.date | None = None,

@@ -222,6 +222,9 @@ def test_the_pdf_method_note_names_what_was_read(books, tmp_path):
                     for page in PdfReader(done.pdf).pages)
     assert "Holdings read from Dashboard!B4:J13, 9 positions" in text
     assert "INR cash" in text  # sales go to cash in the base currency, and the plan says so
+    # what reading had to say is among the plan's warnings, not only on the command line
+    assert "stored as text were read as numbers" in text
+    assert any("stored as text" in w.message for w in done.plan.warnings)
 
 
 def test_batch_takes_the_holdings_choice_too(books, tmp_path):
