@@ -10,12 +10,12 @@ whose header changes between blocks labels them. A table chosen by name is read 
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
 
 from ..core.issues import Issue
 from .grid import CellValue, SheetGrid, sheet_ref
 from .headers import Header, blank, is_number, read_header_row
+from .typed import text_number
 from .vocabulary import norm
 
 _TOTAL_WORDS = frozenset({"total", "totals", "subtotal", "sum", "networth", "grandtotal",
@@ -29,7 +29,6 @@ class Reading:
     last_row: int = -1
     label_col: int | None = None
     notes: list[Issue] = field(default_factory=list)
-    end: int = -1  # the first row after the table
 
 
 class TableRows:
@@ -120,7 +119,7 @@ class TableRows:
     def like_a_row(self, r: int) -> bool:
         a, q = self.value(r, self.asset), self.value(r, self.qty)
         return not blank(a) and type(a) is not bool and (
-            is_number(q) or (type(q) is str and numeric_text(q)))
+            is_number(q) or (type(q) is str and text_number(q) is not None))
 
     def template(self, r: int) -> bool:
         q = self.value(r, self.qty)
@@ -155,7 +154,6 @@ class TableRows:
                     continue
                 nxt = self._next_block(r + 1, stop)
                 if nxt is None:
-                    out.end = r + 1
                     return out
                 r = self._stack(nxt, out, first_texts)
                 continue
@@ -169,14 +167,12 @@ class TableRows:
                 continue
             if gap is not None and not to_end:
                 if not self.like_a_row(r) or self.other_header(r):
-                    out.end = gap
                     return out
                 out.notes.append(Issue(
                     sheet_ref(self.sheet.name, f"A{gap + 1}:A{r}"),
                     f"empty row(s) {gap + 1}–{r} inside the holdings table; the rows after them "
                     "have the same columns and are read as positions.", "warning"))
             elif not to_end and not self.like_a_row(r) and self.other_header(r):
-                out.end = r
                 return out
             gap = None
             if not self.template(r):
@@ -184,7 +180,6 @@ class TableRows:
                 self.add(rows[r] if r < n else (), sums)
             out.last_row = r
             r += 1
-        out.end = stop + 1
         return out
 
     def _next_block(self, r: int, stop: int) -> Header | None:
@@ -210,7 +205,3 @@ def total_word(text: str) -> bool:
         return False
     word = norm(s).rstrip(":")
     return word in _TOTAL_WORDS or word.startswith(("total", "subtotal", "grandtotal"))
-
-
-def numeric_text(text: str) -> bool:
-    return bool(re.fullmatch(r"\s*[-+]?[$€£₹¥]?\s*[\d,]*\.?\d+(?:[eE][-+]?\d+)?\s*%?\s*", text))

@@ -13,6 +13,9 @@ from ..core.issues import Issue
 from .grid import CellValue, SheetGrid, coordinate, sheet_ref
 from .vocabulary import HeaderWord, norm, read_header
 
+#: A header is looked for in this many non-empty rows from the top of a sheet or range.
+HEADER_SEARCH_ROWS = 30
+
 
 def blank(v: CellValue) -> bool:
     return v is None or (type(v) is str and not v.strip())
@@ -130,7 +133,7 @@ def _header(sheet: SheetGrid, r: int, a: int, b: int,
     while last + 1 < len(row) and last + 1 <= b and not blank(row[last + 1]):
         last += 1
     return Header(r, first, last, {f: c for f, (_, c) in best.items()}, texts,
-                  {f: cur for f, cur in currencies.items() if best.get(f, (0, -1))[1] >= 0},
+                  currencies,
                   tuple(d for d in doubles if best[d[0]][1] == d[1]))
 
 
@@ -150,7 +153,6 @@ class HoldingsTable:
       label_col: the column labelling stacked blocks (its values are venues), or None.
       how: how it was chosen, in words (``found``, ``the sheet named Holdings`` …).
       issues: what the finding has to say (warnings; errors when the choice was impossible).
-      skipped_totals: totals rows inside the table, not planned.
     """
 
     sheet: SheetGrid
@@ -160,7 +162,6 @@ class HoldingsTable:
     label_col: int | None = None
     how: str = "found"
     issues: tuple[Issue, ...] = ()
-    skipped_totals: tuple[int, ...] = ()
     score: int = 0
     name: str = ""
     log: str = ""  # why this table is a log and not holdings ("" when it is holdings)

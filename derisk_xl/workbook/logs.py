@@ -14,10 +14,9 @@ from dataclasses import replace
 
 from ..core.issues import Issue
 from .grid import SheetGrid, coordinate, sheet_ref
-from .headers import HoldingsTable, blank, is_number
+from .headers import HEADER_SEARCH_ROWS, HoldingsTable, blank, is_number
 from .vocabulary import norm
 
-HEADER_SEARCH_ROWS = 30
 _DATE_WORDS = frozenset({"date", "time", "timestamp", "datetime", "asof", "snapshot", "day",
                          "datum", "dátum", "fecha", "data", "month", "week"})
 _ACTION_WORDS = frozenset({"action", "side", "type", "transaction", "transactiontype",

@@ -38,8 +38,8 @@ from dataclasses import dataclass, replace
 from ..core.issues import Issue
 from .blocks import TableRows
 from .grid import SheetGrid, TableRef, WorkbookGrid, coordinate, sheet_ref
-from .headers import Header, HoldingsTable, blank, read_header_row
-from .logs import HEADER_SEARCH_ROWS, judge_log, price_history
+from .headers import HEADER_SEARCH_ROWS, Header, HoldingsTable, blank, read_header_row
+from .logs import judge_log, price_history
 from .vocabulary import FIELD_TITLES, PLAN_NORMS, norm
 
 #: Candidates this close score as equals: the first in tab order is taken.
@@ -67,12 +67,12 @@ def _table_at(grid: WorkbookGrid, sheet: SheetGrid, header: Header) -> TableRef 
 
 def _read(sheet: SheetGrid, header: Header, stop: int, *, to_end: bool, how: str,
           name: str) -> HoldingsTable:
-    reading = TableRows(sheet, header).read(stop, to_end=to_end)
+    rows = TableRows(sheet, header)
+    reading = rows.read(stop, to_end=to_end)
     last = max(reading.last_row, header.row)
     t = HoldingsTable(sheet, header, tuple(reading.rows), last, reading.label_col, how,
-                      tuple(reading.notes), tuple(reading.totals), name=name)
+                      tuple(reading.notes), name=name)
     t, log = judge_log(t, named=to_end)
-    rows = TableRows(sheet, header)
     clean = 0 if to_end else sum(1 for r in t.rows if rows.like_a_row(r) and isinstance(
         sheet.value(r, header.columns["asset"]), str))  # a named table needs no score
     return replace(t, score=score(header, clean, name), log=log)
@@ -126,7 +126,7 @@ def _continue_stack(sheet: SheetGrid, h: Header, t: HoldingsTable,
             more.label_col is None and not more.totals:
         return t
     return replace(t, rows=tuple(more.rows), last_row=more.last_row, label_col=more.label_col,
-                   issues=t.issues + tuple(more.notes), skipped_totals=tuple(more.totals),
+                   issues=t.issues + tuple(more.notes),
                    score=t.score + score(h, len(more.rows), t.name) - score(h, len(t.rows),
                                                                              t.name))
 
