@@ -78,8 +78,10 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 
 def atomic_write_many(files: Sequence[tuple[Path, bytes]]) -> None:
     """Replace several files together: every temp file is written and synced first, and only
-    then renamed over its target, so a full disk or a refused folder met while writing any of
-    them leaves all of them as they were (the renames themselves do not need space)."""
+    then renamed over its target, in order, so a full disk or a refused folder met while
+    writing any of them leaves all of them as they were (the renames need no space). A rename
+    refused half way (a target locked by another program) leaves the files renamed before it
+    replaced: put the one that matters most last."""
     temps: list[tuple[Path, Path]] = []
     try:
         for path, data in files:

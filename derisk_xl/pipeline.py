@@ -146,20 +146,18 @@ def check_one(source: Path, *, as_of: dt.date | None = None, today: dt.date | No
     """Everything ``run`` does short of writing: read, plan, and add the plan sheets to the
     package in memory (the writer's own checks of the package included), so that ``check``
     says "ready to plan" only for a file ``run`` can plan."""
-    from .core.issues import InputError, errors
+    from .core.issues import InputError
     from .workbook.reader import read_workbook
 
     source = Path(source)
     read = read_workbook(source, as_of=as_of, today=today or dt.date.today(), holdings=holdings)
     computed = compute(read, pdf=False)
-    if computed.plan is None or errors(read.issues):
+    if computed.plan is None:  # compute has no plan whenever reading found errors
         return read, computed
-    from . import __version__
-    from .workbook.package import add_plan_sheets
-    from .workbook.plan_sheets import plan_sheets
+    from .workbook.writer import planned_bytes
 
     try:
-        add_plan_sheets(source.read_bytes(), plan_sheets(computed.plan, version=__version__))
+        planned_bytes(source.read_bytes(), computed.plan)
     except InputError as exc:
         return read, Computed(None, None, exc.issues)
     return read, computed
@@ -281,7 +279,8 @@ def apply(source: Path, prepared: Prepared, options: RunOptions, stamp: Stamp | 
 
     The planned workbook and its PDF are written to temp files first and renamed only when
     both are complete, so a full disk or a refused folder leaves neither (and the old files as
-    they were). The workbook must still be the file that was read (``stamp``, taken before
+    they were); the PDF is renamed first, so a PDF locked by a viewer stops the run before the
+    workbook is replaced, and a refused workbook rename says the PDF was. The workbook must still be the file that was read (``stamp``, taken before
     reading): a file saved or removed meanwhile is not overwritten or copied half-read.
     Failures of the machine raise :class:`EnvironmentProblem` with one sentence.
     """
@@ -306,14 +305,20 @@ def apply(source: Path, prepared: Prepared, options: RunOptions, stamp: Stamp | 
             options.out_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise os_problem(exc, f"create the output folder {options.out_dir}") from exc
-    files = [(workbook_out, prepared.workbook)]
-    if prepared.pdf is not None:
-        files.append((pdf_out, prepared.pdf))
+    # the PDF first: a PDF open in a viewer refuses its rename before the workbook is touched
+    files = [(pdf_out, prepared.pdf)] if prepared.pdf is not None else []
+    files.append((workbook_out, prepared.workbook))
     try:
         atomic_write_many(files)
     except OSError as exc:
         what = " and ".join(str(p) for p, _ in files)
-        raise os_problem(exc, f"write {what} (nothing was written)") from exc
+        # a refused rename names its target (filename2); the files before it were replaced
+        targets = [str(p) for p, _ in files]
+        failed = str(exc.filename2) if exc.filename2 is not None else None
+        done = targets[:targets.index(failed)] if failed in targets else []
+        note = f"{' and '.join(done)} was replaced before the failure" if done else \
+            "nothing was written"
+        raise os_problem(exc, f"write {what} ({note})") from exc
 
     email_status = ""
     if options.email:
