@@ -8,7 +8,6 @@ history), so an 800 MB part costs a few seconds of CRC and a megabyte of zip, no
 
 from __future__ import annotations
 
-import io
 import zipfile
 import zlib
 from pathlib import Path

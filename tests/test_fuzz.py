@@ -16,7 +16,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from conftest import CORPUS, ROOT, WORKBOOKS
 from fuzz_mutator import mutate
 

@@ -21,7 +21,7 @@ from .grid import (
 )
 from .headers import may_hold_holdings
 from .source import (
-    Refused, _plain, file_issue, local_name, package_bounds, part_rels, sheet_parts, skim_sheet,
+    Refused, _plain, file_issue, local_name, package_bounds, part_rels, skim_sheet,
 )
 from .vocabulary import INPUT_NORMS, PLAN_NORMS, norm
 
@@ -367,7 +367,7 @@ def load_cells(path: Path, zf, workbook_part: str) -> tuple[WorkbookGrid | None,
             tables.append(TableRef(t.name, t.sheet, max(t.start[0] - 1, 0), t.start[1],
                                    t.end[0], t.end[1]))
         wanted = _sheets_to_read(book, sheet_names)
-        parts = sheet_parts(zf, workbook_part) if wanted else {}
+        parts = bounds.sheets
         percent_styles = _number_formats(zf, workbook_part) if wanted else {}
         sheets = []
         skipped: list[Issue] = []

@@ -204,23 +204,6 @@ def part_rels(zf, part: str) -> dict[str, str]:
     return out
 
 
-def sheet_parts(zf, workbook_part: str) -> dict[str, str]:
-    """Sheet name → worksheet part name (transitional or Strict namespaces)."""
-    import xml.etree.ElementTree as ET
-
-    rels = part_rels(zf, workbook_part)
-    root = ET.fromstring(zf.read(workbook_part))
-    out = {}
-    for el in root.iter():
-        if local_name(el.tag) != "sheet":
-            continue
-        rid = next((v for k, v in el.attrib.items() if local_name(k) == "id" and k != "sheetId"),
-                   None)
-        if rid in rels:
-            out[el.get("name", "")] = rels[rid]
-    return out
-
-
 # =============================================================================================
 # Bounds: what calamine may be asked for (SPEC 3.8, bounded work)
 # =============================================================================================
@@ -262,9 +245,8 @@ def package_bounds(path: Path, zf, workbook_part: str) -> Bounds:
     import xml.etree.ElementTree as ET
 
     name = path.name
-    rels = _rels_typed(zf, workbook_part)
-    for part in (workbook_part, _rels_of(workbook_part)):
-        _verify(zf, part, name, part)
+    rels = _rels_typed(zf, workbook_part, name)  # verifies the relationships part too
+    _verify(zf, workbook_part, name, "the workbook part")
     try:
         root = ET.fromstring(zf.read(workbook_part))
     except ET.ParseError as exc:
@@ -310,7 +292,7 @@ def package_bounds(path: Path, zf, workbook_part: str) -> Bounds:
                 f"its last cell ({rows * cols:,} cells, more than the {MAX_SHEET_CELLS:,} a "
                 "sheet may have here); delete the stray cells far to the right or below the "
                 "data (Ctrl+End shows the last one) and save again.")
-        for tpart in _table_parts(zf, part):
+        for tpart in _table_parts(zf, part, name):
             _verify(zf, tpart, name, tpart)
             problem, tname = _table_problem(zf, tpart, sheet, name)
             if problem or sheet in too_big:  # loading a table loads its whole sheet
@@ -326,16 +308,17 @@ def _rels_of(part: str) -> str:
     return posixpath.join(folder, "_rels", base + ".rels")
 
 
-def _rels_typed(zf, part: str) -> dict[str, tuple[str, str]]:
-    """Relationship id → (type, target part) for ``part``; external targets left out."""
+def _rels_typed(zf, part: str, name: str = "") -> dict[str, tuple[str, str]]:
+    """Relationship id → (type, target part) for ``part``; external targets left out.
+    ``name`` is the workbook's file name, for a refusal."""
     import xml.etree.ElementTree as ET
 
-    name = _rels_of(part)
-    if name not in zf.NameToInfo:
+    rels = _rels_of(part)
+    if rels not in zf.NameToInfo:
         return {}
-    _verify(zf, name, "", name)
+    _verify(zf, rels, name, "the relationships part")
     try:
-        root = ET.fromstring(zf.read(name))
+        root = ET.fromstring(zf.read(rels))
     except ET.ParseError:
         return {}
     folder = posixpath.dirname(part)
@@ -358,7 +341,7 @@ def _verify(zf, part: str, name: str, what: str) -> None:
         return
     if info.file_size > MAX_XML_PART:
         raise Refused(f"{name} was refused: {what} ({part}) inflates to "
-                      f"{info.file_size / 1e6:,.0f} MB of XML, far more than a workbook of "
+                      f"{info.file_size >> 20:,} MB of XML, far more than a workbook of "
                       f"holdings needs (the limit is {MAX_XML_PART >> 20} MB): it is padded or "
                       "crafted. Open it in Excel and save it again if you trust it.")
     with zf.open(info) as fh:
@@ -416,8 +399,8 @@ def _check_shared_strings(zf, part: str, name: str) -> None:
                       "save it again.")
 
 
-def _table_parts(zf, sheet_part: str) -> list[str]:
-    return [t for k, t in _rels_typed(zf, sheet_part).values()
+def _table_parts(zf, sheet_part: str, name: str) -> list[str]:
+    return [t for k, t in _rels_typed(zf, sheet_part, name).values()
             if k.endswith("/table") and t in zf.NameToInfo]
 
 
