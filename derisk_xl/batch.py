@@ -1,8 +1,10 @@
-"""``derisk batch``: many workbooks through the same :func:`~derisk_xl.pipeline.run_one`.
+"""``derisk batch``: many workbooks through the pipeline's own steps.
 
-Thin shell, three steps: collect the workbooks (files, folders, globs), run each one in a worker
-process (a local process pool, or a Dask cluster with ``--scheduler``), then write and print the
-summary (SPEC 5.4). Nothing here computes a plan or writes a plan sheet.
+Thin shell, three steps: collect the workbooks (files, folders, globs), plan each one in a worker
+(a local process pool running :func:`~derisk_xl.pipeline.run_one`; or a Dask cluster with
+``--scheduler``, whose workers run :func:`~derisk_xl.pipeline.prepare` on the workbook's bytes
+while this client runs :func:`~derisk_xl.pipeline.apply`), then write and print the summary
+(SPEC 5.4). Nothing here computes a plan or writes a plan sheet.
 
 Decisions, stated once:
 
@@ -281,7 +283,7 @@ def row_from_result(result: RunResult, display: str) -> BatchRow:
 def plan_workbook(source: str, options: RunOptions, display: str | None = None) -> BatchRow:
     """Run one workbook and return its summary row; never raises for a workbook's sake.
 
-    This is the task a worker (local or Dask) runs. An unexpected exception becomes a failed
+    This is the task a local pool's worker runs (a Dask worker runs :func:`plan_remote`). An unexpected exception becomes a failed
     row naming the exception and where it was raised, so one bad file cannot stop the batch.
     """
     started = time.perf_counter()

@@ -1,7 +1,8 @@
 """The whole flow, once: workbook → inputs → plan → plan sheets → PDF → mail/outbox.
 
-Every entry point calls it: ``derisk run`` and ``derisk batch`` through :func:`run_one`; the
-Excel button, which gathers from and applies to the open book, through :func:`compute`, the
+Every entry point calls it: ``derisk run`` and the local batch through :func:`run_one` (itself
+:func:`prepare` then :func:`apply`; a Dask batch runs the two on either side of the network);
+``derisk check`` through :func:`check_one`; the Excel button, which gathers from and applies to the open book, through :func:`compute`, the
 middle both share. This is the only code that sequences the adapters; each adapter is imported
 where it is first needed so that a button press or a ``derisk check`` does not pay for
 WeasyPrint or SMTP.

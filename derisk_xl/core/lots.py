@@ -56,7 +56,8 @@ def _pooled(lots: Sequence[Lot]) -> list[Lot]:
     return [replace(lot, unit_cost=average) for lot in lots]
 
 
-#: method → (prepare the lots, sort key). One helper, :func:`match_sale`, uses them all.
+#: method → (prepare the lots, sort key). One queue, :class:`LotQueue`, uses them all (the plan
+#: and :func:`match_sale` alike).
 LOT_METHODS: Mapping[LotMethod, tuple[Callable[[Sequence[Lot]], list[Lot]], Callable[[Lot], tuple]]] = {
     "FIFO": (list, _fifo),
     "LIFO": (list, _lifo),

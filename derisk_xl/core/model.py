@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Collection, Literal, Mapping
+from typing import Collection, Literal, Mapping, Sequence
 
 from .issues import Issue
 from .money import ZERO
@@ -294,6 +294,11 @@ class Settings:
         return protected(position, self.core_assets)
 
 
+def mapping_words(mapping: Sequence[tuple[str, str]]) -> str:
+    """``Asset ← Token, Quantity ← Current Amount``: how columns were read, in the plan's words."""
+    return ", ".join(f"{field} ← {header}" for field, header in mapping)
+
+
 @dataclass(frozen=True, slots=True)
 class HoldingsSource:
     """Where the holdings were read and how each column was taken (SPEC 3.9 item 7), so the
@@ -318,8 +323,8 @@ class HoldingsSource:
 
     @property
     def line(self) -> str:
-        cols = ", ".join(f"{f} ← {h}" for f, h in self.mapping)
-        text = f"Holdings read from {self.where}, {self.positions} positions: {cols}"
+        text = (f"Holdings read from {self.where}, {self.positions} positions: "
+                f"{mapping_words(self.mapping)}")
         if self.ignored:
             text += f"; ignored: {', '.join(self.ignored)}"
         if self.base_currency != "USD":

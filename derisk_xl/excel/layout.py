@@ -20,11 +20,12 @@ _XL_LANDSCAPE, _XL_PORTRAIT = 2, 1
 def apply_layout(sheet: Any, spec: Any) -> None:
     """Heading, wrapped text, frozen rows and print setup of ``spec`` on the xlwings ``sheet``."""
     from ..workbook.plan_sheets import WRAPPED_KINDS
+    from .adapter import excel_value
 
     for row, line in enumerate(spec.heading, start=1):
         if line:
             cell = sheet.range((row, 1))
-            cell.value = "'" + line  # text, never a formula (see adapter.excel_value)
+            cell.value = excel_value(line)  # text, never a formula
             cell.font.bold = row == 1
     _try("wrap text", _wrap, sheet, spec, WRAPPED_KINDS)
     if spec.freeze_rows:

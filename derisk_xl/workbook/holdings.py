@@ -13,7 +13,7 @@ import dataclasses
 import re
 from decimal import Decimal
 
-from ..core.model import STABLE_NAMES, HoldingsSource, Position, Settings
+from ..core.model import STABLE_NAMES, HoldingsSource, Position, Settings, mapping_words
 from ..core.money import ZERO
 from .grid import column_letter, coordinate, sheet_ref
 from .tables import Choice, HoldingsTable, find_holdings
@@ -124,8 +124,8 @@ def parse_holdings(p: CellReader, settings: Settings, option: str | None
                                 "the header.")
         else:
             p.error(table.where, f"{table.where} ({table.how}) has a holdings header "
-                                 f"({_mapping_text(table)}) but no positions under it; fill "
-                                 "in at least one row.")
+                                 f"({mapping_words(_mapping(table))}) but no positions under "
+                                 "it; fill in at least one row.")
     if renamed:
         shown = ", ".join(renamed[:4]) + (" …" if len(renamed) > 4 else "")
         p.warn(out[0].location, f"{len(renamed)} pair ticker(s) read as their base asset (the "
@@ -145,10 +145,6 @@ def _mapping(table: HoldingsTable) -> tuple[tuple[str, str], ...]:
         pairs.append((table.label_col, "Venue", f"{h.texts.get(table.label_col, '')} "
                                                 "(the block labels)"))
     return tuple((f, t) for _, f, t in sorted(pairs))
-
-
-def _mapping_text(table: HoldingsTable) -> str:
-    return ", ".join(f"{f} ← {t}" for f, t in _mapping(table))
 
 
 def _price_from_value(p: CellReader, table: HoldingsTable, r: int, quantity, value,
