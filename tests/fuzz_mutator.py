@@ -10,6 +10,7 @@ same files, so a failing case is reproduced by its seed and index.
 from __future__ import annotations
 
 import io
+import warnings
 import random
 import re
 import zipfile
@@ -32,9 +33,9 @@ def parts_of(data: bytes) -> list[tuple[str, bytes]]:
 def zip_of(parts: list[tuple[str, bytes]]) -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
-        for name, data in parts:
-            with __import__("warnings").catch_warnings():
-                __import__("warnings").simplefilter("ignore")
+        with warnings.catch_warnings():  # duplicated names are the point of some cases
+            warnings.simplefilter("ignore")
+            for name, data in parts:
                 z.writestr(name, data)
     return out.getvalue()
 
@@ -69,51 +70,49 @@ def duplicate_part(data: bytes, rng: random.Random) -> bytes:
     return zip_of(parts)
 
 
-def inflate_part(data: bytes, rng: random.Random) -> bytes:
+def _edit_part(data: bytes, rng: random.Random, indexes, edit) -> bytes | None:
+    """Edit one part chosen among ``indexes(parts)``: ``edit(body, rng)`` → new body. None when
+    there is no such part. The random draws are the same as when each mutator did this itself."""
     parts = parts_of(data)
-    i = rng.choice(_xml_parts(parts))
+    candidates = indexes(parts)
+    if not candidates:
+        return None
+    i = rng.choice(candidates)
     name, body = parts[i]
+    parts[i] = (name, edit(body, rng))
+    return zip_of(parts)
+
+
+def _sheets(parts):
+    return [i for i, (n, _) in enumerate(parts) if "worksheets/" in n and n.endswith(".xml")]
+
+
+def _inflate(body: bytes, rng: random.Random) -> bytes:
     pad = rng.choice([b"<!-- padding -->", b" " * 64, b"\n"]) * rng.randint(1_000, 400_000)
     cut = body.rfind(b"</")
     cut = cut if cut > 0 else len(body)
     if rng.random() < 0.5 and b"</sheetData>" in body:
         cut = body.index(b"</sheetData>") + len(b"</sheetData>")
-    parts[i] = (name, body[:cut] + pad + body[cut:])
-    return zip_of(parts)
+    return body[:cut] + pad + body[cut:]
 
 
-def odd_value(data: bytes, rng: random.Random) -> bytes:
-    parts = parts_of(data)
-    sheets = [i for i, (n, _) in enumerate(parts) if "worksheets/" in n and n.endswith(".xml")]
-    if not sheets:
-        return flip_bytes(data, rng)
-    i = rng.choice(sheets)
-    name, body = parts[i]
+def _odd_value(body: bytes, rng: random.Random) -> bytes:
     values = list(re.finditer(rb"<v>([^<]*)</v>", body))
     for m in rng.sample(values, min(len(values), rng.randint(1, 3))):
-        body = body[: m.start(1)] + rng.choice(ODD_VALUES) + body[m.end(1):]
-        break  # offsets move after an edit: one per pass
-    parts[i] = (name, body)
-    return zip_of(parts)
+        return body[: m.start(1)] + rng.choice(ODD_VALUES) + body[m.end(1):]  # one per pass
+    return body
 
 
-def odd_attribute(data: bytes, rng: random.Random) -> bytes:
-    parts = parts_of(data)
-    i = rng.choice(_xml_parts(parts))
-    name, body = parts[i]
+def _odd_attribute(body: bytes, rng: random.Random) -> bytes:
     pattern, repl = rng.choice(ODD_ATTRS)
     hits = list(re.finditer(pattern, body))
     if hits:
         m = rng.choice(hits)
         body = body[: m.start()] + repl + body[m.end():]
-    parts[i] = (name, body)
-    return zip_of(parts)
+    return body
 
 
-def break_xml(data: bytes, rng: random.Random) -> bytes:
-    parts = parts_of(data)
-    i = rng.choice(_xml_parts(parts))
-    name, body = parts[i]
+def _break_xml(body: bytes, rng: random.Random) -> bytes:
     choice = rng.randrange(4)
     if choice == 0:
         ends = [m.start() for m in re.finditer(rb"</", body)]
@@ -127,8 +126,24 @@ def break_xml(data: bytes, rng: random.Random) -> bytes:
         body = body.decode("utf-8", "replace").encode("utf-16")
     else:
         body = body[: rng.randrange(1, max(2, len(body)))]
-    parts[i] = (name, body)
-    return zip_of(parts)
+    return body
+
+
+def inflate_part(data: bytes, rng: random.Random) -> bytes:
+    return _edit_part(data, rng, _xml_parts, _inflate)
+
+
+def odd_value(data: bytes, rng: random.Random) -> bytes:
+    out = _edit_part(data, rng, _sheets, _odd_value)
+    return flip_bytes(data, rng) if out is None else out
+
+
+def odd_attribute(data: bytes, rng: random.Random) -> bytes:
+    return _edit_part(data, rng, _xml_parts, _odd_attribute)
+
+
+def break_xml(data: bytes, rng: random.Random) -> bytes:
+    return _edit_part(data, rng, _xml_parts, _break_xml)
 
 
 MUTATORS = (truncate, flip_bytes, drop_part, duplicate_part, inflate_part, odd_value,
