@@ -283,8 +283,9 @@ def row_from_result(result: RunResult, display: str) -> BatchRow:
 def plan_workbook(source: str, options: RunOptions, display: str | None = None) -> BatchRow:
     """Run one workbook and return its summary row; never raises for a workbook's sake.
 
-    This is the task a local pool's worker runs (a Dask worker runs :func:`plan_remote`). An unexpected exception becomes a failed
-    row naming the exception and where it was raised, so one bad file cannot stop the batch.
+    This is the task a local pool's worker runs (a Dask worker runs :func:`plan_remote`). An
+    unexpected exception becomes a failed row naming the exception and where it was raised, so
+    one bad file cannot stop the batch.
     """
     started = time.perf_counter()
     display = display or source
@@ -294,14 +295,15 @@ def plan_workbook(source: str, options: RunOptions, display: str | None = None) 
         return BatchRow(file=display, status="failed", error=str(exc),
                         seconds=time.perf_counter() - started)
     except Exception as exc:  # noqa: BLE001 - isolate each workbook; reported, not hidden
-        frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
-        where = f" (at {Path(frame.filename).name}:{frame.lineno})" if frame else ""
-        return BatchRow(
-            file=display, status="failed",
-            error=f"internal error, not a problem in the workbook: "
-                  f"{type(exc).__name__}: {exc}{where}",
-            seconds=time.perf_counter() - started,
-        )
+        return BatchRow(file=display, status="failed", error=internal_error(exc),
+                        seconds=time.perf_counter() - started)
+
+
+def internal_error(exc: BaseException) -> str:
+    """An unexpected exception as the summary says it: what it was and where it was raised."""
+    frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+    where = f" (at {Path(frame.filename).name}:{frame.lineno})" if frame else ""
+    return f"internal error, not a problem in the workbook: {type(exc).__name__}: {exc}{where}"
 
 
 def plan_chunk(tasks: Sequence[tuple[str, str]], options: RunOptions) -> list[BatchRow]:
@@ -627,11 +629,7 @@ def plan_remote(name: str, data: bytes, options: RunOptions, existing: str | Non
             return pipeline.prepare(path, data, options, existing_fingerprint=existing,
                                     refused=refused)
     except Exception as exc:  # noqa: BLE001 - isolate each workbook, as plan_workbook does
-        frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
-        where = f" (at {Path(frame.filename).name}:{frame.lineno})" if frame else ""
-        return pipeline.Prepared("failed", issues=(Issue("", (
-            "internal error, not a problem in the workbook: "
-            f"{type(exc).__name__}: {exc}{where}")),))
+        return pipeline.Prepared("failed", issues=(Issue("", internal_error(exc)),))
 
 
 def _run_dask(

@@ -130,6 +130,11 @@ class ChartSpec:
     anchor: tuple[int, int]  # (row, col), 0-based, top-left cell
     size: tuple[int, int] = (480, 288)  # pixels
 
+    @property
+    def rows(self) -> int:
+        """How many sheet rows the chart covers."""
+        return -(-self.size[1] // ROW_PIXELS)
+
 
 @dataclass(frozen=True, slots=True)
 class PrintSetup:
@@ -183,7 +188,7 @@ class SheetSpec:
         """The last row the sheet uses (0-based): blocks, heading and the chart's cells."""
         rows = [b.bottom for b in self.blocks] + [len(self.heading) - 1]
         if self.chart is not None:
-            rows.append(self.chart.anchor[0] + -(-self.chart.size[1] // ROW_PIXELS) - 1)
+            rows.append(self.chart.anchor[0] + self.chart.rows - 1)
         return max(rows)
 
     @property
@@ -303,15 +308,6 @@ def block_row_heights(block: Block, widths: tuple[float, ...]) -> dict[int, floa
                 lines[r] = n
     first = block.header_row + 1
     return {first + r: n * LINE_POINTS for r, n in lines.items()}
-
-
-def row_heights(spec: SheetSpec) -> dict[int, float]:
-    """Row (0-based) → height in points, for the rows wrapped text makes taller than one line."""
-    out: dict[int, float] = {}
-    for block in spec.blocks:
-        for row, height in block_row_heights(block, spec.widths).items():
-            out[row] = max(out.get(row, 0), height)
-    return out
 
 
 def print_setup(spec: SheetSpec, plan: Plan) -> PrintSetup:
@@ -456,10 +452,6 @@ def _summary(plan: Plan, version: str) -> SheetSpec:
     heading = (summary_title(plan), *read)
     top = _stack([key], start=len(heading))
     figures = _stack([buckets, exposure, model, results, about], start=top[-1].bottom + 2)
-    chart_rows = -(-288 // ROW_PIXELS)
-    words = _stack([status, warnings], start=figures[0].top + chart_rows + 1)
-    words = tuple(replace(b, left=_WORDS_LEFT) for b in words)
-    blocks = top + figures + words
     b = figures[0]
     first, last = b.header_row + 1, b.header_row + b.data_rows
     chart = ChartSpec(
@@ -469,6 +461,9 @@ def _summary(plan: Plan, version: str) -> SheetSpec:
                 ("After", a1_range(name, first, 5, last))),
         anchor=(b.top, _WORDS_LEFT),
     )
+    words = _stack([status, warnings], start=b.top + chart.rows + 1)  # under the chart
+    words = tuple(replace(w, left=_WORDS_LEFT) for w in words)
+    blocks = top + figures + words
     widths = _widths(blocks, base=_SUMMARY_WIDTHS)
     return SheetSpec(name, blocks, widths, freeze_rows=1, chart=chart, heading=heading)
 
@@ -602,6 +597,6 @@ def plan_sheets(plan: Plan, *, version: str) -> tuple[SheetSpec, ...]:
 __all__ = [
     "Block", "ChartSpec", "Column", "FINGERPRINT_LABEL", "Kind", "NUMBER_FORMATS",
     "PLAN_SHEET_NAMES", "PrintSetup", "SheetSpec", "TABLE_STYLE", "WRAPPED_KINDS", "a1_range",
-    "block_row_heights", "hedge_line", "plan_sheets", "print_setup", "row_heights",
+    "block_row_heights", "hedge_line", "plan_sheets", "print_setup",
     "summary_title",
 ]
