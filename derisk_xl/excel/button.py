@@ -31,7 +31,7 @@ LOG_FILE = Path(tempfile.gettempdir()) / "derisk-xl-button.log"
 
 log = logging.getLogger(__name__)
 
-read_grid = gather  # the name the button's tests and benchmarks know
+read_grid = gather  # the name the button's tests know
 
 
 def build_plan(today: dt.date | None = None) -> PressResult | None:

@@ -21,7 +21,8 @@ from .grid import (
 )
 from .headers import may_hold_holdings
 from .source import (
-    Refused, _plain, file_issue, local_name, package_bounds, part_rels, skim_sheet,
+    MAX_SHEET_CELLS, Refused, _plain, file_issue, local_name, package_bounds, part_rels,
+    skim_sheet,
 )
 from .vocabulary import INPUT_NORMS, PLAN_NORMS, norm
 
@@ -32,7 +33,8 @@ _BUILTIN_DATES = {i: "yyyy-mm-dd" for i in (*range(14, 23), *range(27, 37), 45, 
                                              *range(50, 59))}
 
 def _number_formats(zf, workbook_part: str) -> dict[int, str]:
-    """Style index → format code, for the styles whose format shows a percentage."""
+    """Style index → format code, for the styles whose format shows a percentage or a date
+    (a percent cell holds a fraction; a date cell is no quantity)."""
     import xml.etree.ElementTree as ET
 
     styles = next((t for t in part_rels(zf, workbook_part).values() if t.endswith("styles.xml")),
@@ -86,12 +88,10 @@ class _SheetScan:
     hidden: set[int]
 
 
-def _scan_sheet(zf, part: str, percent_styles: dict[int, str]) -> _SheetScan:
+def _scan_sheet(zf, part: str, shown_styles: dict[int, str]) -> _SheetScan:
     """One expat pass over a worksheet part for what calamine does not report."""
-    import xml.parsers.expat
-
     scan = _SheetScan({}, [], {}, set())
-    styles = {str(k): v for k, v in percent_styles.items()}
+    styles = {str(k): v for k, v in shown_styles.items()}
     parser = xml.parsers.expat.ParserCreate()
     state = {"row": -1, "col": -1, "cell": None, "f": False, "v": False, "err": False,
              "str": False, "text": []}
@@ -163,7 +163,7 @@ _ATTR_R = re.compile(rb'\sr="([A-Za-z]{1,3}[0-9]+)"')
 _V_TEXT = re.compile(rb"<(?:[\w.-]+:)?v>([^<]*)</(?:[\w.-]+:)?v>")
 
 
-def _scan_fast(data: bytes, percent_styles: dict[int, str]) -> _SheetScan | None:
+def _scan_fast(data: bytes, shown_styles: dict[int, str]) -> _SheetScan | None:
     """The same facts as :func:`_scan_sheet` from a few anchored regular expressions.
 
     About ten times faster on a large sheet. Cell markup in sheetData is regular (text never
@@ -190,14 +190,14 @@ def _scan_fast(data: bytes, percent_styles: dict[int, str]) -> _SheetScan | None
         if ref is None:
             return None
         scan.hidden.add(int(ref.group(1)) - 1)
-    if percent_styles:
-        ids = b"|".join(str(i).encode() for i in sorted(percent_styles))
+    if shown_styles:
+        ids = b"|".join(str(i).encode() for i in sorted(shown_styles))
         styled = re.compile(rb"<" + P + rb"c(?:\s[^>]*?)?\ss=\"(" + ids + rb")\"[^>]*>")
         for cm in styled.finditer(data, start):
             at = ref_of(cm.group(0))
             if at is None:
                 return None
-            scan.formats[at] = percent_styles[int(cm.group(1))]
+            scan.formats[at] = shown_styles[int(cm.group(1))]
     formula = rb"<" + P + rb"f\b[^>]*?(?:/>|>[^<]*</" + P + rb"f>)"
     if re.compile(rb"<" + P + rb"f[\s>/]").search(data, start):
         uncached = re.compile(rb"<" + P + rb"c(\s[^>]*)?>\s*" + formula +
@@ -259,8 +259,6 @@ def sheet_extent(data: bytes) -> tuple[int, int]:
     markup takes the general patterns. When the estimate (row tags, column letters) is too
     big, it is redone exactly over the cells that can hold a value (a styled empty cell,
     ``<c r="XFD9" s="1"/>``, holds none)."""
-    from .source import MAX_SHEET_CELLS
-
     row_numbers = _ROW_FAST.findall(data)
     cell_letters = _CELL_FAST.findall(data)
     canonical = (len(row_numbers) == data.count(b"<row")
@@ -368,7 +366,7 @@ def load_cells(path: Path, zf, workbook_part: str) -> tuple[WorkbookGrid | None,
                                    t.end[0], t.end[1]))
         wanted = _sheets_to_read(book, sheet_names)
         parts = bounds.sheets
-        percent_styles = _number_formats(zf, workbook_part) if wanted else {}
+        shown_styles = _number_formats(zf, workbook_part) if wanted else {}
         sheets = []
         skipped: list[Issue] = []
         uncached: set[str] = set()
@@ -392,11 +390,11 @@ def load_cells(path: Path, zf, workbook_part: str) -> tuple[WorkbookGrid | None,
             scan = None
             if part in zf.NameToInfo and (_is_input_name(sname) or may_hold_holdings(raw)):
                 skim = bounds.skims.pop(part, None) or skim_sheet(zf, part)
-                scan = _scan_fast(skim, percent_styles)
+                scan = _scan_fast(skim, shown_styles)
                 del skim
                 if scan is None:
                     try:
-                        scan = _scan_sheet(zf, part, percent_styles)
+                        scan = _scan_sheet(zf, part, shown_styles)
                     except xml.parsers.expat.ExpatError as exc:  # e.g. an undefined entity
                         message = (f"{name}: the sheet {sname!r} is not well-formed XML ({exc});"
                                    " open the file in Excel and save it again.")

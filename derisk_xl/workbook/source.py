@@ -276,11 +276,11 @@ def package_bounds(path: Path, zf, workbook_part: str) -> Bounds:
     bad_tables: dict[str, str] = {}
     skims: dict[str, bytes] = {}
     kept = 0
+    from .scan import sheet_extent  # scan imports this module: asked for here, once
+
     for sheet, part in sheets.items():
         if part not in zf.NameToInfo:
             continue
-        from .scan import sheet_extent
-
         skim = skim_sheet(zf, part, name, f"the sheet {sheet!r}", verify=True)
         rows, cols = sheet_extent(skim)
         if kept + len(skim) <= MAX_XML_PART:
