@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from ..core.issues import Issue
 from .grid import CellValue, SheetGrid, sheet_ref
 from .headers import Header, blank, is_number, read_header_row
-from .typed import text_number
+from .numeric_text import text_number
 from .vocabulary import norm
 
 _TOTAL_WORDS = frozenset({"total", "totals", "subtotal", "sum", "networth", "grandtotal",

@@ -43,6 +43,10 @@ class Header:
     texts: dict[int, str]
     currencies: dict[str, str]
     doubles: tuple[tuple[str, int, int], ...] = ()  # (field, column read, column not read)
+    evidence: str = ""  # what the numbers showed, when they decided (SPEC 3.9 item 8)
+    other: dict[str, int] | None = None  # a second reading the numbers leave open
+    notes: tuple[str, ...] = ()  # how the reading was told apart (said in the read line)
+    hand: tuple[str, ...] = ()  # fields mapped by hand
 
     @property
     def qualifies(self) -> bool:

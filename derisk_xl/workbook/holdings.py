@@ -16,7 +16,8 @@ from decimal import Decimal
 from ..core.model import STABLE_NAMES, HoldingsSource, Position, Settings, mapping_words
 from ..core.money import ZERO
 from .grid import column_letter, coordinate, sheet_ref
-from .tables import Choice, HoldingsTable, find_holdings
+from .mapping import HandMapping
+from .tables import Choice, HoldingsTable, find_holdings, refusal, taken_warnings
 from .typed import BAD, CATEGORIES, PROTECT, CellReader, Region
 from .vocabulary import CURRENCY_CODES, FIELD_TITLES, USD_FAMILY, norm
 
@@ -27,19 +28,71 @@ _SUFFIXES = tuple(sorted(CURRENCY_CODES - _COIN_QUOTES, key=len, reverse=True))
 _SUFFIX_SET = frozenset(_SUFFIXES)
 
 
-def parse_holdings(p: CellReader, settings: Settings, option: str | None
+def parse_holdings(p: CellReader, settings: Settings, option: str | None,
+                   hand: HandMapping | None = None
                    ) -> tuple[tuple[Position, ...] | None, Settings, HoldingsSource | None]:
-    """Positions, the settings with the base currency resolved, and what was read."""
+    """Positions, the settings with the base currency resolved, and what was read.
+
+    Found tables are tried best first (SPEC 3.9 item 10): one whose every row fails, or that has
+    no rows, is set aside with its reason and the next is tried; a refusal names them all. A
+    table chosen or named is read, or refused, on its own."""
     choice = None
     if option:
         choice = Choice(option, "--holdings", "--holdings")
     elif p.holdings_choice is not None:
         text, loc = p.holdings_choice
         choice = Choice(str(text), loc, "Settings Holdings Sheet")
-    table, found = find_holdings(p.grid, choice)
-    p.issues.extend(found)
-    if table is None:
+    found = find_holdings(p.grid, choice, hand)
+    if not found.tables:
+        p.issues.extend(found.issues or (refusal(p.grid, found),))
         return None, settings, None
+    set_aside: list[tuple[HoldingsTable, str]] = []
+    failed_rows: list = []
+    for table in found.tables:
+        if table.header.other is not None:
+            p.error(table.where, _two_readings(table))
+            return None, settings, None
+        mark = p.mark()
+        p.issues.extend(table.issues)
+        read = _read_table(p, table, settings)
+        positions, new_settings, source, why = read
+        if positions or found.explicit or why is None:
+            p.issues.extend(taken_warnings(p.grid, found, table))
+            return positions, new_settings, source
+        taken = p.rollback(mark)
+        set_aside.append((table, why))
+        if not failed_rows and "every one fails" in why:
+            failed_rows = [i for i in taken if i.severity == "error"]
+    p.issues.append(refusal(p.grid, found, set_aside))
+    p.issues.extend(failed_rows)  # every problem of the best table whose rows all failed
+    return None, settings, None
+
+
+def _two_readings(table: HoldingsTable) -> str:
+    """Words and numbers leave two readings: name both and the setting that picks one."""
+    h = table.header
+    first, second = h.columns, h.other
+    def words(cols):
+        return ", ".join(f"{FIELD_TITLES[f]} ← {h.texts.get(c, column_letter(c))}"
+                         for f, c in sorted(cols.items(), key=lambda x: x[1])
+                         if f in ("quantity", "price", "value"))
+    q1, q2 = h.texts.get(first["quantity"]), h.texts.get(second["quantity"])
+    return (f"{table.where} can be read two ways: {words(first)}, or {words(second)} "
+            f"({h.evidence or 'Quantity × Price = Value'} either way), and nothing in the "
+            f"headers or the rows tells which column is the quantity. Say which with Settings "
+            f"Quantity Column ({q1!r} or {q2!r}), or run with --column quantity={_arg(q1)}.")
+
+
+def _arg(text: str | None) -> str:
+    text = text or ""
+    return text if re.fullmatch(r"[\w.%#-]+", text) else '"' + text.replace('"', '\\"') + '"'
+
+
+def _read_table(p: CellReader, table: HoldingsTable, settings: Settings
+                ) -> tuple[tuple[Position, ...] | None, Settings, HoldingsSource | None,
+                           str | None]:
+    """The positions of one table, and why it is set aside when it gives none (None: it stands,
+    with its errors)."""
     h = table.header
     sheet = table.sheet
     for f, kept, other in h.doubles:
@@ -48,11 +101,14 @@ def parse_holdings(p: CellReader, settings: Settings, option: str | None
                f"{h.texts[kept]!r} and {h.texts[other]!r} both mean {title}; "
                f"{h.texts[kept]!r} ({coordinate(h.row, kept)}) is read, {h.texts[other]!r} "
                "is not.")
+    for note in h.notes:
+        p.warn(table.where, f"{note}.")
     _check_merged(p, table)
     cols = dict(h.columns)
     asset_col = cols["asset"]
     raw = [v.strip().upper() for v in (sheet.value(r, asset_col) for r in table.rows)
            if isinstance(v, str) and v.strip()]
+    before = len(p.issues)
     base, settings = _base_currency(p, table, settings, raw)
     quotes = {base} | (USD_FAMILY if base == "USD" else set())
     renamed: list[str] = []
@@ -60,7 +116,6 @@ def parse_holdings(p: CellReader, settings: Settings, option: str | None
     region = Region("Holdings", sheet, h.row, h.first_col, h.last_col, table.last_row, cols)
     labels = _category_labels(p, table)
     out: list[Position] = []
-    rows: list[int] = []
     empty_value: list[str] = []
     for r in table.rows:
         row = sheet.rows[r] if r < len(sheet.rows) else ()
@@ -112,20 +167,23 @@ def parse_holdings(p: CellReader, settings: Settings, option: str | None
             beta=float(beta) if beta is not None else None, venue=venue or "",
             lot_step=lot_step, location=f"{asset_cell}{r + 1}",
         ))
-        rows.append(r)
     _hidden(p, table)
     if empty_value:
         p.warn(empty_value[0], f"{len(empty_value)} row(s) hold a quantity of 0 and no price "
                                f"(first: {', '.join(empty_value[:3])}); they are not planned.")
-    if not out and not any(i.severity == "error" and i.location.startswith(
-            sheet_ref(sheet.name, "")) for i in p.issues):
+    if not out:
+        failed = [i for i in p.issues[before:] if i.severity == "error"]
+        if failed:
+            why = (f"has {len(table.rows)} row(s) and every one fails (first: {failed[0]})")
+            return None, settings, None, why
+        why = (f"has a holdings header ({mapping_words(_mapping(table))}) but no positions "
+               "under it")
         if table.how == "the sheet named Holdings":
             p.error(sheet.name, "Holdings has no positions; expected at least one row below "
                                 "the header.")
         else:
-            p.error(table.where, f"{table.where} ({table.how}) has a holdings header "
-                                 f"({mapping_words(_mapping(table))}) but no positions under "
-                                 "it; fill in at least one row.")
+            p.error(table.where, f"{table.where} ({table.how}) {why}; fill in at least one row.")
+        return None, settings, None, why
     if renamed:
         shown = ", ".join(renamed[:4]) + (" …" if len(renamed) > 4 else "")
         p.warn(out[0].location, f"{len(renamed)} pair ticker(s) read as their base asset (the "
@@ -134,8 +192,8 @@ def parse_holdings(p: CellReader, settings: Settings, option: str | None
         where=table.where, positions=len(out), mapping=_mapping(table),
         ignored=tuple(t for c, t in sorted(h.texts.items())
                       if c not in h.columns.values() and c != table.label_col),
-        base_currency=base, chosen_by=table.how)
-    return tuple(out), settings, source
+        base_currency=base, chosen_by=table.how, evidence=h.evidence)
+    return tuple(out), settings, source, None
 
 
 def _mapping(table: HoldingsTable) -> tuple[tuple[str, str], ...]:
@@ -213,7 +271,7 @@ def _base_currency(p: CellReader, table: HoldingsTable, settings: Settings,
         base, why = settings.base_currency, "Settings Base Currency"
     else:
         named = {f: cur for f, cur in h.currencies.items() if f in _MONEY_FIELDS}
-        found = sorted(set(named.values()))
+        found = sorted({"USD" if cur in USD_FAMILY else cur for cur in named.values()})
         if len(found) > 1:
             cells = ", ".join(f"{h.texts[h.columns[f]]!r} ({cur})" for f, cur in named.items())
             p.error(sheet_ref(table.sheet.name, coordinate(h.row, h.first_col) + ":" +
