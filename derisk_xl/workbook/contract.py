@@ -14,6 +14,7 @@ from ..core.model import (
 from ..core.money import LOT_TOLERANCE, ONE, ZERO
 from .grid import WorkbookGrid, coordinate, sheet_ref
 from .holdings import parse_holdings
+from .mapping import HandMapping
 from .settings_sheet import parse_settings
 from .typed import (
     BAD, CATEGORIES, CONTRACT_TYPES, MAX_AMOUNT, MIN_POSITIVE, SIDE_EXPECT, SIDES, CellReader,
@@ -109,7 +110,7 @@ def _parse_tiers(p: CellReader) -> tuple[Tier, ...]:
         key = norm("Tiers")
         present = any(norm(s.name) == key for s in p.grid.sheets) or \
             any(norm(t.name) == key for t in p.grid.tables)
-        return () if present else DEFAULT_TIERS
+        return () if present and "Tiers" not in p.users_own else DEFAULT_TIERS
     if region.header_row < 0:
         return ()
     out = []
@@ -270,15 +271,23 @@ def _check_domain(p: CellReader, settings: Settings, positions, futures, lots,
 
 
 def parse_inputs(grid: WorkbookGrid, *, as_of: dt.date | None, today: dt.date,
-                 holdings: str | None = None) -> ReadResult:
+                 holdings: str | None = None,
+                 columns: tuple[tuple[str, str], ...] = ()) -> ReadResult:
     """Turn a workbook's grid into calculator inputs, with every problem as an issue.
 
     ``holdings`` is the ``--holdings`` choice (a sheet, Excel Table or range); it wins over
-    Settings Holdings Sheet (SPEC 3.9 item 1).
+    Settings Holdings Sheet (SPEC 3.9 item 1). ``columns`` are ``--column FIELD=HEADER``
+    choices, (field, header or column letter); each wins over Settings ``… Column`` for its
+    field (SPEC 3.9 item 12).
     """
     p = CellReader(grid)
     settings = parse_settings(p)
-    positions, settings, source = parse_holdings(p, settings, holdings)
+    hand = p.hand or HandMapping()
+    if columns:
+        given = {f for f, _ in columns}
+        hand = HandMapping(tuple(e for e in hand.entries if e[0] not in given) +
+                           tuple((f, text, "--column") for f, text in columns))
+    positions, settings, source = parse_holdings(p, settings, holdings, hand)
     held = {pos.asset for pos in positions or ()}
     futures = _parse_futures(p, settings, held)
     tiers = _parse_tiers(p)

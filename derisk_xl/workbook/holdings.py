@@ -16,7 +16,7 @@ from decimal import Decimal
 from ..core.model import STABLE_NAMES, HoldingsSource, Position, Settings, mapping_words
 from ..core.money import ZERO
 from .grid import column_letter, coordinate, sheet_ref
-from .mapping import HandMapping
+from .mapping import HAND_KEYS, HandMapping
 from .tables import Choice, HoldingsTable, find_holdings, refusal, taken_warnings
 from .typed import BAD, CATEGORIES, PROTECT, CellReader, Region
 from .vocabulary import CURRENCY_CODES, FIELD_TITLES, USD_FAMILY, norm
@@ -54,7 +54,7 @@ def parse_holdings(p: CellReader, settings: Settings, option: str | None,
             return None, settings, None
         mark = p.mark()
         p.issues.extend(table.issues)
-        read = _read_table(p, table, settings)
+        read = _read_table(p, table, settings, hand)
         positions, new_settings, source, why = read
         if positions or found.explicit or why is None:
             p.issues.extend(taken_warnings(p.grid, found, table))
@@ -88,13 +88,23 @@ def _arg(text: str | None) -> str:
     return text if re.fullmatch(r"[\w.%#-]+", text) else '"' + text.replace('"', '\\"') + '"'
 
 
-def _read_table(p: CellReader, table: HoldingsTable, settings: Settings
-                ) -> tuple[tuple[Position, ...] | None, Settings, HoldingsSource | None,
-                           str | None]:
+def _read_table(p: CellReader, table: HoldingsTable, settings: Settings,
+                hand: HandMapping | None) -> tuple[tuple[Position, ...] | None, Settings,
+                                                   HoldingsSource | None, str | None]:
     """The positions of one table, and why it is set aside when it gives none (None: it stands,
     with its errors)."""
     h = table.header
     sheet = table.sheet
+    if hand:
+        _, missing = hand.columns(sheet, h.row, h.first_col, h.last_col)
+        for f, text, origin in missing:
+            said = "--column" if origin == "--column" else f"Settings {HAND_KEYS[f]}"
+            p.error(origin if origin != "--column" else table.where, (
+                f"{said} is {text!r}, but the holdings header {table.where} has no such column "
+                f"(its headers: {', '.join(h.texts[c] for c in sorted(h.texts))}); give one "
+                "of them, or a column letter."))
+        if missing:
+            return None, settings, None, None
     for f, kept, other in h.doubles:
         title = FIELD_TITLES[f]
         p.warn(sheet_ref(sheet.name, coordinate(h.row, other)),

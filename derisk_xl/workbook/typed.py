@@ -97,6 +97,8 @@ class CellReader:
         self.text_numbers: list[str] = []  # cells whose numeric text was read as a number
         self.holdings_choice: tuple[str, str] | None = None  # Settings Holdings Sheet, its cell
         self.settings_given: frozenset[str] = frozenset()  # Settings fields the user set
+        self.hand = None  # Settings ``… Column`` keys: a HandMapping (SPEC 3.9 item 12)
+        self.users_own: set[str] = set()  # our sheet names on sheets that are the user's own
 
     # -- issues -----------------------------------------------------------------------------
     def mark(self) -> tuple[int, int]:
@@ -166,6 +168,9 @@ class CellReader:
                 return None
             while first_col < last_col and sheet.value(header, first_col) is None:
                 first_col += 1
+        if not required and not self._ours(sheet, header, first_col, last_col, lookup,
+                                           columns, title):
+            return None
         self._check_merged_header(sheet, header, first_col, last_col, title)
         mapped: dict[str, int] = {}
         for col in range(first_col, last_col + 1):
@@ -190,6 +195,25 @@ class CellReader:
         if missing and not open_columns:
             return None
         return Region(title, sheet, header, first_col, last_col, last_row, mapped)
+
+    def _ours(self, sheet: SheetGrid, header: int, c0: int, c1: int, lookup: dict[str, str],
+              columns: tuple[Column, ...], title: str) -> bool:
+        """A sheet with our name whose header has fewer than half of our required columns is
+        the user's own (a Prices sheet with no Date column): left alone, said once (SPEC 3.9
+        item 11)."""
+        required = [c for c in columns if c.required]
+        have = {lookup.get(norm(v)) for v in (sheet.value(header, c) for c in range(c0, c1 + 1))
+                if isinstance(v, str)}
+        present = [c for c in required if c.field in have]
+        if 2 * len(present) >= len(required):
+            return True
+        self.users_own.add(title)
+        shown = (f"only {', '.join(c.title for c in present)} of" if present else "none of")
+        self.warn(sheet.name, f"{sheet.name} is not derisk's {title} sheet (its header has "
+                              f"{shown} {self._required_names(columns)}), so it is left "
+                              f"alone; derisk reads {title} from a sheet of that name with "
+                              "those columns.")
+        return False
 
     @staticmethod
     def _required_names(columns: tuple[Column, ...]) -> str:
