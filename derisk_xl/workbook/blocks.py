@@ -18,7 +18,7 @@ from .headers import Header, blank, is_number, read_header_row
 from .numeric_text import text_number
 from .vocabulary import norm
 
-_TOTAL_WORDS = frozenset({"total", "totals", "subtotal", "sum", "networth", "grandtotal",
+TOTAL_WORDS = frozenset({"total", "totals", "subtotal", "sum", "networth", "grandtotal",
                           "gesamt", "summe", "totaal", "totale"})
 
 
@@ -204,4 +204,4 @@ def total_word(text: str) -> bool:
     if not s or s[0] not in "TtSsNnGg":
         return False
     word = norm(s).rstrip(":")
-    return word in _TOTAL_WORDS or word.startswith(("total", "subtotal", "grandtotal"))
+    return word in TOTAL_WORDS or word.startswith(("total", "subtotal", "grandtotal"))

@@ -169,6 +169,7 @@ class HoldingsTable:
     score: int = 0
     name: str = ""
     log: str = ""  # why this table is a log and not holdings ("" when it is holdings)
+    totals: tuple[int, ...] = ()  # its totals rows (a book's own total checks the plan)
 
     @property
     def where(self) -> str:
