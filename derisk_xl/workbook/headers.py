@@ -170,6 +170,7 @@ class HoldingsTable:
     name: str = ""
     log: str = ""  # why this table is a log and not holdings ("" when it is holdings)
     totals: tuple[int, ...] = ()  # its totals rows (a book's own total checks the plan)
+    lots: bool = False  # purchase lots: each asset's rows are added up into one position
 
     @property
     def where(self) -> str:

@@ -180,6 +180,8 @@ def _read_table(p: CellReader, table: HoldingsTable, settings: Settings,
             beta=float(beta) if beta is not None else None, venue=venue or "",
             lot_step=lot_step, location=f"{asset_cell}{r + 1}",
         ))
+    if table.lots:
+        out = _added_up(out)
     _hidden(p, table)
     if empty_value:
         p.warn(empty_value[0], f"{len(empty_value)} row(s) hold a quantity of 0 and no price "
@@ -208,6 +210,23 @@ def _read_table(p: CellReader, table: HoldingsTable, settings: Settings,
                       if c not in h.columns.values() and c != table.label_col),
         base_currency=base, chosen_by=table.how, evidence=h.evidence)
     return tuple(out), settings, source, None
+
+
+def _added_up(positions: list[Position]) -> list[Position]:
+    """Purchase lots (SPEC 3.9 item 3): one position per asset and venue, its quantity the lots'
+    sum, its average cost theirs when every lot has one; it keeps its first lot's cell."""
+    groups: dict[tuple[str, str], list[Position]] = {}
+    for pos in positions:
+        groups.setdefault((pos.asset, pos.venue), []).append(pos)
+    out = []
+    for lots in groups.values():
+        first = lots[0]
+        quantity = sum((x.quantity for x in lots), ZERO)
+        costs = [x.avg_cost for x in lots]
+        avg = None if None in costs or not quantity else \
+            sum((x.quantity * x.avg_cost for x in lots), ZERO) / quantity
+        out.append(dataclasses.replace(first, quantity=quantity, avg_cost=avg))
+    return out
 
 
 def _book_total(table: HoldingsTable) -> tuple[float, str] | None:

@@ -362,9 +362,11 @@ def resolve(sheet: SheetGrid, words: Mapping[int, HeaderWord], words_columns: di
     costs = [i for i in identities if kinds[i] == "cost"]
     values = [i for i in identities if kinds[i] == "value"]
     unknown = [i for i in identities if kinds[i] == "?"]
+    guessed = False
     if not values and unknown:
         shared = [i for i in unknown if any(len({c.x, c.y} & {i.x, i.y}) == 1 for c in costs)]
         values = shared or unknown
+        guessed = not shared
     if not values:
         return _with_costs(columns, costs, words)
     q_words, p_words = columns.get("quantity"), columns.get("price")
@@ -380,6 +382,15 @@ def resolve(sheet: SheetGrid, words: Mapping[int, HeaderWord], words_columns: di
     values.sort(key=lambda i: (-i.held, p_words not in (i.x, i.y), i.z, i.x))
     best = values[0]
     q, told = _quantity_of(best, words, hand, costs, assets, sheet, sample)
+    rival = next((i for i in values[1:] if i.z != best.z and {i.x, i.y} != {best.x, best.y}),
+                 None) if guessed else None
+    if rival is not None and not ({"price", "value"} & set(hand)):
+        # two products of the same quantity, and no word says which is the value (and which
+        # the cost): two readings
+        q2, _ = _quantity_of(rival, words, hand, costs, assets, sheet, sample)
+        first = _assign(columns, best, q if q is not None else best.x)
+        second = _assign(columns, rival, q2 if q2 is not None else rival.x)
+        return Reading(first, _evidence(best, ""), other=second)
     if q is None:
         first = _assign(columns, best, best.x)
         second = _assign(columns, best, best.y)

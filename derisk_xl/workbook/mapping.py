@@ -136,7 +136,7 @@ def _identifier(prof: Mapping[int, Profile], words: Mapping[int, HeaderWord],
         if w is not None and (w.field in ("venue", "category", "protect") or
                               getattr(w, "other", None)):
             continue
-        if p.distinct < max(1, 0.8 * p.texts) or (len(rows) > 2 and p.distinct < 2):
+        if p.distinct < max(1, 0.5 * p.texts) or (len(rows) > 2 and p.distinct < 2):
             continue
         values = [sheet.value(r, c) for r in rows]
         tickers = sum(1 for v in values if type(v) is str and re.fullmatch(

@@ -39,7 +39,7 @@ from ..core.issues import Issue
 from .blocks import TableRows
 from .grid import SheetGrid, TableRef, WorkbookGrid, coordinate, sheet_ref
 from .headers import HEADER_SEARCH_ROWS, Header, HoldingsTable, blank, read_header_row
-from .identity import number_of
+from .identity import NUMBER_FIELDS, number_of
 from .mapping import HandMapping, header_like, settle
 from .logs import judge_log, price_history
 from .vocabulary import FIELD_TITLES, PLAN_NORMS, norm
@@ -413,6 +413,25 @@ def _chosen(grid: WorkbookGrid, choice: Choice, hand: HandMapping | None = None
     return _whole(grid, sheet, table, how, choice, hand=hand)
 
 
+def _lacks(sheet: SheetGrid, partial: Header) -> str:
+    """What a sheet's best header lacks, in words: the fields no column gives, and the columns
+    whose cells are not what their header says (``'Quantity' holds text, not numbers``)."""
+    settled = settle(sheet, partial)
+    cols = settled.columns
+    missing = [FIELD_TITLES[f].lower() for f in ("asset", "quantity") if f not in cols]
+    if "price" not in cols and "value" not in cols:
+        missing.append("price or value")
+    have = [f"{FIELD_TITLES[f]} ← {partial.texts[c]}" for f, c in
+            sorted(cols.items(), key=lambda x: x[1]) if c in partial.texts]
+    wrong = [f"{partial.texts[c]!r} ({coordinate(partial.row, c)}) holds "
+             f"{'text, not numbers' if f in NUMBER_FIELDS else 'numbers, not names'}"
+             for f, c in sorted(partial.columns.items(), key=lambda x: x[1])
+             if f not in cols and c in partial.texts]
+    said = "; ".join(x for x in (", ".join(have), ", ".join(wrong)) if x)
+    return f"{sheet.name} has no {' and no '.join(missing)} column" + (f" ({said})" if said
+                                                                        else "")
+
+
 #: What a refusal of an unclear table tells the user to do (SPEC 3.9 items 1 and 12).
 FIX = ("Name the sheet with your positions Holdings (columns Asset, Quantity, Price), or set "
        "Settings Holdings Sheet (or --holdings) to its sheet, Excel Table or range; a column "
@@ -437,14 +456,7 @@ def refusal(grid: WorkbookGrid, found: Found,
             continue
         partial = _header_in(sheet, 0, len(sheet.rows) - 1)
         if partial is not None and partial.columns:
-            missing = [FIELD_TITLES[f] for f in ("asset", "quantity") if f not in
-                       partial.columns]
-            if "price" not in partial.columns and "value" not in partial.columns:
-                missing.append("price or value")
-            have = ", ".join(f"{FIELD_TITLES[f]} ← {partial.texts[c]}" for f, c in
-                             sorted(partial.columns.items(), key=lambda x: x[1]))
-            seen.append(f"{sheet.name} has no {' and no '.join(m.lower() for m in missing)} "
-                        f"column ({have})")
+            seen.append(_lacks(sheet, partial))
         elif any(any(not blank(v) for v in r) for r in sheet.rows):
             seen.append(f"{sheet.name} has no header naming an asset, a quantity and a price")
         else:
