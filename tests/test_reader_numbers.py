@@ -287,3 +287,21 @@ def test_a_total_within_its_rounding_says_nothing(tmp_path):
             ["ETH", 2.5, 3012.34, 7530.85], ["Total", None, None, 14926.03]]
     result = read(xlsx(tmp_path / "t.xlsx", {"Portfolio": rows}))
     assert result.inputs is not None and not any("own total" in w for w in warns(result))
+
+
+# -- shapes users keep -----------------------------------------------------------------------
+
+def test_sector_headings_between_positions_are_headings(tmp_path):
+    rows = [["Stock", "Qty", "LTP"], ["Banking"], ["HDFCBANK", 10, 1600], ["ICICIBANK", 5, 1100],
+            [], ["Information Technology"], ["INFY", 8, 1500]]
+    result = read(xlsx(tmp_path / "t.xlsx", {"Equity": rows}))
+    assert held(result) == [("HDFCBANK", D(10), D(1600)), ("ICICIBANK", D(5), D(1100)),
+                            ("INFY", D(8), D(1500))]
+    assert any("2 section heading row(s)" in w and "Banking, Information Technology" in w
+               for w in warns(result))
+
+
+def test_a_ticker_alone_on_its_row_is_a_position_missing_its_numbers(tmp_path):
+    rows = [["Stock", "Qty", "LTP"], ["HDFCBANK", 10, 1600], ["TCS"], ["INFY", 8, 1500]]
+    result = read(xlsx(tmp_path / "t.xlsx", {"Holdings": rows}))
+    assert set(errs(result)) == {"Holdings!B3", "Holdings!C3"}

@@ -10,6 +10,7 @@ whose header changes between blocks labels them. A table chosen by name is read 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 
 from ..core.issues import Issue
@@ -18,6 +19,7 @@ from .headers import Header, blank, is_number, read_header_row
 from .numeric_text import text_number
 from .vocabulary import norm
 
+_TICKER = re.compile(r"[A-Z0-9][A-Z0-9.\-/:]{0,14}")
 TOTAL_WORDS = frozenset({"total", "totals", "subtotal", "sum", "networth", "grandtotal",
                           "gesamt", "summe", "totaal", "totale"})
 
@@ -26,6 +28,7 @@ TOTAL_WORDS = frozenset({"total", "totals", "subtotal", "sum", "networth", "gran
 class Reading:
     rows: list[int] = field(default_factory=list)
     totals: list[int] = field(default_factory=list)
+    headings: list[int] = field(default_factory=list)
     last_row: int = -1
     label_col: int | None = None
     notes: list[Issue] = field(default_factory=list)
@@ -165,13 +168,18 @@ class TableRows:
                 r = self._stack(again, out, first_texts)
                 gap = None
                 continue
+            if self.heading(r) and self._row_follows(r, stop):
+                if gap is not None and not to_end:
+                    out.notes.append(self._gap_note(gap, r))
+                out.headings.append(r)
+                out.last_row = r
+                gap = None
+                r += 1
+                continue
             if gap is not None and not to_end:
                 if not self.like_a_row(r) or self.other_header(r):
                     return out
-                out.notes.append(Issue(
-                    sheet_ref(self.sheet.name, f"A{gap + 1}:A{r}"),
-                    f"empty row(s) {gap + 1}–{r} inside the holdings table; the rows after them "
-                    "have the same columns and are read as positions.", "warning"))
+                out.notes.append(self._gap_note(gap, r))
             elif not to_end and not self.like_a_row(r) and self.other_header(r):
                 return out
             gap = None
@@ -181,6 +189,27 @@ class TableRows:
             out.last_row = r
             r += 1
         return out
+
+    def _gap_note(self, gap: int, r: int) -> Issue:
+        return Issue(sheet_ref(self.sheet.name, f"A{gap + 1}:A{r}"),
+                     f"empty row(s) {gap + 1}–{r} inside the holdings table; the rows after "
+                     "them have the same columns and are read as positions.", "warning")
+
+    def heading(self, r: int) -> bool:
+        """A section heading between positions (``Technology``, a merged band ``A｜Core
+        35%``): one text and nothing else on the row; a ticker alone is a position missing
+        its numbers, and stays a row (its errors say so)."""
+        filled = [v for v in self.span(r) if not blank(v)]
+        if len(filled) != 1 or type(filled[0]) is not str:
+            return False
+        text = filled[0].strip()
+        return not total_word(text) and not _TICKER.fullmatch(text)
+
+    def _row_follows(self, r: int, stop: int) -> bool:
+        for k in range(r + 1, min(stop, r + 3) + 1):
+            if not self.empty(k):
+                return self.like_a_row(k)
+        return False
 
     def _next_block(self, r: int, stop: int) -> Header | None:
         while r <= stop and (self.empty(r) or self.is_total(r)):

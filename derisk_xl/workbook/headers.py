@@ -171,6 +171,7 @@ class HoldingsTable:
     log: str = ""  # why this table is a log and not holdings ("" when it is holdings)
     totals: tuple[int, ...] = ()  # its totals rows (a book's own total checks the plan)
     lots: bool = False  # purchase lots: each asset's rows are added up into one position
+    headings: tuple[int, ...] = ()  # section heading rows between positions (not planned)
 
     @property
     def where(self) -> str:

@@ -18,6 +18,7 @@ from ..core.model import STABLE_NAMES, HoldingsSource, Position, Settings, mappi
 from ..core.money import ZERO
 from .grid import column_letter, coordinate, sheet_ref
 from .blocks import TOTAL_WORDS
+from .headers import blank
 from .identity import number_of
 from .mapping import HAND_KEYS, HandMapping
 from .tables import Choice, HoldingsTable, find_holdings, refusal, taken_warnings
@@ -182,6 +183,13 @@ def _read_table(p: CellReader, table: HoldingsTable, settings: Settings,
         ))
     if table.lots:
         out = _added_up(out)
+    if table.headings:
+        names = [str(sheet.value(r, c)).strip() for r in table.headings
+                 for c in range(h.first_col, h.last_col + 1) if not blank(sheet.value(r, c))]
+        shown = ", ".join(names[:4]) + (" …" if len(names) > 4 else "")
+        p.warn(sheet_ref(sheet.name, coordinate(table.headings[0], h.first_col)),
+               f"{len(names)} section heading row(s) between the positions ({shown}) are read "
+               "as headings, not positions.")
     _hidden(p, table)
     if empty_value:
         p.warn(empty_value[0], f"{len(empty_value)} row(s) hold a quantity of 0 and no price "

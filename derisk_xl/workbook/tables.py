@@ -73,7 +73,8 @@ def _read(sheet: SheetGrid, header: Header, stop: int, *, to_end: bool, how: str
     reading = rows.read(stop, to_end=to_end)
     last = max(reading.last_row, header.row)
     t = HoldingsTable(sheet, header, tuple(reading.rows), last, reading.label_col, how,
-                      tuple(reading.notes), name=name, totals=tuple(reading.totals))
+                      tuple(reading.notes), name=name, totals=tuple(reading.totals),
+                      headings=tuple(reading.headings))
     t, log = judge_log(t, named=to_end)
     clean = 0 if to_end else sum(1 for r in t.rows if rows.like_a_row(r) and isinstance(
         sheet.value(r, header.columns["asset"]), str))  # a named table needs no score
@@ -182,6 +183,7 @@ def _continue_stack(sheet: SheetGrid, h: Header, t: HoldingsTable,
         return t
     return replace(t, rows=tuple(more.rows), last_row=more.last_row, label_col=more.label_col,
                    issues=t.issues + tuple(more.notes), totals=tuple(more.totals),
+                   headings=tuple(more.headings),
                    score=t.score + score(h, len(more.rows), t.name) - score(h, len(t.rows),
                                                                              t.name))
 
