@@ -152,6 +152,7 @@ def hedge_target(
     prices: PriceHistory | None,
 ) -> tuple[HedgeTarget | None, tuple[Issue, ...]]:
     """H, A and the quantity wanted; None when no hedge is asked for or none can be priced."""
+    ccy = settings.base_currency  # sentences write money in its own units
     if settings.hedge_ratio <= 0:
         return None, ()
     issues: list[Issue] = []
@@ -165,7 +166,7 @@ def hedge_target(
                 "Price); no hedge is planned.")),)
         price = spot
         issues.append(_warn("Settings", (
-            f"Hedge Price is not set: the hedge is priced at {u}'s spot {fmt_money(spot)}, "
+            f"Hedge Price is not set: the hedge is priced at {u}'s spot {fmt_money(spot, ccy)}, "
             "so the basis is taken as 0.")))
     if spot is None:
         spot = price
@@ -191,9 +192,9 @@ def hedge_target(
     wanted = max(ZERO, target - existing)
     if existing > target:
         issues.append(_warn("Settings", (
-            f"Existing shorts on {u} ({fmt_money(existing)}) exceed the hedge target H "
-            f"{fmt_money(target)} by {fmt_money(existing - target)}: over-hedged; the plan "
-            "opens no new short and does not buy any back.")))
+            f"Existing shorts on {u} ({fmt_money(existing, ccy)}) exceed the hedge target H "
+            f"{fmt_money(target, ccy)} by {fmt_money(existing - target, ccy)}: over-hedged; the "
+            "plan opens no new short and does not buy any back.")))
     cs = settings.hedge_contract_size
     quantity = round_down(wanted / (price * cs), settings.hedge_lot_step) if wanted > 0 else ZERO
     return HedgeTarget(sized, target, existing, wanted, price, spot, leverage, quantity, cs), \
@@ -229,6 +230,7 @@ def sleeve_transfers(
 
     Returns the transfers, the goal the wallet aimed at, and warnings.
     """
+    ccy = settings.base_currency  # sentences write money in its own units
     if settings.sleeve_funding == "needed":
         goal = min(sleeve_target, (margin_in_use + hedge_reserve) * settings.collateral_buffer)
     else:
@@ -243,9 +245,9 @@ def sleeve_transfers(
         available = sum((q * p.price for _, p, q in stable), ZERO)
         if available < need:
             issues.append(_warn("Settings", (
-                f"The futures wallet needs {fmt_money(need)} to reach its goal "
-                f"{fmt_money(goal)} but stable holds only {fmt_money(available)}: all of it "
-                "is moved.")))
+                f"The futures wallet needs {fmt_money(need, ccy)} to reach its goal "
+                f"{fmt_money(goal, ccy)} but stable holds only {fmt_money(available, ccy)}: all "
+                "of it is moved.")))
         for i, p, q in stable:
             if need <= 0:
                 break
@@ -281,6 +283,7 @@ class OpenedHedge:
 def open_hedge(
     t: HedgeTarget, free_collateral: Decimal, settings: Settings, as_of: dt.date
 ) -> OpenedHedge:
+    ccy = settings.base_currency  # sentences write money in its own units
     issues: list[Issue] = []
     rate = settings.fee_bps / BPS
     unit = t.price * t.contract_size
@@ -289,20 +292,20 @@ def open_hedge(
         fitted = round_down(max(ZERO, free_collateral) / (unit * (ONE / t.leverage + rate)),
                             settings.hedge_lot_step)
         issues.append(_warn("Settings", (
-            f"The hedge needs margin {fmt_money(quantity * unit / t.leverage)} but the wallet's "
-            f"free collateral is {fmt_money(free_collateral)}: the short is cut from "
-            f"{fmt_qty(quantity)} to {fmt_qty(fitted)} contracts.")))
+            f"The hedge needs margin {fmt_money(quantity * unit / t.leverage, ccy)} but the "
+            f"wallet's free collateral is {fmt_money(free_collateral, ccy)}: the short is cut "
+            f"from {fmt_qty(quantity)} to {fmt_qty(fitted)} contracts.")))
         quantity = fitted
     notional = quantity * unit
     if quantity > 0 and notional < settings.min_trade_value:
         issues.append(_warn("Settings", (
-            f"The hedge of {fmt_money(notional)} is under Min Trade Value "
-            f"{fmt_money(settings.min_trade_value)}: not opened.")))
+            f"The hedge of {fmt_money(notional, ccy)} is under Min Trade Value "
+            f"{fmt_money(settings.min_trade_value, ccy)}: not opened.")))
         quantity = ZERO
         notional = ZERO
     elif t.wanted > 0 and quantity == 0 and not issues:
         issues.append(_warn("Settings", (
-            f"The hedge wanted {fmt_money(t.wanted)} rounds down to 0 contracts at Hedge Lot "
+            f"The hedge wanted {fmt_money(t.wanted, ccy)} rounds down to 0 contracts at Hedge Lot "
             f"Step {fmt_qty(settings.hedge_lot_step)}: not opened.")))
     margin = notional / t.leverage
     fee = rate * notional
@@ -334,10 +337,11 @@ def open_hedge(
         trade = Trade(0, "hedge", "", settings.hedge_instrument, "short", quantity, t.price,
                       notional, fee, None, (
                           f"Hedge {fmt_pct(settings.hedge_ratio)} % of the "
-                          f"{how} {fmt_money(t.sized.exposure)}: H = {fmt_money(t.target)}"
-                          + (f" less existing shorts {fmt_money(t.existing)}"
+                          f"{how} {fmt_money(t.sized.exposure, ccy)}: "
+                          f"H = {fmt_money(t.target, ccy)}"
+                          + (f" less existing shorts {fmt_money(t.existing, ccy)}"
                              if t.existing else "")
-                          + f"; margin {fmt_money(margin)} at {fmt_multiple(t.leverage)}."))
+                          + f"; margin {fmt_money(margin, ccy)} at {fmt_multiple(t.leverage)}."))
     hedge = Hedge(
         instrument=settings.hedge_instrument, underlying=settings.hedge_underlying,
         sizing=t.sized.sizing, exposure=t.sized.exposure, hedge_ratio=settings.hedge_ratio,
