@@ -199,6 +199,7 @@ def _result_json(result) -> dict:
                 "margin": money(hedge.margin),
                 "liquidation_price": (exact(hedge.liquidation_price)
                                       if hedge.liquidation_price is not None else None),
+                "rate": _rate_json(hedge.rate) if hedge.rate is not None else None,
             },
         }
         if plan.source is not None:
@@ -215,7 +216,14 @@ def _source_json(source) -> dict:
         "chosen_by": source.chosen_by,
         "mapping": [{"field": field, "header": header} for field, header in source.mapping],
         "ignored": list(source.ignored),
+        "rates": [_rate_json(r) for r in source.rates],
     }
+
+
+def _rate_json(rate) -> dict:
+    """A rate used (SPEC 3.10): base currency units per unit of ``currency``, exact."""
+    return {"currency": rate.currency, "rate": json_exact(rate.rate), "source": rate.source,
+            "location": rate.location}
 
 
 def cmd_check(args: argparse.Namespace) -> int:

@@ -26,6 +26,7 @@ Pure data and a few small functions: importing it takes about 0.5 ms from cached
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 #: Decimals of an amount in a coin (a code that is neither ISO 4217 nor a stablecoin).
@@ -357,6 +358,30 @@ def currency_for_symbol(text: str) -> str | None:
     return SYMBOL_NAMES.get(text)
 
 
+#: Contract words after a pair in an instrument's name (BTCUSDT-PERP, BTC-USD-SWAP, ETHUSD_240927).
+_CONTRACT_WORDS = frozenset({"PERP", "PERPETUAL", "SWAP", "FUTURES", "FUT", "PS", "SPOT"})
+
+
+def quote_of(instrument: str, underlying: str = "") -> str | None:
+    """The currency an instrument is quoted in, from its name: ``BTCUSDT-PERP`` → USDT,
+    ``BTC-USD-SWAP`` → USD, ``ETHBTC`` → BTC, ``BTCUSD_PERP`` → USD; None when the name does
+    not say (``BTC-PERPETUAL``, an index future ``ES``)."""
+    parts = [w for w in re.split(r"[-_/:. ]+", instrument.strip().upper()) if w]
+    parts = [w for w in parts if w not in _CONTRACT_WORDS and not w.isdigit()]
+    head = underlying.strip().upper()
+    if len(parts) >= 2 and is_currency(parts[1]):
+        return parts[1]
+    if parts:
+        name = parts[0]
+        if head and name.startswith(head) and is_currency(name[len(head):]):
+            return name[len(head):]
+        for size in (5, 4, 3):  # the longest known code the name ends with: USDT before DT
+            tail = name[-size:]
+            if len(name) > size and is_currency(tail):
+                return tail
+    return None
+
+
 __all__ = ["COINS", "COIN_MINOR_UNITS", "MINOR_UNITS", "STABLECOINS", "SYMBOL_CURRENCIES",
            "SYMBOL_NAMES", "currency_for_symbol", "is_currency", "minor_unit", "minor_units",
-           "tracks"]
+           "quote_of", "tracks"]

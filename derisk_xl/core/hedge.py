@@ -25,7 +25,11 @@ Margin = notional / hedge leverage (Hedge Leverage, capped at Max Leverage with 
 new position respects the cap); margin plus the opening fee must fit the wallet's free
 collateral, else the quantity shrinks to fit (rounded down) with a warning. A hedge worth less
 than Min Trade Value is not opened.
-Hedge price: Settings Hedge Price, else the underlying's spot with a warning (basis 0). Spot for
+Hedge price: Settings Hedge Price, else the underlying's spot with a warning (basis 0). Hedge
+Price and Hedge Underlying Price are in the instrument's quote currency (USDT for
+BTCUSDT-PERP); in a book kept in another currency (not USD for a USDT contract) they are
+converted at the rate Settings.fx gives for that quote (FX USDT, else FX USD), and without one
+the hedge is skipped with a warning (:func:`_quote_rate`). Spot for
 the basis: Hedge Underlying Price, else the underlying's Holdings price, else a futures row's
 Underlying Price, else the hedge price (warned). The new short is linear: size = quantity ·
 contract size units of the underlying, entry = mark = hedge price; its liquidation price uses
@@ -41,11 +45,12 @@ from decimal import ROUND_DOWN, Decimal
 from typing import Callable, Mapping, Sequence
 
 from .carry import carry
+from .currencies import quote_of, tracks
 from .exposure import Betas, weighted_spot
 from .issues import Issue
 from .liquidation import liquidation_price
-from .model import (FuturesPosition, Hedge, HedgeSizing, Position, PriceHistory, Settings,
-                    Trade)
+from .model import (FuturesPosition, Hedge, HedgeSizing, Position, PriceHistory, Rate,
+                    Settings, Trade)
 from .money import BPS, CENT, ONE, ZERO, round_down
 from .valuation import fmt_money, fmt_multiple, fmt_pct, fmt_qty, spot_price_of, value_futures
 
@@ -125,6 +130,26 @@ SIZING: Mapping[HedgeSizing, Callable[..., Sized]] = {
 # --------------------------------------------------------------------------------------------
 
 
+def _quote_rate(settings: Settings) -> tuple[Rate | None, Issue | None]:
+    """The rate that brings Hedge Price and Hedge Underlying Price, typed in the instrument's
+    quote currency (USDT for BTCUSDT-PERP), into a book kept in another currency; without one
+    the hedge is skipped with a warning saying how to give it. Priced at spot (no Hedge Price,
+    no Hedge Underlying Price), the hedge is in the base currency already and needs none."""
+    base = settings.base_currency
+    quote = quote_of(settings.hedge_instrument, settings.hedge_underlying)
+    typed = settings.hedge_price is not None or settings.hedge_underlying_price is not None
+    if quote is None or not typed or tracks(quote) == tracks(base):
+        return None, None
+    rate = settings.rate_for(quote)
+    if rate is not None:
+        return rate, None
+    return None, _warn("Settings", (
+        f"Hedge Price is in {quote}, the quote of {settings.hedge_instrument}, but the book is "
+        f"in {base} and no rate for {quote} is given: no hedge is planned. Give the rate as "
+        f"Settings FX {quote} ({base} per {quote}) or a {quote} row on an FX sheet, or leave "
+        "Hedge Price empty to price the hedge at the underlying's spot."))
+
+
 @dataclass(frozen=True, slots=True)
 class HedgeTarget:
     sized: Sized
@@ -137,6 +162,7 @@ class HedgeTarget:
     quantity: Decimal          # contracts wanted, rounded down to the lot step
 
     contract_size: Decimal = ONE
+    rate: Rate | None = None   # Hedge Price's quote currency → base, when they differ
 
     def margin_and_fee(self, quantity: Decimal, fee_rate: Decimal) -> Decimal:
         notional = quantity * self.price * self.contract_size
@@ -157,8 +183,14 @@ def hedge_target(
         return None, ()
     issues: list[Issue] = []
     u = settings.hedge_underlying
-    spot = settings.hedge_underlying_price or spot_price_of(u, all_positions, futures_after)
-    price = settings.hedge_price
+    rate, refused = _quote_rate(settings)
+    if refused:
+        return None, (refused,)
+    given_spot, price = settings.hedge_underlying_price, settings.hedge_price
+    if rate is not None:
+        given_spot = rate.to_base(given_spot) if given_spot is not None else None
+        price = rate.to_base(price) if price is not None else None
+    spot = given_spot or spot_price_of(u, all_positions, futures_after)
     if price is None:
         if spot is None:
             return None, (_warn("Settings", (
@@ -197,7 +229,8 @@ def hedge_target(
             "plan opens no new short and does not buy any back.")))
     cs = settings.hedge_contract_size
     quantity = round_down(wanted / (price * cs), settings.hedge_lot_step) if wanted > 0 else ZERO
-    return HedgeTarget(sized, target, existing, wanted, price, spot, leverage, quantity, cs), \
+    return HedgeTarget(sized, target, existing, wanted, price, spot, leverage, quantity, cs,
+                       rate), \
         tuple(issues)
 
 
@@ -349,5 +382,5 @@ def open_hedge(
         notional=notional, quantity=quantity, price=t.price, spot_price=t.spot_price,
         contract_size=t.contract_size, leverage=t.leverage, margin=margin,
         maint_rate=settings.maint_margin_rate, liquidation_price=liq,
-        liquidation_model=settings.liquidation_model, carry=c)
+        liquidation_model=settings.liquidation_model, carry=c, rate=t.rate)
     return OpenedHedge(hedge, position, trade, fee, margin + fee, tuple(issues))

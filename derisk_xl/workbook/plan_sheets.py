@@ -461,6 +461,14 @@ def _summary(plan: Plan, version: str) -> SheetSpec:
         columns=(_col("On", "text", 6), _col("Signal", "text", 22), _col("Reason", "prose", 64)),
         rows=tuple(("yes" if g.on else "no", g.name, g.reason) for g in plan.signals),
     )
+    rates = Block(
+        table="PlanRates",
+        title=f"Rates (units of {s.base_currency} per unit)",
+        columns=(_col("Currency", "text", 6), _col("Rate", "price", 22),
+                 _col("Where it came from", "prose", 64)),
+        rows=tuple((r.currency, r.rate, f"{r.source}, {r.location}" if r.location else r.source)
+                   for r in plan.rates),
+    )
     warnings = Block(
         table="PlanWarnings",
         title="Warnings",
@@ -483,7 +491,8 @@ def _summary(plan: Plan, version: str) -> SheetSpec:
                 ("After", a1_range(name, first, 5, last))),
         anchor=(b.top, _WORDS_LEFT),
     )
-    words = _stack([status, warnings], start=b.top + chart.rows + 1)  # under the chart
+    shown = [rates, status, warnings] if plan.rates else [status, warnings]
+    words = _stack(shown, start=b.top + chart.rows + 1)  # under the chart
     words = tuple(replace(w, left=_WORDS_LEFT) for w in words)
     blocks = top + figures + words
     widths = _widths(blocks, base=_SUMMARY_WIDTHS)
