@@ -124,3 +124,31 @@ def test_the_read_line_names_each_rate_and_where_it_came_from():
         "Holdings read from Holdings!A1:D4, 3 positions: Asset ← Asset; prices in EUR; "
         "converted at 1 USD = 0.9259259259 EUR (the FX sheet, EURUSD, inverted, FX!B2), "
         "1 GBP = 1.17 EUR (Settings FX GBP, Settings!B7)")
+
+
+def test_futures_quoted_in_another_currency_are_converted_or_refused():
+    from derisk_xl.core.model import FuturesPosition, Settings
+    from derisk_xl.workbook.fx import futures_in_base
+
+    linear = FuturesPosition("BTCUSDT-PERP", "BTC", "long", d("0.5"), d(40000), d(42000),
+                             d(5000), maint_amount=d(50), location="Futures!A2")
+    inverse = FuturesPosition("BTCUSD_PERP", "BTC", "short", d(100), d(40000), d(42000),
+                              d(1000), contract_type="inverse", maint_amount=d("0.01"),
+                              location="Futures!A3")
+    unnamed = FuturesPosition("BTC-PERPETUAL", "BTC", "long", d(1), d(40000), d(42000), d(100),
+                              location="Futures!A4")
+    usd = Rate("USD", d("0.9"), "Settings FX USD", "Settings!B3")
+    eur = Settings.for_model(base_currency="EUR", fx=(usd,))
+    rows, used, issues = futures_in_base((linear, inverse, unnamed), eur)
+    assert issues == () and used == (usd,)
+    assert (rows[0].entry_price, rows[0].mark_price, rows[0].maint_amount) == \
+        (d(36000), d(37800), d(45))                        # × 0.9 EUR per USDT (as USD)
+    assert rows[0].margin == d(5000)                       # in the base currency already
+    assert (rows[1].entry_price, rows[1].contract_value, rows[1].maint_amount) == \
+        (d(36000), d(90), d("0.01"))                       # inverse: coin maint kept
+    assert rows[2] is unnamed
+    rows, used, issues = futures_in_base((linear,), Settings.for_model(base_currency="EUR"))
+    assert rows == () and used == ()
+    assert issues[0].location == "Futures!A2" and "no rate for USDT" in issues[0].message
+    same = Settings.for_model(base_currency="USDT")
+    assert futures_in_base((linear,), same) == ((linear,), (), ())

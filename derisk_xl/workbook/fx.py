@@ -11,6 +11,9 @@ columns). Each row gives the units of the base currency per unit of a currency:
   (1 / 1.08) when the book is in EUR; ``USD/EUR 0.92`` in a USD book gives EUR at 1 / 0.92.
   A Yahoo ``JPY=X`` is ``USDJPY``. A pair of which neither side is the base is not used (warned).
 
+Futures rows quoted in another currency than the book are converted at their quote's rate or
+refused by :func:`futures_in_base`.
+
 Precedence (the reader's :func:`merge_rates`): Settings ``FX <CUR>`` keys win over the sheet, so
 a user can correct one rate without editing the sheet; currencies Settings gives are not read
 from the sheet at all (so the sheet cannot conflict with them). Two rows giving one currency
@@ -23,9 +26,11 @@ import re
 from decimal import Decimal
 from typing import Collection, Iterable, Iterator
 
-from ..core.currencies import is_currency
+from dataclasses import replace
+
+from ..core.currencies import is_currency, quote_of, tracks
 from ..core.issues import Issue
-from ..core.model import Rate
+from ..core.model import FuturesPosition, Rate, Settings
 from .grid import CellValue, ExcelError, SheetGrid, WorkbookGrid, coordinate, sheet_ref
 from .typed import AMBIGUOUS, MAX_AMOUNT, MIN_POSITIVE, describe, text_number
 from .vocabulary import norm
@@ -80,6 +85,45 @@ def merge_rates(settings_fx: Iterable[Rate], sheet_rates: dict[str, Rate]) -> tu
     for code, rate in sheet_rates.items():
         out.setdefault(code, rate)
     return tuple(out.values())
+
+
+def futures_in_base(futures: Iterable[FuturesPosition], settings: Settings
+                    ) -> tuple[tuple[FuturesPosition, ...], tuple[Rate, ...], tuple[Issue, ...]]:
+    """Futures rows quoted in a currency other than the book's (BTCUSDT-PERP in a EUR book)
+    in the base currency, at the rate of their quote (Settings.fx, as the reader merged it);
+    a row without a rate is an error naming its cell, never taken as if in the base currency.
+
+    Converted: entry, mark and underlying prices, a linear contract's Maint Amount and an
+    inverse contract's Contract Value (quote units per contract). Margin is in the base
+    currency already (SPEC 3.2), an inverse contract's Maint Amount in coin. A symbol that
+    names no quote (``BTC-PERPETUAL``) is taken as quoted in the base currency.
+    Returns the rows, the rates used and the errors.
+    """
+    base = settings.base_currency
+    out: list[FuturesPosition] = []
+    used: dict[str, Rate] = {}
+    issues: list[Issue] = []
+    for f in futures:
+        quote = quote_of(f.symbol, f.underlying)
+        if quote is None or tracks(quote) == tracks(base):
+            out.append(f)
+            continue
+        rate = settings.rate_for(quote)
+        if rate is None:
+            issues.append(Issue(f.location, (
+                f"{f.symbol} is quoted in {quote} but the book is in {base}, and no rate for "
+                f"{quote} is given; give Settings FX {quote} ({base} per {quote}) or a {quote} "
+                "row on an FX sheet.")))
+            continue
+        used.setdefault(rate.currency, rate)
+        x = rate.to_base
+        inverse = f.contract_type == "inverse"
+        out.append(replace(
+            f, entry_price=x(f.entry_price), mark_price=x(f.mark_price),
+            underlying_price=None if f.underlying_price is None else x(f.underlying_price),
+            maint_amount=f.maint_amount if inverse else x(f.maint_amount),
+            contract_value=x(f.contract_value) if inverse else f.contract_value))
+    return tuple(out), tuple(used.values()), tuple(issues)
 
 
 def pair_rate(text: str, value: Decimal, base: str) -> tuple[str, Decimal, bool] | None:
@@ -174,5 +218,5 @@ def _positive(cell: CellValue) -> Decimal | None:
     return x if x.is_finite() and MIN_POSITIVE <= x <= MAX_AMOUNT else None
 
 
-__all__ = ["CURRENCY_HEADERS", "FX_NAMES", "RATE_HEADERS", "merge_rates", "pair_rate",
-           "read_rates"]
+__all__ = ["CURRENCY_HEADERS", "FX_NAMES", "RATE_HEADERS", "futures_in_base", "merge_rates",
+           "pair_rate", "read_rates"]
