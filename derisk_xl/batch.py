@@ -857,7 +857,8 @@ def print_summary(report: BatchReport, *, stream=None, fancy: bool | None = None
             table.add_column("Email", overflow="fold")
         colours = {"planned": "green", "failed": "red", "skipped-unchanged": "dim"}
         for row in rows:
-            cells = [row.file, f"[{colours[row.status]}]{row.status}[/]", _money(row.total, row.currency),
+            cells = [row.file, f"[{colours[row.status]}]{row.status}[/]",
+                     _money(row.total, row.currency),
                      _percent(row.risk_spot_before), _percent(row.risk_spot_after),
                      _money(row.realized_gain, row.currency),
                      _money(row.hedge_notional, row.currency)]
