@@ -185,14 +185,30 @@ class HoldingsTable:
 
 def may_hold_holdings(rows) -> bool:
     """Whether any row of these cell values (calamine's, ``""`` for empty) is a header naming an
-    asset, a quantity and a price or value: the only sheets whose details are worth scanning."""
-    for row in rows:
-        words = [header_word(v.strip()) for v in row if type(v) is str and v.strip()
-                 and len(v) <= 80]
-        if len(words) < 3:
-            continue
-        fields = {w.field for w in words}
-        if "asset" in fields and "quantity" in fields and ("price" in fields or
-                                                           "value" in fields):
-            return True
+    asset, a quantity and a price or value, or a row of texts above rows whose numbers satisfy
+    Quantity × Price = Value (SPEC 3.9 item 8): the only sheets whose details are worth
+    scanning."""
+    from .identity import find_identities, number_of
+
+    pending = -1  # a header-like row waiting for the rows of numbers under it
+    for r, row in enumerate(rows):
+        texts = [v for v in row if type(v) is str and v.strip()]
+        if len(texts) >= 3:
+            fields = {header_word(v.strip()).field for v in texts if len(v) <= 80}
+            if "asset" in fields and "quantity" in fields and ("price" in fields or
+                                                               "value" in fields):
+                return True
+        numbers = sum(1 for v in row if type(v) in (int, float))
+        if len(texts) >= 2 and not numbers:
+            pending = r
+        elif pending >= 0 and numbers >= 3:
+            below = rows[r:r + 12]
+            width = max(len(x) for x in below)
+            cols = [c for c in range(width) if sum(
+                1 for x in below if c < len(x) and number_of(x[c]) is not None) >= 2]
+            if find_identities(below, cols):
+                return True
+            pending = -1
+        elif numbers:
+            pending = -1
     return False
