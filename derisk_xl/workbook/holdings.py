@@ -19,6 +19,8 @@ from ..core.money import ZERO
 from .grid import column_letter, coordinate, sheet_ref
 from .blocks import TOTAL_WORDS
 from .headers import blank
+from .currency import Money, money_of, no_rate, rates_used, to_base
+from .fx import merge_rates, read_rates
 from .identity import number_of
 from .mapping import HAND_KEYS, HandMapping
 from .tables import Choice, HoldingsTable, find_holdings, refusal, taken_warnings
@@ -118,12 +120,13 @@ def _read_table(p: CellReader, table: HoldingsTable, settings: Settings,
     for note in h.notes:
         p.warn(table.where, f"{note}.")
     _check_merged(p, table)
-    cols = dict(h.columns)
-    asset_col = cols["asset"]
+    asset_col = h.columns["asset"]
     raw = [v.strip().upper() for v in (sheet.value(r, asset_col) for r in table.rows)
            if isinstance(v, str) and v.strip()]
     before = len(p.issues)
-    base, settings = _base_currency(p, table, settings, raw)
+    money, settings = _base_currency(p, table, settings, raw)
+    cols = money.columns
+    base = money.base
     quotes = {base} | (USD_FAMILY if base == "USD" else set())
     renamed: list[str] = []
     asset_cell = sheet_ref(sheet.name, column_letter(asset_col))  # + row number, per position
@@ -138,15 +141,19 @@ def _read_table(p: CellReader, table: HoldingsTable, settings: Settings,
                             minimum=ZERO)
         if "price" in cols:
             price = p.number(region, r, row, "price", "Price", required=True, positive=True)
+            price = _in_base(money, table, r, "price", price, quantity)
         else:
             value = p.number(region, r, row, "value", "Value", required=True, minimum=ZERO)
+            value = _in_base(money, table, r, "value", value, quantity)
             price = _price_from_value(p, table, r, quantity, value, empty_value)
             if price is None:
                 continue
         avg = p.number(region, r, row, "avg_cost", "Avg Cost", minimum=ZERO) \
             if "avg_cost" in cols else None
+        avg = _in_base(money, table, r, "avg_cost", avg, quantity)
         basis = p.number(region, r, row, "cost_basis", "Cost Basis", minimum=ZERO) \
             if "cost_basis" in cols else None
+        basis = _in_base(money, table, r, "cost_basis", basis, quantity)
         category = p.choice(region, r, row, "category", "Category", CATEGORIES) \
             if "category" in cols and not labels else None
         protect = p.choice(region, r, row, "protect", "Protect", PROTECT, "yes or no") \
@@ -181,6 +188,10 @@ def _read_table(p: CellReader, table: HoldingsTable, settings: Settings,
             beta=float(beta) if beta is not None else None, venue=venue or "",
             lot_step=lot_step, location=f"{asset_cell}{r + 1}",
         ))
+    refused = no_rate(money, table)
+    if refused is not None:
+        p.issues.append(refused)
+        return None, settings, None, None
     if table.lots:
         out = _added_up(out)
     if table.headings:
@@ -213,10 +224,11 @@ def _read_table(p: CellReader, table: HoldingsTable, settings: Settings,
                                 f"quote is the base currency {base}): {shown}.")
     _check_book_total(p, table, out)
     source = HoldingsSource(
-        where=table.where, positions=len(out), mapping=_mapping(table),
+        where=table.where, positions=len(out), mapping=_mapping(table, cols),
         ignored=tuple(t for c, t in sorted(h.texts.items())
-                      if c not in h.columns.values() and c != table.label_col),
-        base_currency=base, chosen_by=table.how, evidence=h.evidence)
+                      if c not in cols.values() and c != table.label_col),
+        base_currency=base, chosen_by=table.how, evidence=h.evidence,
+        rates=rates_used(money))
     return tuple(out), settings, source, None
 
 
@@ -317,10 +329,12 @@ def _figure(x: Decimal) -> str:
     return f"{x:,.2f}" if abs(x) >= 1 else f"{x.normalize():f}"
 
 
-def _mapping(table: HoldingsTable) -> tuple[tuple[str, str], ...]:
+def _mapping(table: HoldingsTable, columns: dict[str, int] | None = None
+             ) -> tuple[tuple[str, str], ...]:
     h = table.header
-    pairs = [(c, FIELD_TITLES[f], h.texts[c]) for f, c in h.columns.items()]
-    if table.label_col is not None and "venue" not in h.columns:
+    columns = h.columns if columns is None else columns
+    pairs = [(c, FIELD_TITLES[f], h.texts[c]) for f, c in columns.items()]
+    if table.label_col is not None and "venue" not in columns:
         pairs.append((table.label_col, "Venue", f"{h.texts.get(table.label_col, '')} "
                                                 "(the block labels)"))
     return tuple((f, t) for _, f, t in sorted(pairs))
@@ -384,44 +398,44 @@ def _category_labels(p: CellReader, table: HoldingsTable) -> bool:
     return True
 
 
+def _in_base(money: Money, table: HoldingsTable, r: int, field_name: str, amount, quantity):
+    """A money cell in the base currency (SPEC 3.10); BAD when its currency has no rate (the
+    row is left out and the refusal names it)."""
+    if amount is None or amount is BAD:
+        return amount
+    q = quantity if quantity is not BAD else None
+    x = to_base(money, table, r, field_name, amount, q)
+    return BAD if x is None else x
+
+
 def _base_currency(p: CellReader, table: HoldingsTable, settings: Settings,
-                   assets: list[str]) -> tuple[str, Settings]:
-    """Settings, else the currency the headers read name, else the quote all pairs share."""
-    h = table.header
-    if "base_currency" in p.settings_given:
-        base, why = settings.base_currency, "Settings Base Currency"
-    else:
-        named = {f: cur for f, cur in h.currencies.items() if f in _MONEY_FIELDS}
-        found = sorted({"USD" if cur in USD_FAMILY else cur for cur in named.values()})
-        if len(found) > 1:
-            cells = ", ".join(f"{h.texts[h.columns[f]]!r} ({cur})" for f, cur in named.items())
-            p.error(sheet_ref(table.sheet.name, coordinate(h.row, h.first_col) + ":" +
-                              coordinate(h.row, h.last_col)),
-                    f"the holdings headers name different currencies: {cells}; keep one "
-                    "currency, or set Settings Base Currency and keep columns in it.")
-            return settings.base_currency, settings
-        quotes: set[str | None] = set()
-        for a in ([] if found else assets):
-            quotes.add(_quote(a))
-            if None in quotes or len(quotes) > 1:
-                break
-        if found:
-            base, why = found[0], f"the header {h.texts[h.columns[next(iter(named))]]!r}"
-        elif len(quotes) == 1 and None not in quotes and assets:
-            base, why = next(iter(quotes)), "the pair tickers"
-        else:
-            return "USD", settings
-        if base in USD_FAMILY:
-            base = "USD"
-    changes: dict[str, object] = {"base_currency": base}
+                   assets: list[str]) -> tuple[Money, Settings]:
+    """The table's money (:func:`.currency.money_of`) and the settings with the base currency
+    and every rate the workbook gives (Settings FX keys, then the FX sheet) resolved."""
+    quotes: set[str | None] = set()
+    for a in assets:
+        quotes.add(_quote(a))
+        if None in quotes or len(quotes) > 1:
+            break
+    pair = next(iter(quotes)) if len(quotes) == 1 and None not in quotes else None
+    money = money_of(table, settings, "base_currency" in p.settings_given, pair)
+    base = "USD" if money.base in USD_FAMILY else money.base
+    money.base = base
+    sheet_rates, fx_issues = read_rates(p.grid, base, {r.currency for r in settings.fx})
+    p.issues.extend(fx_issues)
+    changes: dict[str, object] = {"base_currency": base,
+                                  "fx": merge_rates(settings.fx, sheet_rates)}
     if base not in USD_FAMILY and "stable_asset" not in p.settings_given:
         cash = f"{base} cash"
         changes["stable_asset"] = cash
-        p.warn(table.where, f"prices are in {base} (from {why}); stablecoins count at 1 only in "
-                            f"the currency they track, so sales go to {cash}, a cash position "
-                            f"in {base}, not to {settings.stable_asset}. Set Settings Stable "
-                            "Asset to choose another.")
-    return base, dataclasses.replace(settings, **changes)
+        p.warn(table.where, f"prices are in {base} (from {money.why or 'Settings'}); "
+                            "stablecoins count at 1 only in the currency they track, so sales "
+                            f"go to {cash}, a cash position in {base}, not to "
+                            f"{settings.stable_asset}. Set Settings Stable Asset to choose "
+                            "another.")
+    settings = dataclasses.replace(settings, **changes)
+    money.settings = settings
+    return money, settings
 
 
 def _quote(asset: str) -> str | None:
