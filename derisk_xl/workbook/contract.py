@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from ..core.issues import Issue, grouped
@@ -13,6 +13,7 @@ from ..core.model import (
 )
 from ..core.money import LOT_TOLERANCE, ONE, ZERO
 from .grid import WorkbookGrid, coordinate, sheet_ref
+from .fx import futures_in_base
 from .holdings import parse_holdings
 from .mapping import HandMapping
 from .settings_sheet import parse_settings
@@ -289,7 +290,12 @@ def parse_inputs(grid: WorkbookGrid, *, as_of: dt.date | None, today: dt.date,
                            tuple((f, text, "--column") for f, text in columns))
     positions, settings, source = parse_holdings(p, settings, holdings, hand)
     held = {pos.asset for pos in positions or ()}
-    futures = _parse_futures(p, settings, held)
+    futures, quoted, problems = futures_in_base(_parse_futures(p, settings, held), settings)
+    p.issues.extend(problems)
+    if source is not None and quoted:  # name the futures' rates beside the holdings' own
+        have = {r.currency for r in source.rates}
+        source = replace(source, rates=source.rates + tuple(
+            r for r in quoted if r.currency not in have))
     tiers = _parse_tiers(p)
     lots = _parse_lots(p, positions)
     prices = _parse_prices(p)
