@@ -215,6 +215,11 @@ def rates_used(money: Money) -> tuple[Rate, ...]:
     return tuple(out)
 
 
+def _row_of(cell: str) -> int:
+    digits = "".join(ch for ch in cell.rpartition("!")[2] if ch.isdigit())
+    return int(digits or 0)
+
+
 def no_rate(money: Money, table: HoldingsTable) -> Issue | None:
     """No rate, no guess (SPEC 3.10): the currencies, their rows, and how to give a rate."""
     if not money.missing:
@@ -223,7 +228,7 @@ def no_rate(money: Money, table: HoldingsTable) -> Issue | None:
     for cur, cells in sorted(money.missing.items()):
         shown = ", ".join(cells[:3]) + (" …" if len(cells) > 3 else "")
         parts.append(f"{cur} ({len(cells)} row(s): {shown})")
-    first = next(iter(sorted(money.missing.items())))[1][0]
+    first = min((c for cells in money.missing.values() for c in cells), key=_row_of)
     codes = sorted(money.missing)
     return Issue(first, (
         f"{table.where} holds positions in {', '.join(parts)}, but the book is in "
