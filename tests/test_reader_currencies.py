@@ -110,13 +110,14 @@ def test_a_currency_without_a_rate_refuses_naming_rows_and_the_ways_to_give_one(
     result = read(path)
     assert result.inputs is None
     (where, msg), = errs(result).items()
-    assert where == "Holdings!A3"
-    assert "CAD (2 row(s): Holdings!A3, Holdings!A4)" in msg and "GBP (1 row(s): Holdings!A5)" in msg
-    assert "book is in USD (from most rows (1 of 4))" not in msg  # most rows is a tie … then USD
-    assert "a value column in USD" in msg and "FX sheet" in msg and "Settings FX CAD" in msg
+    # most rows are in CAD, so the book is: the dollar and the pound rows need a rate
+    assert where == "Holdings!A2"
+    assert "GBP (1 row(s): Holdings!A5), USD (1 row(s): Holdings!A2)" in msg
+    assert "book is in CAD (from most rows (2 of 4))" in msg
+    assert "a value column in CAD" in msg and "FX sheet" in msg and "Settings FX GBP" in msg
     done = subprocess.run([sys.executable, "-m", "derisk_xl.cli", "check", str(path)],
                           capture_output=True, text=True)
-    assert done.returncode == 1 and "Holdings!A3" in done.stderr and "CAD" in done.stderr
+    assert done.returncode == 1 and "Holdings!A2" in done.stderr and "GBP" in done.stderr
 
 
 # -- the base currency --------------------------------------------------------------------------------

@@ -130,7 +130,7 @@ def test_a_pandas_index_is_not_data(tmp_path):
 
 def test_one_row_proves_nothing(tmp_path):
     # a single row whose numbers happen to multiply is not read as holdings by numbers alone
-    rows = [["Fecha", "Cripto", "Cantidad", "Precio", "Valor"], [None, "BNB", 2, 300, 600]]
+    rows = [["Tarehe", "Mali", "Idadi", "Bei", "Thamani"], [None, "BNB", 2, 300, 600]]
     result = read(xlsx(tmp_path / "t.xlsx", {"BNB": rows}))
     assert result.inputs is None
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import Counter
+from typing import Iterable
 from dataclasses import replace
 
 from ..core.issues import Issue
@@ -64,6 +65,40 @@ def _key(t: HoldingsTable, r: int) -> tuple:
             else "")
 
 
+def buys_and_sells(sheet: SheetGrid, header_row: int, texts: dict[int, str],
+                   rows: Iterable[int]) -> str:
+    """The header of a column of buys and sells (``Type``: BUY, SELL), or ``""``."""
+    rows = list(rows)
+    for c, text in texts.items():
+        if norm(text) in _ACTION_WORDS or getattr(header_word(text), "other", None) == "side":
+            values = {norm(sheet.value(r, c)) for r in rows if type(sheet.value(r, c)) is str}
+            if values & _ACTION_VALUES:
+                return text
+    return ""
+
+
+def logs_by_sheet(tables: list[HoldingsTable]) -> list[HoldingsTable]:
+    """Tables of the same dated columns on several sheets (a sheet per coin, each listing its
+    purchases) are one log kept a sheet at a time: each is marked a log (SPEC 3.9 item 3)."""
+    groups: dict[tuple, list[HoldingsTable]] = {}
+    for t in tables:
+        if t.log or _date_column(t) is not None:
+            key = tuple(norm(x) for _, x in sorted(t.header.texts.items()))
+            groups.setdefault(key, []).append(t)
+    marked: dict[int, str] = {}
+    for group in groups.values():
+        sheets = [t.sheet.name for t in group]
+        if len(set(sheets)) < 2:
+            continue
+        shown = ", ".join(sheets[:4]) + (" …" if len(sheets) > 4 else "")
+        for t in group:
+            if t.log:
+                continue
+            marked[id(t)] = (f"the same dated columns are on {len(sheets)} sheets "
+                             f"({shown}), a log kept one sheet per asset")
+    return [replace(t, log=marked[id(t)]) if id(t) in marked else t for t in tables]
+
+
 def judge_log(t: HoldingsTable, named: bool = False) -> tuple[HoldingsTable, str]:
     """(the table, why it is a log) — a snapshot series comes back as its latest snapshot.
 
@@ -72,12 +107,11 @@ def judge_log(t: HoldingsTable, named: bool = False) -> tuple[HoldingsTable, str
     different days (SPEC 3.1): only a column of buys and sells makes it a log there.
     """
     sheet = t.sheet
-    for c, text in t.header.texts.items():
-        if norm(text) in _ACTION_WORDS and c not in t.header.columns.values():
-            values = {norm(sheet.value(r, c)) for r in t.rows if type(sheet.value(r, c)) is str}
-            if values & _ACTION_VALUES:
-                return t, (f"it has a {text!r} column of buys and sells, so it looks like a "
-                           "transaction log")
+    texts = {c: x for c, x in t.header.texts.items() if c not in t.header.columns.values()}
+    action = buys_and_sells(sheet, t.header.row, texts, t.rows)
+    if action:
+        return t, (f"it has a {action!r} column of buys and sells, so it looks like a "
+                   "transaction log")
     date_col = _date_column(t)
     if date_col is None or not t.rows:
         return t, ""

@@ -87,18 +87,23 @@ def header_words(sheet: SheetGrid, row: int, c0: int, c1: int) -> dict[int, Head
 
 
 def header_like(row: Sequence[object], c0: int = 0, c1: int | None = None) -> bool:
-    """A row that may be a header: at least two text cells and no numbers or dates."""
+    """A row that may be a header: at least two text cells, and no numbers or dates, not even
+    stored as text (a data row of a book whose every number is text is no header)."""
     texts = 0
     for v in row[c0:None if c1 is None else c1 + 1]:
         if v is None:
             continue
-        t = type(v)
-        if t is str:
+        if type(v) is str:
             if v.strip():
+                if number_of(v) is not None or _STAMP_TEXT.match(v):
+                    return False
                 texts += 1
             continue
         return False
     return texts >= 2
+
+
+_STAMP_TEXT = re.compile(r"^\s*\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}")
 
 
 def rough_rows(sheet: SheetGrid, header: Header, limit: int = CHECK_ROWS) -> list[int]:
@@ -139,6 +144,8 @@ def _identifier(prof: Mapping[int, Profile], words: Mapping[int, HeaderWord],
         if p.distinct < max(1, 0.5 * p.texts) or (len(rows) > 2 and p.distinct < 2):
             continue
         values = [sheet.value(r, c) for r in rows]
+        if sum(1 for v in values if type(v) is str and _STAMP_TEXT.match(v)) > p.texts / 2:
+            continue  # dates written as text are no identifiers
         tickers = sum(1 for v in values if type(v) is str and re.fullmatch(
             r"[A-Za-z0-9.\-/:_$]{1,15}", v.strip() or "-"))
         rank = (0 if w is not None and w.field == "asset" else 1, -tickers, c)

@@ -41,7 +41,7 @@ from .grid import SheetGrid, TableRef, WorkbookGrid, coordinate, sheet_ref
 from .headers import HEADER_SEARCH_ROWS, Header, HoldingsTable, blank, read_header_row
 from .identity import NUMBER_FIELDS, number_of
 from .mapping import HandMapping, header_like, settle
-from .logs import judge_log, price_history
+from .logs import buys_and_sells, judge_log, logs_by_sheet, price_history
 from .vocabulary import FIELD_TITLES, PLAN_NORMS, norm
 
 #: Candidates this close score as equals: the first in tab order is taken.
@@ -170,7 +170,7 @@ def candidates(grid: WorkbookGrid, hand: HandMapping | None = None) -> list[Hold
             if h.qualifies:
                 found.append(_read(sheet, h, tref.last_row, to_end=True, how="found",
                                    name=f"{sheet.name} {tref.name}"))
-    return found
+    return logs_by_sheet(found)
 
 
 def _continue_stack(sheet: SheetGrid, h: Header, t: HoldingsTable,
@@ -430,6 +430,11 @@ def _lacks(sheet: SheetGrid, partial: Header) -> str:
              for f, c in sorted(partial.columns.items(), key=lambda x: x[1])
              if f not in cols and c in partial.texts]
     said = "; ".join(x for x in (", ".join(have), ", ".join(wrong)) if x)
+    action = buys_and_sells(sheet, partial.row, partial.texts,
+                            range(partial.row + 1, min(len(sheet.rows), partial.row + 201)))
+    if action:
+        return (f"{sheet.name} looks like a transaction log (its {action!r} column holds buys "
+                "and sells), not holdings")
     return f"{sheet.name} has no {' and no '.join(missing)} column" + (f" ({said})" if said
                                                                         else "")
 
@@ -447,7 +452,14 @@ def refusal(grid: WorkbookGrid, found: Found,
     every other sheet and why it holds none, and the edit that would make it work."""
     source = grid.source or "The workbook"
     seen = [f"{t.where} {why}" for t, why in set_aside]
-    seen += [f"{t.where} is not holdings: {t.log}" for t in found.every if t.log]
+    logs: dict[str, list[str]] = {}
+    for t in found.every:
+        if t.log:
+            logs.setdefault(t.log, []).append(t.where)
+    for why, wheres in logs.items():
+        shown = ", ".join(wheres[:3]) + (f" and {len(wheres) - 3} more" if len(wheres) > 3
+                                         else "")
+        seen.append(f"{shown} {'is' if len(wheres) == 1 else 'are'} not holdings: {why}")
     looked = {t.sheet.name for t in found.every}
     for sheet in grid.sheets:
         if norm(sheet.name) in PLAN_NORMS or sheet.name in looked:
