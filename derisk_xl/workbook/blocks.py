@@ -17,12 +17,10 @@ from ..core.issues import Issue
 from .grid import CellValue, SheetGrid, sheet_ref
 from .headers import Header, blank, is_number, read_header_row
 from .numeric_text import text_number
+from . import vocabulary
 from .vocabulary import norm
 
 _TICKER = re.compile(r"[A-Z0-9][A-Z0-9.\-/:]{0,14}")
-TOTAL_WORDS = frozenset({"total", "totals", "subtotal", "sum", "networth", "grandtotal",
-                          "gesamt", "summe", "totaal", "totale"})
-
 
 @dataclass
 class Reading:
@@ -61,13 +59,18 @@ class TableRows:
     def is_total(self, r: int, sums: dict[int, float] | None = None, count: int = 0) -> bool:
         """A totals row: a first text such as Total or Subtotal, or (no asset) numbers that are
         the sums of the rows above (``sums``, kept as the rows are read)."""
-        for v in self.span(r)[:self.asset - self.h.first_col + 1]:
+        for v in self.span(r):  # its first text, after any numbers
             if type(v) is str and v.strip():
-                return total_word(v)
-            if v is not None:
+                if total_word(v):
+                    return True
                 break
-        if sums is None or count < 2 or not blank(self.value(r, self.asset)):
+        if sums is None or count < 2:
             return False
+        if not blank(self.value(r, self.asset)):
+            # a label in a language no table has: a totals row still has no price of its own
+            price = self.h.columns.get("price")
+            if price is None or not blank(self.value(r, price)):
+                return False
         matched = False
         for c in self.sums:
             v = self.value(r, c)
@@ -95,12 +98,11 @@ class TableRows:
         s = a.strip()
         if not s or s.lower() == self.asset_head:
             return False
-        for v in row[self.h.first_col:self.asset + 1]:
-            if v is not None:
-                if type(v) is str and v.strip():
-                    if total_word(v):
-                        return False
-                    break
+        for v in row[self.h.first_col:self.asset + 1]:  # the first text, after any numbers
+            if type(v) is str and v.strip():
+                if total_word(v):
+                    return False
+                break
         if to_end:
             return True
         q = row[self.qty] if self.qty < n else None
@@ -212,9 +214,19 @@ class TableRows:
         return False
 
     def _next_block(self, r: int, stop: int) -> Header | None:
-        while r <= stop and (self.empty(r) or self.is_total(r)):
+        """The repeat of the header that starts the next block, past empty rows, totals rows
+        and up to two title rows (``DeFi``, ``Wallet B``)."""
+        titles = 0
+        while r <= stop and (self.empty(r) or self.is_total(r) or
+                             (titles < 2 and self._title(r))):
+            titles += 0 if self.empty(r) else 1
             r += 1
         return self.same_header(r) if r <= stop else None
+
+    def _title(self, r: int) -> bool:
+        row = self.sheet.rows[r] if r < len(self.sheet.rows) else ()
+        filled = [v for v in row if not blank(v)]
+        return len(filled) == 1 and type(filled[0]) is str
 
     def _stack(self, again: Header, out: Reading, first_texts: dict[int, str]) -> int:
         """A repeat of the header: the next block of the same table (wallets stacked)."""
@@ -229,8 +241,6 @@ class TableRows:
 
 
 def total_word(text: str) -> bool:
-    s = text.strip()
-    if not s or s[0] not in "TtSsNnGg":
-        return False
-    word = norm(s).rstrip(":")
-    return word in TOTAL_WORDS or word.startswith(("total", "subtotal", "grandtotal"))
+    """A totals row's label, in any language of the vocabulary (``Total``, ``Summe``,
+    ``Итого``, ``合計``); long texts are names, not labels."""
+    return len(text) <= 40 and vocabulary.total_word(text)

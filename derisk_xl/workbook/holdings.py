@@ -17,7 +17,7 @@ from decimal import Decimal
 from ..core.model import STABLE_NAMES, HoldingsSource, Position, Settings, mapping_words
 from ..core.money import ZERO
 from .grid import column_letter, coordinate, sheet_ref
-from .blocks import TOTAL_WORDS
+from .blocks import total_word
 from .headers import blank
 from .currency import Money, money_of, no_rate, rates_used, to_base
 from .fx import merge_rates, read_rates
@@ -290,7 +290,8 @@ def _total_label(text: str) -> bool:
     """A label of the book's total value: a totals word alone (``Total``, ``Net Worth``) or a
     header that means the value (``Total Portfolio Value``); not a total of costs, gains or
     returns (``Total Invested``, ``Total ROI``)."""
-    if norm(text).rstrip(":") in TOTAL_WORDS:
+    if total_word(text) and read_header(text.strip()).field is None and not \
+            read_header(text.strip()).other and len(text.split()) <= 2:
         return True
     return read_header(text.strip()).field == "value"
 

@@ -103,6 +103,8 @@ def header_like(row: Sequence[object], c0: int = 0, c1: int | None = None) -> bo
     return texts >= 2
 
 
+#: What a ticker looks like (``BTC``, ``BRK.B``, ``RELIANCE.NS``, ``7203.T``), not a name.
+_TICKERISH = re.compile(r"[A-Z0-9][A-Z0-9.\-/:_$]{0,14}|[a-z0-9]{2,10}")
 _STAMP_TEXT = re.compile(r"^\s*\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}")
 
 
@@ -146,9 +148,8 @@ def _identifier(prof: Mapping[int, Profile], words: Mapping[int, HeaderWord],
         values = [sheet.value(r, c) for r in rows]
         if sum(1 for v in values if type(v) is str and _STAMP_TEXT.match(v)) > p.texts / 2:
             continue  # dates written as text are no identifiers
-        tickers = sum(1 for v in values if type(v) is str and re.fullmatch(
-            r"[A-Za-z0-9.\-/:_$]{1,15}", v.strip() or "-"))
-        rank = (0 if w is not None and w.field == "asset" else 1, -tickers, c)
+        tickers = sum(1 for v in values if type(v) is str and _TICKERISH.fullmatch(v.strip()))
+        rank = (w.rank if w is not None and w.field == "asset" else 9, -tickers, c)
         if best is None or rank < best:
             best = rank
     return best[2] if best else None
