@@ -18,7 +18,7 @@ import statistics
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from ..core.currencies import is_currency, tracks
+from ..core.currencies import MINOR_UNITS, STABLECOINS, is_currency, tracks
 from ..core.issues import Issue
 from ..core.model import Rate, Settings
 from .grid import coordinate, sheet_ref
@@ -29,11 +29,8 @@ from .vocabulary import norm
 #: Sub-units brokers quote in: 100 pence to the pound (LSE prices are in GBX).
 SUBUNITS = {"GBX": ("GBP", Decimal("0.01")), "GBP.": ("GBP", Decimal("0.01")),
             "ZAC": ("ZAR", Decimal("0.01")), "ILA": ("ILS", Decimal("0.01"))}
-#: Headers of a per-row currency column.
-_CURRENCY_HEADS = frozenset(norm(w) for w in (
-    "Currency", "Ccy", "Cur", "Curr", "Currency Code", "Trading Currency", "Price Currency",
-    "Währung", "Devise", "Moneda", "Divisa", "Valuta", "Waluta", "Moeda", "Para Birimi",
-    "Валюта", "币种", "幣別", "貨幣", "通貨", "통화", "Mata Uang"))
+#: Headers of a per-row currency column that the vocabulary reads as no field.
+_CURRENCY_HEADS = frozenset({"ccy", "cur", "curr", "currencycode"})
 _MONEY = ("price", "value", "avg_cost", "cost_basis")
 
 
@@ -88,15 +85,17 @@ def header_currencies(table: HoldingsTable) -> dict[int, str]:
 
 
 def _row_currency_column(table: HoldingsTable) -> int | None:
-    """A column of currency codes (``USD``, ``GBX``, ``EUR``) headed like Currency."""
-    used = set(table.header.columns.values()) - {table.header.columns.get("asset")}
+    """A column of currency codes (``USD``, ``GBX``, ``EUR``; not coins) headed like Currency
+    (the vocabulary's Currency words are asset words of a worse rank) beside the asset."""
+    used = set(table.header.columns.values())
     for c, text in sorted(table.header.texts.items()):
-        if c in used or norm(text) not in _CURRENCY_HEADS:
-            continue
-        if c == table.header.columns.get("asset"):
+        if c in used or (header_word(text).field != "asset" and norm(text) not in
+                         _CURRENCY_HEADS):
             continue
         values = [table.sheet.value(r, c) for r in table.rows]
-        codes = [v for v in values if type(v) is str and code_of(v)]
+        codes = [v for v in values if type(v) is str and code_of(v) and
+                 (code_of(v) in SUBUNITS or code_of(v) in MINOR_UNITS or
+                  code_of(v) in STABLECOINS)]
         if codes and len(codes) >= 0.8 * sum(1 for v in values if not blank(v)):
             return c
     return None
