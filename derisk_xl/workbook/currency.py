@@ -145,7 +145,7 @@ def _prefer_base_columns(table: HoldingsTable, money: Money) -> None:
     """A price (or value) in no named currency beside one named in the base currency: the named
     one is read (SPEC 3.10)."""
     h = table.header
-    for f in ("price", "value"):
+    for f in _MONEY:
         c = money.columns.get(f)
         if c is None or c in money.currencies:
             continue

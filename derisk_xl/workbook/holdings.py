@@ -111,12 +111,6 @@ def _read_table(p: CellReader, table: HoldingsTable, settings: Settings,
                 "of them, or a column letter."))
         if missing:
             return None, settings, None, None
-    for f, kept, other in h.doubles:
-        title = FIELD_TITLES[f]
-        p.warn(sheet_ref(sheet.name, coordinate(h.row, other)),
-               f"{h.texts[kept]!r} and {h.texts[other]!r} both mean {title}; "
-               f"{h.texts[kept]!r} ({coordinate(h.row, kept)}) is read, {h.texts[other]!r} "
-               "is not.")
     for note in h.notes:
         p.warn(table.where, f"{note}.")
     _check_merged(p, table)
@@ -126,6 +120,13 @@ def _read_table(p: CellReader, table: HoldingsTable, settings: Settings,
     before = len(p.issues)
     money, settings = _base_currency(p, table, settings, raw)
     cols = money.columns
+    for f, kept, other in h.doubles:
+        if cols.get(f) == other:  # the one named in the base currency is read (SPEC 3.10)
+            kept, other = other, kept
+        p.warn(sheet_ref(sheet.name, coordinate(h.row, other)),
+               f"{h.texts[kept]!r} and {h.texts[other]!r} both mean {FIELD_TITLES[f]}; "
+               f"{h.texts[kept]!r} ({coordinate(h.row, kept)}) is read, {h.texts[other]!r} "
+               "is not.")
     base = money.base
     quotes = {base} | (USD_FAMILY if base == "USD" else set())
     renamed: list[str] = []
