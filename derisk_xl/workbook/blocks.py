@@ -64,8 +64,8 @@ class TableRows:
                 if total_word(v):
                     return True
                 break
-        if sums is None or count < 2:
-            return False
+        if sums is None or count < 1 or (count == 1 and not blank(self.value(r, self.qty))):
+            return False  # under one row, a subtotal repeats it and leaves the quantity out
         if not blank(self.value(r, self.asset)):
             # a label in a language no table has: a totals row still has no price of its own
             price = self.h.columns.get("price")

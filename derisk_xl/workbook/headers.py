@@ -90,7 +90,9 @@ def _split_side_by_side(words: dict[int, HeaderWord], c0: int, c1: int) -> list[
             qty_seen = True
         if w.field == "asset":
             key = ("asset", w.rank)
-            if key in seen and qty_seen:
+            right = {k: v for k, v in words.items() if k > c}
+            if key in seen and qty_seen and any(v.field == "quantity" for v in right.values()):
+                # a second table only when it names its own quantity too
                 start = c
                 while start - 1 > seen[key] and (start - 1) in words \
                         and words[start - 1].field == "asset":
