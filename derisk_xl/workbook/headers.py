@@ -91,8 +91,11 @@ def _split_side_by_side(words: dict[int, HeaderWord], c0: int, c1: int) -> list[
         if w.field == "asset":
             key = ("asset", w.rank)
             right = {k: v for k, v in words.items() if k > c}
-            if key in seen and qty_seen and any(v.field == "quantity" for v in right.values()):
-                # a second table only when it names its own quantity too
+            before = max((k for k in words if k < c), default=c - 1)
+            own = any(v.field in ("quantity", "price", "value") for v in right.values())
+            if key in seen and qty_seen and (own or c - before > 1):
+                # a second table: it names a quantity, price or value of its own, or an empty
+                # column parts it from the first (not one more name column of the same table)
                 start = c
                 while start - 1 > seen[key] and (start - 1) in words \
                         and words[start - 1].field == "asset":

@@ -10,6 +10,7 @@ Every position keeps its own Asset cell, so every message about it points there.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import math
 import re
 from decimal import Decimal
@@ -388,8 +389,8 @@ def _category_labels(p: CellReader, table: HoldingsTable) -> bool:
     values = [(r, table.sheet.value(r, c)) for r in table.rows]
     given = [(r, v) for r, v in values if isinstance(v, str) and v.strip()]
     kinds = {v.strip() for _, v in given}
-    if not given or any(norm(v) in CATEGORIES for _, v in given) or \
-            (len(kinds) < 2 and len(given) < 3):
+    if not given or any(norm(v) in CATEGORIES or difflib.get_close_matches(
+            norm(v), list(CATEGORIES), n=1, cutoff=0.75) for _, v in given):
         return False  # a typo in a category of ours is an error on its row, not a label
     kinds = sorted({v.strip() for _, v in given})
     shown = ", ".join(kinds[:4]) + (" …" if len(kinds) > 4 else "")
