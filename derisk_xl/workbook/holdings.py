@@ -390,7 +390,7 @@ def _category_labels(p: CellReader, table: HoldingsTable) -> bool:
     given = [(r, v) for r, v in values if isinstance(v, str) and v.strip()]
     kinds = {v.strip() for _, v in given}
     if len(given) < 2 or any(norm(v) in CATEGORIES or difflib.get_close_matches(
-            norm(v), list(CATEGORIES), n=1, cutoff=0.75) for _, v in given):
+            norm(v), list(CATEGORIES), n=1, cutoff=0.8) for _, v in given):
         return False  # a typo in a category of ours (or one odd cell) is an error on its row
     kinds = sorted({v.strip() for _, v in given})
     shown = ", ".join(kinds[:4]) + (" …" if len(kinds) > 4 else "")
