@@ -128,10 +128,15 @@ def money_of(table: HoldingsTable, settings: Settings, given_base: bool,
         if not rows and others:
             for c in others:
                 rows[counts_in(money.currencies[c])[0]] = len(table.rows)
-        if rows:
-            money.base = max(rows, key=lambda k: (rows[k], -list(rows).index(k)))
+        top = max(rows.values(), default=0)
+        leaders = [k for k, n in rows.items() if n == top]
+        if len(leaders) == 1:
+            money.base = leaders[0]
             money.why = (f"the header {h.texts[price]!r}" if price in money.currencies
-                         else f"most rows ({rows[money.base]} of {len(table.rows)})")
+                         else f"most rows ({top} of {len(table.rows)})")
+        elif leaders:  # as many rows in each: no currency has most, so USD (SPEC 3.10)
+            money.base, money.why = "USD", (f"as many rows in {' as in '.join(leaders)}, so "
+                                            "none has most")
         elif pair_quote:
             money.base, money.why = pair_quote, "the pair tickers"
         else:

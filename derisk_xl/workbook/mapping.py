@@ -136,8 +136,12 @@ def _identifier(prof: Mapping[int, Profile], words: Mapping[int, HeaderWord],
     """A text column of distinct identifiers (the asset when no word names one): tickers before
     names, the leftmost first."""
     best: tuple | None = None
+    # a position's row has two numbers that are not 0 (template rows are a row number and
+    # zeros, a totals row one sum)
+    data = sum(1 for r in rows if r < len(sheet.rows) and sum(
+        1 for v in sheet.rows[r] if type(v) is not bool and number_of(v)) >= 2)
     for c, p in prof.items():
-        if c in exclude or not p.textual or p.texts < max(1, 0.6 * len(rows)):
+        if c in exclude or not p.textual or p.texts < max(1, 0.6 * min(data, len(rows))):
             continue
         w = words.get(c)
         if w is not None and (w.field in ("venue", "category", "protect") or
