@@ -60,6 +60,7 @@ class Money:
     row_col: int | None = None                     # a per-row Currency column
     settings: Settings | None = None               # its fx: Settings FX keys, the FX sheet
     used: dict[str, Rate] = field(default_factory=dict)        # currency → the rate used
+    rate_cols: list[int] | None = None             # rate columns of the table, once found
     implied: dict[str, list[Decimal]] = field(default_factory=dict)
     implied_from: dict[str, str] = field(default_factory=dict)
     missing: dict[str, list[str]] = field(default_factory=dict)  # currency → first cells
@@ -112,9 +113,12 @@ def money_of(table: HoldingsTable, settings: Settings, given_base: bool,
         _prefer_base_columns(table, money)
         return money
     value = h.columns.get("value")
+    at_one = _rated_at_one(money, table)
     if value is not None and value in money.currencies:
         money.base = counts_in(money.currencies[value])[0]
         money.why = f"the value column {h.texts[value]!r}"
+    elif at_one is not None:
+        money.base, money.why = at_one
     else:
         rows: dict[str, int] = {}
         price = h.columns.get("price", value)
@@ -195,11 +199,56 @@ def to_base(money: Money, table: HoldingsTable, r: int, field_name: str, amount:
     return None
 
 
-def _rate_column(money: Money, table: HoldingsTable, r: int, into: str) -> Decimal | None:
+def _rated_at_one(money: Money, table: HoldingsTable) -> tuple[str, str] | None:
+    """A rate column that is 1 on every row of one currency and one other number per other
+    currency says which currency the book is kept in."""
+    if money.row_col is None:
+        return None
     h = table.header
     for c, text in sorted(h.texts.items()):
-        if c in money.columns.values() or getattr(header_word(text), "other", None) != "rate":
+        if c in money.columns.values() or c == money.row_col:
             continue
+        seen: dict[str, set] = {}
+        for r in table.rows:
+            cur = counts_in(money.row_currency(table, r, None))[0]
+            seen.setdefault(cur, set()).add(number_of(table.sheet.value(r, c)))
+        ones = [k for k, v in seen.items() if v == {1.0}]
+        if len(seen) > 1 and len(ones) == 1 and all(
+                len(v) == 1 and None not in v for v in seen.values()):
+            return ones[0], f"the rate column {text!r}, 1 on its {ones[0]} rows"
+    return None
+
+
+def rate_columns(money: Money, table: HoldingsTable) -> list[int]:
+    """Columns of rates into the base currency: headed as a rate (``FX Rate``), or whose
+    numbers are 1 on every row in the base currency and one number per other currency."""
+    h = table.header
+    if money.row_col is None:
+        return [c for c, text in sorted(h.texts.items()) if c not in money.columns.values()
+                and getattr(header_word(text), "other", None) == "rate"]
+    out = []
+    for c, text in sorted(h.texts.items()):
+        if c in money.columns.values() or c == money.row_col:
+            continue
+        if getattr(header_word(text), "other", None) == "rate":
+            out.append(c)
+            continue
+        seen: dict[str, set] = {}
+        for r in table.rows:
+            cur = money.row_currency(table, r, None)
+            seen.setdefault(counts_in(cur)[0], set()).add(number_of(table.sheet.value(r, c)))
+        if len(seen) > 1 and seen.get(money.base) == {1.0} and all(
+                len(v) == 1 and None not in v for v in seen.values()):
+            out.append(c)
+    return out
+
+
+def _rate_column(money: Money, table: HoldingsTable, r: int, into: str) -> Decimal | None:
+    h = table.header
+    if money.rate_cols is None:
+        money.rate_cols = rate_columns(money, table)
+    for c in money.rate_cols:
+        text = h.texts[c]
         x = number_of(table.sheet.value(r, c))
         if x is not None and x > 0:
             rate = Decimal(repr(x))

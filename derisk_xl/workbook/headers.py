@@ -93,11 +93,15 @@ def _split_side_by_side(words: dict[int, HeaderWord], c0: int, c1: int) -> list[
             right = {k: v for k, v in words.items() if k > c}
             before = max((k for k in words if k < c), default=c - 1)
             own = any(v.field in ("quantity", "price", "value") for v in right.values())
-            if key in seen and qty_seen and (own or c - before > 1):
-                # a second table: it names a quantity, price or value of its own, or an empty
-                # column parts it from the first (not one more name column of the same table)
+            whole = any(v.field in ("price", "value") for k, v in words.items() if k < c)
+            parted = c - before > 1 and any(k < c and v.field == "asset"
+                                            for k, v in words.items())
+            if qty_seen and whole and (key in seen and own or parted):
+                # a second table: the first is whole (it has its price or value) and the second
+                # names a quantity, price or value of its own, or an empty column parts them
+                # (not one more name column of the same table)
                 start = c
-                while start - 1 > seen[key] and (start - 1) in words \
+                while start - 1 > seen.get(key, before) and (start - 1) in words \
                         and words[start - 1].field == "asset":
                     start -= 1
                 return [(c0, start - 1), *_split_side_by_side(
