@@ -61,6 +61,8 @@ class Money:
     settings: Settings | None = None               # its fx: Settings FX keys, the FX sheet
     used: dict[str, Rate] = field(default_factory=dict)        # currency → the rate used
     rate_cols: list[int] | None = None             # rate columns of the table, once found
+    tied: list[str] = field(default_factory=list)  # currencies with as many rows each
+    row_currencies: list[str] = field(default_factory=list)
     implied: dict[str, list[Decimal]] = field(default_factory=dict)
     implied_from: dict[str, str] = field(default_factory=dict)
     missing: dict[str, list[str]] = field(default_factory=dict)  # currency → first cells
@@ -132,6 +134,7 @@ def money_of(table: HoldingsTable, settings: Settings, given_base: bool,
         if not rows and others:
             for c in others:
                 rows[counts_in(money.currencies[c])[0]] = len(table.rows)
+        money.row_currencies = sorted(rows)
         top = max(rows.values(), default=0)
         leaders = [k for k, n in rows.items() if n == top]
         if len(leaders) == 1:
@@ -141,6 +144,7 @@ def money_of(table: HoldingsTable, settings: Settings, given_base: bool,
         elif leaders:  # as many rows in each: no currency has most, so USD (SPEC 3.10)
             money.base, money.why = "USD", (f"as many rows in {' as in '.join(leaders)}, so "
                                             "none has most")
+            money.tied = leaders
         elif pair_quote:
             money.base, money.why = pair_quote, "the pair tickers"
         else:

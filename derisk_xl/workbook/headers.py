@@ -77,11 +77,25 @@ def read_header_row(sheet: SheetGrid, r: int, c0: int = 0, c1: int | None = None
     words = _header_words(row, c0, c1)
     if not words:
         return []
-    spans = _split_side_by_side(words, c0, c1)
+    spans = _split_side_by_side(words, c0, c1, sheet, r)
     return [h for h in (_header(sheet, r, a, b, words) for a, b in spans) if h is not None]
 
 
-def _split_side_by_side(words: dict[int, HeaderWord], c0: int, c1: int) -> list[tuple[int, int]]:
+#: Rows looked at to tell a spacer column inside a table from a gap between two tables.
+_FILL_ROWS = 30
+
+
+def _filled_alike(sheet: SheetGrid, r: int, left: list[int], right: int) -> bool:
+    """Columns beside an empty column belong to the same table when they are filled on exactly
+    the same rows (a spacer); a table beside it has rows of its own."""
+    for k in range(r + 1, min(r + 1 + _FILL_ROWS, len(sheet.rows))):
+        if any(not blank(sheet.value(k, c)) for c in left) != (not blank(sheet.value(k, right))):
+            return False
+    return True
+
+
+def _split_side_by_side(words: dict[int, HeaderWord], c0: int, c1: int,
+                        sheet: SheetGrid | None = None, r: int = 0) -> list[tuple[int, int]]:
     seen: dict[tuple[str, int], int] = {}
     qty_seen = False
     for c in sorted(words):
@@ -94,8 +108,9 @@ def _split_side_by_side(words: dict[int, HeaderWord], c0: int, c1: int) -> list[
             before = max((k for k in words if k < c), default=c - 1)
             own = any(v.field in ("quantity", "price", "value") for v in right.values())
             whole = any(v.field in ("price", "value") for k, v in words.items() if k < c)
-            parted = c - before > 1 and any(k < c and v.field == "asset"
-                                            for k, v in words.items())
+            left = [k for k, v in words.items() if k < c and v.field in ("asset", "quantity")]
+            parted = c - before > 1 and any(words[k].field == "asset" for k in left) and not (
+                sheet is not None and _filled_alike(sheet, r, left, c))
             if qty_seen and whole and (key in seen and own or parted):
                 # a second table: the first is whole (it has its price or value) and the second
                 # names a quantity, price or value of its own, or an empty column parts them
@@ -105,7 +120,7 @@ def _split_side_by_side(words: dict[int, HeaderWord], c0: int, c1: int) -> list[
                         and words[start - 1].field == "asset":
                     start -= 1
                 return [(c0, start - 1), *_split_side_by_side(
-                    {k: v for k, v in words.items() if k >= start}, start, c1)]
+                    {k: v for k, v in words.items() if k >= start}, start, c1, sheet, r)]
             seen.setdefault(key, c)
     return [(c0, c1)]
 

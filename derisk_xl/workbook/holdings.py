@@ -411,6 +411,21 @@ def _in_base(money: Money, table: HoldingsTable, r: int, field_name: str, amount
     return BAD if x is None else x
 
 
+def _untie(p: CellReader, money: Money, settings: Settings) -> None:
+    """As many rows in two currencies: the book is in the one the workbook gives no rate for,
+    when the rates it gives cover every other (else USD stands, and the run asks for rates)."""
+    fits = []
+    for base in money.tied:
+        sheet, _ = read_rates(p.grid, base, {r.currency for r in settings.fx})
+        given = {r.currency for r in settings.fx} | set(sheet)
+        if all(cur == base or cur in given for cur in money.row_currencies):
+            fits.append(base)
+    if len(fits) == 1:
+        money.base = fits[0]
+        money.why = (f"{money.why.partition(', so')[0]}, and rates given for every currency "
+                     f"but {fits[0]}")
+
+
 def _base_currency(p: CellReader, table: HoldingsTable, settings: Settings,
                    assets: list[str]) -> tuple[Money, Settings]:
     """The table's money (:func:`.currency.money_of`) and the settings with the base currency
@@ -422,6 +437,8 @@ def _base_currency(p: CellReader, table: HoldingsTable, settings: Settings,
             break
     pair = next(iter(quotes)) if len(quotes) == 1 and None not in quotes else None
     money = money_of(table, settings, "base_currency" in p.settings_given, pair)
+    if money.tied:
+        _untie(p, money, settings)
     base = "USD" if money.base in USD_FAMILY else money.base
     money.base = base
     sheet_rates, fx_issues = read_rates(p.grid, base, {r.currency for r in settings.fx})
