@@ -106,15 +106,16 @@ def _split_side_by_side(words: dict[int, HeaderWord], c0: int, c1: int,
             key = ("asset", w.rank)
             right = {k: v for k, v in words.items() if k > c}
             before = max((k for k in words if k < c), default=c - 1)
-            own = any(v.field in ("quantity", "price", "value") for v in right.values())
+            fields = {v.field for v in right.values()}
+            own = "quantity" in fields and bool(fields & {"price", "value"})
             whole = any(v.field in ("price", "value") for k, v in words.items() if k < c)
             left = [k for k, v in words.items() if k < c and v.field in ("asset", "quantity")]
             parted = c - before > 1 and any(words[k].field == "asset" for k in left) and not (
                 sheet is not None and _filled_alike(sheet, r, left, c))
             if qty_seen and whole and (key in seen and own or parted):
                 # a second table: the first is whole (it has its price or value) and the second
-                # names a quantity, price or value of its own, or an empty column parts them
-                # (not one more name column of the same table)
+                # names a quantity and a price or value of its own, or an empty column parts
+                # them (not one more name column of the same table)
                 start = c
                 while start - 1 > seen.get(key, before) and (start - 1) in words \
                         and words[start - 1].field == "asset":
