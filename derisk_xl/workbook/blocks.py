@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..core.issues import Issue
 from .grid import CellValue, SheetGrid, sheet_ref
@@ -109,13 +109,19 @@ class TableRows:
         return type(q) is int or type(q) is float
 
     def same_header(self, r: int) -> Header | None:
+        """A repeat of the header: the same texts over the columns read (the first column may
+        change from block to block: its text labels the blocks)."""
         v = self.value(r, self.asset)  # a repeat names the asset as the header does
         if type(v) is not str or v.strip().lower() != self.asset_head:
             return None
-        for h in read_header_row(self.sheet, r, self.h.first_col, self.h.last_col):
-            if h.signature() == self.h.signature():
-                return h
-        return None
+        for c in self.h.columns.values():
+            x = self.value(r, c)
+            if type(x) is not str or x.strip().lower() != self.h.texts.get(c, "").strip().lower():
+                return None
+        texts = {c: str(self.value(r, c)).strip() for c in range(self.h.first_col,
+                                                                 self.h.last_col + 1)
+                 if type(self.value(r, c)) is str and self.value(r, c).strip()}
+        return replace(self.h, row=r, texts=texts)
 
     def other_header(self, r: int) -> bool:
         return any(len(h.columns) >= 2 for h in
