@@ -136,12 +136,26 @@ def test_the_base_is_the_value_columns_currency_else_most_rows(tmp_path):
 
 
 def test_a_price_named_in_the_base_beats_one_named_in_nothing(tmp_path):
-    # XRP priced in BTC beside its USD equivalent: the USD one is read, never the BTC as dollars
+    # coins priced in BTC beside their USD equivalent (one rate, 36,650, on every row): the USD
+    # one is read, never the BTC price as dollars
     rows = [["Ticker", "Quantity", "Current Price", "USD equivalent of current price"],
-            ["XRP", 100, 0.00008914, 0.3267]]
+            ["XRP", 100, 0.00001, 0.3665], ["ADA", 50, 0.00002, 0.733]]
     settings = [["Key", "Value"], ["Base Currency", "USD"]]
     result = read(xlsx(tmp_path / "t.xlsx", {"Holdings": rows, "Settings": settings}))
-    assert held(result) == [("XRP", D(100), D("0.3267"))]
+    assert held(result) == [("XRP", D(100), D("0.3665")), ("ADA", D(50), D("0.733"))]
+
+
+def test_a_named_column_the_rows_do_not_bear_out_is_refused(tmp_path):
+    # one row cannot show the USD column is the BTC price in dollars (here it is the value)
+    rows = [["Ticker", "Quantity", "Current Price", "USD equivalent of current price"],
+            ["XRP", 100, 0.00008914, 32.67]]
+    result = read(xlsx(tmp_path / "t.xlsx", {"Holdings": rows}))
+    (msg,) = errs(result).values()
+    assert "two price columns" in msg and "'Current Price' names no currency" in msg
+    # saying the book is in BTC plans it in BTC
+    settings = [["Key", "Value"], ["Base Currency", "BTC"]]
+    result = read(xlsx(tmp_path / "u.xlsx", {"Holdings": rows, "Settings": settings}))
+    assert held(result) == [("XRP", D(100), D("0.00008914"))]
 
 
 def test_pence_are_hundredths_of_a_pound(tmp_path):

@@ -24,6 +24,7 @@ from ..core.model import Rate, Settings
 from .grid import coordinate, sheet_ref
 from .headers import HoldingsTable, blank, header_word
 from .identity import number_of
+from .mapping import HAND_KEYS as FIELD_COLUMN
 from .vocabulary import norm
 
 #: Sub-units brokers quote in: 100 pence to the pound (LSE prices are in GBX).
@@ -63,6 +64,7 @@ class Money:
     rate_cols: list[int] | None = None             # rate columns of the table, once found
     tied: list[str] = field(default_factory=list)  # currencies with as many rows each
     row_currencies: list[str] = field(default_factory=list)
+    unsure: list[tuple[str, int, int]] = field(default_factory=list)  # (field, unnamed, named)
     implied: dict[str, list[Decimal]] = field(default_factory=dict)
     implied_from: dict[str, str] = field(default_factory=dict)
     missing: dict[str, list[str]] = field(default_factory=dict)  # currency → first cells
@@ -156,7 +158,10 @@ def money_of(table: HoldingsTable, settings: Settings, given_base: bool,
 
 def _prefer_base_columns(table: HoldingsTable, money: Money) -> None:
     """A price (or value) in no named currency beside one named in the base currency: the named
-    one is read (SPEC 3.10)."""
+    one is read (SPEC 3.10) — when the rows show the two are one amount in two currencies (their
+    ratio, the rate, is the same on every row). With one row that cannot be shown, and with
+    ratios that differ the named column is something else (a value headed like a price): the
+    reading is then left open (``money.unsure``), and the run refuses rather than guess."""
     h = table.header
     for f in _MONEY:
         c = money.columns.get(f)
@@ -166,8 +171,36 @@ def _prefer_base_columns(table: HoldingsTable, money: Money) -> None:
             if k in money.columns.values() or k not in money.currencies:
                 continue
             if header_word(text).field == f and counts_in(money.currencies[k])[0] == money.base:
-                money.columns[f] = k
+                if _one_rate(table, c, k):
+                    money.columns[f] = k
+                else:
+                    money.unsure.append((f, c, k))
                 break
+
+
+def _one_rate(table: HoldingsTable, unnamed: int, named: int) -> bool:
+    ratios = []
+    for r in table.rows:
+        a, b = number_of(table.sheet.value(r, unnamed)), number_of(table.sheet.value(r, named))
+        if a and b:
+            ratios.append(b / a)
+    return len(ratios) >= 2 and max(ratios) <= min(ratios) * 1.01 and min(ratios) > 0
+
+
+def unsure(money: Money, table: HoldingsTable) -> Issue | None:
+    """The refusal when a column named in the base currency may or may not be the same amount
+    as the unnamed one beside it."""
+    if not money.unsure:
+        return None
+    f, c, k = money.unsure[0]
+    h = table.header
+    title = f.replace("_", " ")
+    return Issue(table.where, (
+        f"{table.where} has two {title} columns: {h.texts[c]!r} names no currency and "
+        f"{h.texts[k]!r} names {money.currencies[k]}; the rows do not show the second is the "
+        "first in another currency (one rate on every row), so which is the "
+        f"{title} is left open. Say which with Settings {FIELD_COLUMN[f]} (or --column "
+        f"{f}=…), or set Settings Base Currency to the first one's currency."))
 
 
 def to_base(money: Money, table: HoldingsTable, r: int, field_name: str, amount: Decimal,

@@ -20,7 +20,7 @@ from ..core.money import ZERO
 from .grid import column_letter, coordinate, sheet_ref
 from .blocks import total_word
 from .headers import blank
-from .currency import Money, money_of, no_rate, rates_used, to_base
+from .currency import Money, money_of, no_rate, rates_used, to_base, unsure
 from .fx import merge_rates, read_rates
 from .identity import number_of
 from .mapping import HAND_KEYS, HandMapping
@@ -190,7 +190,7 @@ def _read_table(p: CellReader, table: HoldingsTable, settings: Settings,
             beta=float(beta) if beta is not None else None, venue=venue or "",
             lot_step=lot_step, location=f"{asset_cell}{r + 1}",
         ))
-    refused = no_rate(money, table)
+    refused = unsure(money, table) or no_rate(money, table)
     if refused is not None:
         p.issues.append(refused)
         return None, settings, None, None
