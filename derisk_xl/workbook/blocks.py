@@ -124,8 +124,15 @@ class TableRows:
         return replace(self.h, row=r, texts=texts)
 
     def other_header(self, r: int) -> bool:
-        return any(len(h.columns) >= 2 for h in
-                   read_header_row(self.sheet, r, self.h.first_col, self.h.last_col))
+        """Another table's header: two fields named, or a row of texts naming one (``aset |
+        Target Harga`` over a list of targets)."""
+        heads = read_header_row(self.sheet, r, self.h.first_col, self.h.last_col)
+        if any(len(h.columns) >= 2 for h in heads):
+            return True
+        span = self.span(r)
+        texts = [v for v in span if type(v) is str and v.strip()]
+        return any(h.columns for h in heads) and len(texts) >= 2 and len(texts) == sum(
+            1 for v in span if not blank(v)) and all(text_number(v) is None for v in texts)
 
     def like_a_row(self, r: int) -> bool:
         a, q = self.value(r, self.asset), self.value(r, self.qty)

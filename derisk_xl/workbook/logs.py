@@ -19,6 +19,7 @@ from collections import Counter
 from typing import Iterable
 from dataclasses import replace
 
+from ..core.currencies import is_currency
 from ..core.issues import Issue
 from .grid import SheetGrid, coordinate, sheet_ref
 from .headers import HEADER_SEARCH_ROWS, HoldingsTable, blank, header_word, is_number
@@ -189,6 +190,13 @@ def _purchase_lots(t: HoldingsTable, keys: list[tuple]) -> HoldingsTable | None:
     return replace(t, lots=True, issues=t.issues + (note,))
 
 
+def _asset_name(text: str) -> bool:
+    """A header that can be an asset's name across a price history: no field's word, or a coin
+    or currency code alone (``MKR``, which a header reads as an amount in MKR)."""
+    w = header_word(text)
+    return (w.field is None and not getattr(w, "other", None)) or is_currency(text)
+
+
 def _names_down(below: list[tuple], date_col: int, numeric: list[int]) -> bool:
     """A column of text names down the rows: the assets are down, not across (a log or market
     data, not a price history)."""
@@ -220,8 +228,7 @@ def price_history(sheet: SheetGrid) -> str | None:
                 numeric = [k for k in texts if k != c and sum(
                     is_number(x[k]) for x in below if k < len(x)) >= 0.6 * dates]
                 # across are assets: headers that are no field's words (Quantity, Price …)
-                named = [k for k in numeric if header_word(str(row[k]).strip()).field is None
-                         and not getattr(header_word(str(row[k]).strip()), "other", None)]
+                named = [k for k in numeric if _asset_name(str(row[k]).strip())]
                 if len(numeric) >= 2 and len(named) >= 0.6 * len(numeric) and \
                         not _names_down(below, c, numeric):
                     span = f"{coordinate(r, min(texts + [c]))}:{coordinate(r + len(below), max(texts))}"

@@ -110,21 +110,29 @@ _STAMP_TEXT = re.compile(r"^\s*\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}")
 
 def rough_rows(sheet: SheetGrid, header: Header, limit: int = CHECK_ROWS) -> list[int]:
     """The rows under a header that may be its table's, for the numbers to be read on: up to two
-    empty rows in a row, or the next row that looks like a header, ends them."""
+    empty rows in a row, or the next row that looks like a header, ends them; a repeat of the
+    header (wallets stacked), and a title over it, are stepped over."""
     out: list[int] = []
     gap = 0
     c0, c1 = header.first_col, header.last_col
+    head = [norm(v) if type(v) is str else v for v in sheet.rows[header.row][c0:c1 + 1]]
     for r in range(header.row + 1, len(sheet.rows)):
         row = sheet.rows[r]
         span = row[c0:c1 + 1]
         if all(blank(v) for v in span):
             gap += 1
-            if gap >= 2 and out:
+            if gap >= 3 and out:
                 break
             continue
+        if [norm(v) if type(v) is str else v for v in span] == head:
+            gap = 0
+            continue  # the next block's header
+        if out and header_like(span):
+            nxt = sheet.rows[r + 1][c0:c1 + 1] if r + 1 < len(sheet.rows) else ()
+            if [norm(v) if type(v) is str else v for v in nxt] != head:
+                break  # another table's header (not a title over a repeat of ours)
+            continue
         gap = 0
-        if out and header_like(span) and not any(number_of(v) is not None for v in span):
-            break
         out.append(r)
         if len(out) >= limit:
             break
