@@ -230,8 +230,8 @@ class TableRows:
         """The repeat of the header that starts the next block, past empty rows, totals rows
         and up to two title rows (``DeFi``, ``Wallet B``)."""
         titles = 0
-        while r <= stop and (self.empty(r) or self.is_total(r) or
-                             (titles < 2 and self._title(r))):
+        while r <= stop and self.same_header(r) is None and (
+                self.empty(r) or self.is_total(r) or (titles < 2 and self._title(r))):
             titles += 0 if self.empty(r) else 1
             r += 1
         return self.same_header(r) if r <= stop else None

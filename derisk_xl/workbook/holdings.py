@@ -412,18 +412,20 @@ def _in_base(money: Money, table: HoldingsTable, r: int, field_name: str, amount
 
 
 def _untie(p: CellReader, money: Money, settings: Settings) -> None:
-    """As many rows in two currencies: the book is in the one the workbook gives no rate for,
-    when the rates it gives cover every other (else USD stands, and the run asks for rates)."""
+    """Rows in several currencies and no currency named for the book: it is in the one the
+    workbook's rates are into — the one it gives no rate for, when the rates cover every other.
+    So as many rows in two currencies are decided, and most rows in a currency the workbook
+    gives a rate for (which a book's own currency would not need) give way."""
     fits = []
-    for base in money.tied:
+    for base in money.tied or money.row_currencies:
         sheet, _ = read_rates(p.grid, base, {r.currency for r in settings.fx})
         given = {r.currency for r in settings.fx} | set(sheet)
         if all(cur == base or cur in given for cur in money.row_currencies):
             fits.append(base)
-    if len(fits) == 1:
+    if len(fits) == 1 and fits[0] != money.base:
+        others = ", ".join(c for c in money.row_currencies if c != fits[0])
         money.base = fits[0]
-        money.why = (f"{money.why.partition(', so')[0]}, and rates given for every currency "
-                     f"but {fits[0]}")
+        money.why = f"the rates the workbook gives for {others}, which are into {fits[0]}"
 
 
 def _base_currency(p: CellReader, table: HoldingsTable, settings: Settings,
@@ -437,7 +439,7 @@ def _base_currency(p: CellReader, table: HoldingsTable, settings: Settings,
             break
     pair = next(iter(quotes)) if len(quotes) == 1 and None not in quotes else None
     money = money_of(table, settings, "base_currency" in p.settings_given, pair)
-    if money.tied:
+    if money.tied or (len(money.row_currencies) > 1 and "most rows" in money.why):
         _untie(p, money, settings)
     base = "USD" if money.base in USD_FAMILY else money.base
     money.base = base
