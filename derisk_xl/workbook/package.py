@@ -50,6 +50,7 @@ from typing import Iterable, Iterator
 
 from ..core.issues import InputError, Issue
 from .grid import column_letter, coordinate, parse_coordinate
+from .parts import DamagedPart, Rel, parse_part, relationships, relative, rels_name, resolve
 from .plan_sheets import (NUMBER_FORMATS, PLAN_SHEET_NAMES, TABLE_STYLE, WRAPPED_KINDS, Block,
                           SheetSpec, block_row_heights)
 
@@ -97,15 +98,11 @@ def _attrs(start_tag: str) -> dict[str, str]:
 
 
 def _parse(data: bytes, part: str) -> ET.Element:
-    """Parse one of the user's parts, refusing DTDs (entity bombs) before expat sees them."""
-    head = data[:4096]
-    if b"<!DOCTYPE" in head or b"<!ENTITY" in data:
-        raise _problem(f"{part} declares a DTD or entities; refusing to parse it (a workbook "
-                       "saved by Excel never does: the file may be crafted).")
+    """Parse one of the user's parts; a damaged or crafted one stops the write with a sentence."""
     try:
-        return ET.fromstring(data)
-    except ET.ParseError as exc:
-        raise _problem(f"{part} is not well-formed XML ({exc}); the workbook is damaged.") from None
+        return parse_part(data, part)
+    except DamagedPart as exc:
+        raise _problem(str(exc)) from None
 
 
 def _ns(tag: str) -> str:
@@ -166,33 +163,9 @@ def _encode(text: str, original: bytes) -> bytes:
     return bom + text.encode("utf-8")
 
 
-def _resolve(base_part: str, target: str) -> str:
-    """A relationship target as a part name (no leading slash), relative to ``base_part``."""
-    if target.startswith("/"):
-        return posixpath.normpath(target.lstrip("/"))
-    return posixpath.normpath(posixpath.join(posixpath.dirname(base_part), target))
-
-
-def rels_name(part: str) -> str:
-    folder, name = posixpath.split(part)
-    return posixpath.join(folder, "_rels", name + ".rels")
-
-
-def _relative(from_part: str, to_part: str) -> str:
-    return posixpath.relpath(to_part, posixpath.dirname(from_part) or ".")
-
-
 # ---------------------------------------------------------------------------------------------
 # The user's package, as read
 # ---------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Rel:
-    id: str
-    type: str
-    target: str  # part name, or the raw target when external
-    external: bool
 
 
 @dataclass
@@ -215,16 +188,10 @@ class Package:
         name = rels_name(part)
         if not self.has(name):
             return []
-        root = _parse(self.read(self.names_lower[name.lower()]), name)
-        out = []
-        for r in root:
-            if _local(r.tag) != "Relationship":
-                continue
-            external = r.get("TargetMode") == "External"
-            target = r.get("Target", "")
-            out.append(Rel(r.get("Id", ""), r.get("Type", ""),
-                           target if external else _resolve(part, target), external))
-        return out
+        try:
+            return relationships(self.read(self.names_lower[name.lower()]), part)
+        except DamagedPart as exc:
+            raise _problem(str(exc)) from None
 
 
 def _open(source: bytes) -> Package:
@@ -459,8 +426,8 @@ def _scratch_parts(scratch: bytes) -> Generated:
     ct_root = ET.fromstring(parts["[Content_Types].xml"])
     cts = {o.get("PartName", "").lstrip("/"): o.get("ContentType", "")
            for o in ct_root if _local(o.tag) == "Override"}
-    wb_rels = ET.fromstring(parts["xl/_rels/workbook.xml.rels"])
-    by_id = {r.get("Id"): _resolve("xl/workbook.xml", r.get("Target", "")) for r in wb_rels}
+    by_id = {r.id: r.target
+             for r in relationships(parts["xl/_rels/workbook.xml.rels"], "xl/workbook.xml")}
     wb = ET.fromstring(parts["xl/workbook.xml"])
     sheets = [by_id[s.get(f"{{{REL_NS}}}id")] for s in wb.iter(f"{{{MAIN_NS}}}sheet")]
     return Generated(parts, cts, sheets, parts["xl/styles.xml"])
@@ -957,14 +924,14 @@ def add_plan_sheets(source: bytes, specs: tuple[SheetSpec, ...]) -> bytes:
         remaining_ids.add(rid)
         sheet_rids.append(rid)
         new_rels.append(f'<{rprefix}Relationship Id="{rid}" Type="{rel_ns}/worksheet" '
-                        f'Target="{_relative(wb_part, rename[sheet])}"/>')
+                        f'Target="{relative(wb_part, rename[sheet])}"/>')
     for kind, target in extra_wb_rels:
         while f"rId{next_rid}" in remaining_ids:
             next_rid += 1
         rid = f"rId{next_rid}"
         remaining_ids.add(rid)
         new_rels.append(f'<{rprefix}Relationship Id="{rid}" Type="{rel_ns}/{kind}" '
-                        f'Target="{_relative(wb_part, target)}"/>')
+                        f'Target="{relative(wb_part, target)}"/>')
     rels_text, close = _closing(rels_text, rprefix, "Relationships")
     edits = [(m.start(), m.end(), "") for m in _elements(rels_text, rprefix, "Relationship")
              if _attrs(m.group(0).split(">", 1)[0]).get("Id") in old_rids]
@@ -1153,9 +1120,7 @@ def _rename_map(gen: Generated, wb_dir: str, prefix: str) -> dict[str, str]:
             folder, base = posixpath.split(posixpath.relpath(rname, "xl"))
             out[rname] = posixpath.join(wb_dir, folder, prefix + base.replace(".xml.rels", "")
                                         + ".xml.rels")
-            for r in ET.fromstring(gen.parts[rname]):
-                if r.get("TargetMode") != "External":
-                    stack.append(_resolve(part, r.get("Target", "")))
+            stack += [r.target for r in relationships(gen.parts[rname], part) if not r.external]
     return out
 
 
@@ -1167,9 +1132,9 @@ def _retarget(data: bytes, rels_part: str, rename: dict[str, str]) -> bytes:
 
     def repl(m: re.Match) -> bytes:
         target = m.group(2).decode()
-        resolved = _resolve(source, target)
+        resolved = resolve(source, target)
         if resolved in rename:
-            target = _relative(new_source, rename[resolved])
+            target = relative(new_source, rename[resolved])
         return m.group(1) + target.encode() + m.group(3)
 
     return re.sub(rb'(\bTarget=")([^"]*)(")', repl, data)
