@@ -28,9 +28,9 @@ def write_parts(path: Path, parts: dict[str, bytes]) -> Path:
 
 
 def _raw_entry(z: zipfile.ZipFile, name: str, raw: bytes, crc: int, size: int) -> None:
-    from derisk_xl.workbook.package import _info, _write_raw
+    from derisk_xl.workbook.package.archive import entry_info, write_raw
 
-    _write_raw(z, _info(name, (1980, 1, 1, 0, 0, 0), zipfile.ZIP_DEFLATED, 0o600 << 16),
+    write_raw(z, entry_info(name, (1980, 1, 1, 0, 0, 0), zipfile.ZIP_DEFLATED, 0o600 << 16),
                raw, crc, size)
 
 

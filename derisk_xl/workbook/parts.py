@@ -53,6 +53,12 @@ def rels_name(part: str) -> str:
     return posixpath.join(folder, "_rels", name + ".rels")
 
 
+def rels_source(rels_part: str) -> str:
+    """The part whose relationships ``rels_part`` lists (the inverse of :func:`rels_name`)."""
+    folder, base = posixpath.split(rels_part)
+    return posixpath.join(posixpath.dirname(folder), base[: -len(".rels")])
+
+
 def resolve(base_part: str, target: str) -> str:
     """A relationship target as a part name (no leading slash), relative to ``base_part``."""
     if target.startswith("/"):
@@ -80,4 +86,4 @@ def relationships(data: bytes, part: str) -> list[Rel]:
 
 
 __all__ = ["DamagedPart", "Rel", "parse_part", "relationships", "relative", "rels_name",
-           "resolve"]
+           "rels_source", "resolve"]
