@@ -257,8 +257,13 @@ def _insert_chart(wb, ws, ch) -> None:
     ws.insert_chart(ch.anchor[0], ch.anchor[1], chart)
 
 
-def page_setup(ws, setup: PrintSetup) -> None:
-    """An XlsxWriter sheet's print settings: orientation, fit to pages, header and footer."""
+def page_setup(ws, setup: PrintSetup, *, names: bool = False) -> None:
+    """An XlsxWriter sheet's print settings: orientation, fit to pages, header and footer.
+
+    With ``names`` its print area (when it has one) and title rows too, which XlsxWriter
+    writes as the workbook's defined names: the input workbook of ``derisk new``. The plan
+    sheets' are spliced into the user's workbook part instead, beside the user's own names.
+    """
     if setup.landscape:
         ws.set_landscape()
     else:
@@ -266,3 +271,8 @@ def page_setup(ws, setup: PrintSetup) -> None:
     ws.fit_to_pages(setup.fit_width, setup.fit_height)
     ws.set_header(setup.codes(setup.header))
     ws.set_footer(setup.codes(setup.footer))
+    if names:
+        if setup.area is not None:
+            ws.print_area(setup.area)
+        first, last = (int(r.strip("$")) - 1 for r in setup.title_rows.split(":"))
+        ws.repeat_rows(first, last)
