@@ -111,4 +111,10 @@ def planned_copy_pages(folder: Path) -> int:
 
 
 def test_a_planned_copy_prints_its_inputs_and_its_plan(tmp_path):
+    """The plan's own print names go beside the input sheets' (localSheetId counts tabs)."""
+    import openpyxl
+
     assert planned_copy_pages(tmp_path) == 7 + 6  # the six plan sheets, one page each
+    book = openpyxl.load_workbook(tmp_path / "out" / "example.xlsx")
+    assert all(book[name].print_title_rows == "$1:$1" and not book[name].print_area
+               for name in EDGES)
