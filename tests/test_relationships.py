@@ -110,6 +110,18 @@ def test_the_writer_refuses_a_damaged_part_it_must_follow(tmp_path):
     assert damaged.read_bytes() == before
 
 
+def test_the_writer_refuses_a_workbook_part_without_relationships(tmp_path):
+    """The reader refuses it first; the writer alone says so too (it raised a KeyError)."""
+    from derisk_xl.core.issues import InputError
+    from derisk_xl.workbook.package import add_plan_sheets
+
+    parts = example_parts()
+    del parts["xl/_rels/workbook.xml.rels"]
+    data = write_parts(tmp_path / "book.xlsx", parts).read_bytes()
+    with pytest.raises(InputError, match=r"xl/workbook\.xml has no relationships part"):
+        add_plan_sheets(data, ())
+
+
 def test_a_damaged_workbook_has_no_fingerprint(tmp_path):
     options = RunOptions(out_dir=tmp_path / "out", pdf=False, today=TODAY)
     assert run_one(write_parts(tmp_path / "book.xlsx", example_parts()),

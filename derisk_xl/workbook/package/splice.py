@@ -101,6 +101,9 @@ def _workbook(pkg: Package) -> _Workbook:
         raise problem(f"{part} is not a SpreadsheetML workbook (root element "
                       f"{local(root.tag)!r} in namespace {main!r}); an .xlsx or .xlsm "
                       "saved by Excel 2007 or later was expected.")
+    if not pkg.has(rels_name(part)):  # it says which part is each sheet: nothing to edit
+        raise problem(f"{part} has no relationships part ({rels_name(part)}); the workbook is "
+                      "damaged. Open it in Excel and save it again.")
     return _Workbook(part, data, root, pkg.rels(part), main == STRICT_MAIN_NS)
 
 
