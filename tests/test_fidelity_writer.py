@@ -23,6 +23,7 @@ from test_writer_plans import hand_case_study
 
 from derisk_xl.core.issues import InputError
 from derisk_xl.workbook import package
+from derisk_xl.workbook.package import scratch, splice
 from derisk_xl.workbook.plan_sheets import PLAN_SHEET_NAMES
 from derisk_xl.workbook.writer import write_plan
 
@@ -170,7 +171,7 @@ def input_values(path: Path, names) -> dict:
 def stream_mode(request, monkeypatch) -> str:
     """Both ways the plan tables' rows are written: cell by cell through XlsxWriter (small
     tables) and streamed as text (big ones; forced here for every table)."""
-    monkeypatch.setattr(package, "STREAM_ROWS", 0 if request.param == "streamed-rows" else 10**9)
+    monkeypatch.setattr(scratch, "STREAM_ROWS", 0 if request.param == "streamed-rows" else 10**9)
     return request.param
 
 
@@ -341,7 +342,7 @@ def test_failed_generation_leaves_files_untouched(tmp_path, monkeypatch):
     def boom(*a, **k):
         raise RuntimeError("injected failure while assembling the zip")
 
-    monkeypatch.setattr(package, "_write_zip", boom)
+    monkeypatch.setattr(splice, "write_zip", boom)
     with pytest.raises(RuntimeError):
         write_plan(source, source, hand_case_study())
     assert source.read_bytes() == before
@@ -401,7 +402,7 @@ def _check_corpus_file(path: str, load: bool = True, stream: bool = False) -> st
 
     from derisk_xl.workbook.plan_sheets import plan_sheets
 
-    package.STREAM_ROWS = 0 if stream else 10**9
+    scratch.STREAM_ROWS = 0 if stream else 10**9
 
     specs = _SPECS.get("specs")
     if specs is None:

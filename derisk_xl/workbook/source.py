@@ -8,13 +8,13 @@ part map (sheet name → part) serves the cell scan, which reads the facts calam
 
 from __future__ import annotations
 
-import posixpath
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..core.issues import Issue
 from .grid import WorkbookGrid
+from .parts import DamagedPart, Rel, relationships, rels_name
 
 # =============================================================================================
 # Loading (I/O)
@@ -144,13 +144,12 @@ def _check_package(zf, name: str) -> str:
         raise Refused(f"{name} is password-protected (encrypted); remove the password in Excel.")
     workbook_part = None
     if "_rels/.rels" in names:
-        import xml.etree.ElementTree as ET
-
-        root = ET.fromstring(zf.read("_rels/.rels"))
-        for rel in root:
-            if rel.get("Type", "").endswith("/officeDocument"):
-                workbook_part = posixpath.normpath(rel.get("Target", "").lstrip("/"))
-                break
+        try:
+            rels = _relationships(zf, "", name)
+        except DamagedPart as exc:
+            raise _damaged(name, exc) from None
+        workbook_part = next((r.target for r in rels if r.type.endswith("/officeDocument")),
+                             None)
     if workbook_part is None and "xl/workbook.xml" in names:
         workbook_part = "xl/workbook.xml"
     if workbook_part is not None and workbook_part.endswith(".bin"):
@@ -185,23 +184,24 @@ def _has_dtd(zf, part: str) -> bool:
 
 
 def part_rels(zf, part: str) -> dict[str, str]:
-    """Relationship id → target part name, for ``part``."""
-    import xml.etree.ElementTree as ET
+    """Relationship id → target part name, for ``part``; external targets left out."""
+    return {r.id: r.target for r in _relationships(zf, part) if not r.external}
 
-    folder, base = posixpath.split(part)
-    rels_name = posixpath.join(folder, "_rels", base + ".rels")
-    try:
-        root = ET.fromstring(zf.read(rels_name))
-    except KeyError:
-        return {}
-    out = {}
-    for rel in root:
-        target = rel.get("Target", "")
-        if rel.get("TargetMode") == "External":
-            continue
-        full = target.lstrip("/") if target.startswith("/") else posixpath.join(folder, target)
-        out[rel.get("Id", "")] = posixpath.normpath(full)
-    return out
+
+def _relationships(zf, part: str, name: str = "") -> list[Rel]:
+    """The relationships of ``part`` (none when it has no relationships part), the part's size
+    bounded first (``name``, the file's, is for that refusal); DamagedPart when malformed."""
+    rels = rels_name(part)
+    if rels not in zf.NameToInfo:
+        return []
+    _verify(zf, rels, name, "the relationships part")
+    return relationships(zf.read(rels), part)
+
+
+def _damaged(name: str, exc: DamagedPart) -> Refused:
+    """A damaged relationships part that says which part is the workbook or which sheet is
+    which: without it there is nothing to read."""
+    return Refused(f"{name}: {exc} Open it in Excel and save it again.")
 
 
 # =============================================================================================
@@ -303,33 +303,14 @@ def package_bounds(path: Path, zf, workbook_part: str) -> Bounds:
     return Bounds(sheets, too_big, bad_tables, source, skims)
 
 
-def _rels_of(part: str) -> str:
-    folder, base = posixpath.split(part)
-    return posixpath.join(folder, "_rels", base + ".rels")
-
-
 def _rels_typed(zf, part: str, name: str = "") -> dict[str, tuple[str, str]]:
-    """Relationship id → (type, target part) for ``part``; external targets left out.
-    ``name`` is the workbook's file name, for a refusal."""
-    import xml.etree.ElementTree as ET
-
-    rels = _rels_of(part)
-    if rels not in zf.NameToInfo:
-        return {}
-    _verify(zf, rels, name, "the relationships part")
+    """Relationship id → (type, target part) for the workbook part; external targets left
+    out. ``name`` is the workbook's file name, for a refusal."""
     try:
-        root = ET.fromstring(zf.read(rels))
-    except ET.ParseError:
-        return {}
-    folder = posixpath.dirname(part)
-    out = {}
-    for rel in root:
-        if rel.get("TargetMode") == "External":
-            continue
-        target = rel.get("Target", "")
-        full = target.lstrip("/") if target.startswith("/") else posixpath.join(folder, target)
-        out[rel.get("Id", "")] = (rel.get("Type", ""), posixpath.normpath(full))
-    return out
+        rels = _relationships(zf, part, name)
+    except DamagedPart as exc:
+        raise _damaged(name, exc) from None
+    return {r.id: (r.type, r.target) for r in rels if not r.external}
 
 
 def _verify(zf, part: str, name: str, what: str) -> None:
@@ -400,8 +381,15 @@ def _check_shared_strings(zf, part: str, name: str) -> None:
 
 
 def _table_parts(zf, sheet_part: str, name: str) -> list[str]:
-    return [t for k, t in _rels_typed(zf, sheet_part, name).values()
-            if k.endswith("/table") and t in zf.NameToInfo]
+    """The sheet's Excel Table parts. A sheet whose relationships part is damaged has none
+    here, and the read goes on: calamine, which reads that part too, then loads no table at
+    all (:func:`scan.load_cells` asks again without tables), and the sheet's cells are read."""
+    try:
+        rels = _relationships(zf, sheet_part, name)
+    except DamagedPart:
+        return []
+    return [r.target for r in rels if not r.external and r.type.endswith("/table")
+            and r.target in zf.NameToInfo]
 
 
 def _table_problem(zf, part: str, sheet: str, name: str) -> tuple[str | None, str]:
