@@ -302,6 +302,10 @@ def load_cells(path: Path, zf, workbook_part: str) -> tuple[WorkbookGrid | None,
                 if _is_input_name(tname):
                     return file_issue(bounds.bad_tables[tname])
                 continue
+            if tname in bounds.empty_tables:  # its header alone: calamine would panic too
+                if _is_input_name(tname):
+                    tables.append(bounds.empty_tables[tname])
+                continue
             try:
                 t = _calamine(book.get_table_by_name, tname)
             except (pc.CalamineError, CalaminePanic):
