@@ -126,14 +126,21 @@ def test_absurd_or_reversed_table_ref_is_never_asked_of_calamine(tmp_path, ref):
     assert "ready to plan: 20 position(s)" in proc.stdout
 
 
-def test_absurd_input_table_is_refused_by_name(tmp_path):
+def holdings_table(path: Path, ref: str) -> Path:
+    """The example with its holdings as the Excel Table "Holdings" of range ``ref`` on a sheet
+    named Book: the table, an input, is what names the holdings."""
     parts = example_parts()
     parts["xl/workbook.xml"] = parts["xl/workbook.xml"].replace(b'name="Holdings"',
                                                                 b'name="Book"')
     parts["xl/tables/table1.xml"] = re.sub(
         rb'(name|displayName)="tblHoldings"', rb'\1="Holdings"',
-        re.sub(rb' ref="[^"]+"', b' ref="L21:A1"', parts["xl/tables/table1.xml"], count=1))
-    path = write_parts(tmp_path / "t.xlsx", parts)
+        re.sub(rb' ref="[^"]+"', f' ref="{ref}"'.encode(), parts["xl/tables/table1.xml"],
+               count=1))
+    return write_parts(path, parts)
+
+
+def test_absurd_input_table_is_refused_by_name(tmp_path):
+    path = holdings_table(tmp_path / "t.xlsx", "L21:A1")
     result = read(path)
     assert errors(result) == ["t.xlsx: the Excel Table 'Holdings' on sheet 'Book' has the "
                               "reversed range 'L21:A1'; open the file in Excel and save it "
@@ -209,13 +216,7 @@ def test_a_table_of_its_header_alone_is_left_out_when_it_is_no_input(tmp_path, a
 
 
 def test_a_holdings_table_of_its_header_alone_has_no_positions(tmp_path):
-    parts = example_parts()
-    parts["xl/workbook.xml"] = parts["xl/workbook.xml"].replace(b'name="Holdings"',
-                                                                b'name="Book"')
-    parts["xl/tables/table1.xml"] = re.sub(
-        rb'(name|displayName)="tblHoldings"', rb'\1="Holdings"',
-        re.sub(rb' ref="[^"]+"', b' ref="A1:L1"', parts["xl/tables/table1.xml"], count=1))
-    path = write_parts(tmp_path / "empty.xlsx", parts)
+    path = holdings_table(tmp_path / "empty.xlsx", "A1:L1")
     proc = check_in_child(path)
     assert proc.returncode == 1 and "panicked" not in proc.stderr, proc.stderr
     empty = ("Book!A1:L1: Book!A1:L1 (the Excel Table Holdings) has a holdings header (Asset ← "
