@@ -116,12 +116,12 @@ NEEDS: dict[str, Need] = {
                       "put them at ../shared/realbooks", REALBOOKS.is_dir, ci=True),
     "libreoffice": Need("LibreOffice (soffice)", "apt-get install libreoffice-calc-nogui",
                         lambda: soffice() is not None, ci=True),
-    "harfbuzz-subset": Need("HarfBuzz's font subsetter, without which WeasyPrint warns",
+    "harfbuzz-subset": Need("HarfBuzz's font subsetter (without it WeasyPrint warns)",
                             "apt-get install libharfbuzz-subset0", _harfbuzz_subset, ci=True),
-    "dejavu": Need("the report's font, DejaVu Sans: our PDFs are read back in its glyphs and "
-                   "measured in its widths", "apt-get install fonts-dejavu-core", _dejavu,
+    "dejavu": Need("the report's font, DejaVu Sans (our PDFs are read back in its glyphs and "
+                   "measured in its widths)", "apt-get install fonts-dejavu-core", _dejavu,
                    ci=True),
-    "node": Need("Node.js, which runs Pyodide here", "apt-get install nodejs npm",
+    "node": Need("Node.js (Pyodide runs under it)", "apt-get install nodejs npm",
                  lambda: shutil.which("node") is not None, ci=True),
     "pyodide": Need(f"Pyodide and micropip's wheel in {PYODIDE_CACHE}", "bash .ci/pyodide",
                     _pyodide, ci=True),
@@ -153,7 +153,7 @@ def needs(*names: str) -> None:
     for name in names:
         if not have(name):
             need = NEEDS[name]
-            reason = f"needs {need.what}, which is not here ({need.how})"
+            reason = f"needs {need.what}: missing here ({need.how})"
             _GIVEN[reason] = need
             pytest.skip(reason, allow_module_level=True)
 
