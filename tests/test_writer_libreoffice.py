@@ -9,11 +9,11 @@ Skips where LibreOffice is not installed.
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import zipfile
 
 import pytest
+from needs import soffice
 from test_fidelity_writer import rich_workbook
 from test_writer_stream import HOSTILE, many_trades_plan
 
@@ -21,10 +21,10 @@ from derisk_xl.workbook.package import scratch
 from derisk_xl.workbook.plan_sheets import PLAN_SHEET_NAMES
 from derisk_xl.workbook.writer import write_plan
 
-SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
+SOFFICE = soffice()
 
 pytestmark = [
-    pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed"),
+    pytest.mark.needs("libreoffice"),
     pytest.mark.filterwarnings("ignore:.*extension is not supported:UserWarning"),
 ]
 
