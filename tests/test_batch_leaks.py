@@ -195,7 +195,7 @@ def session_members(sid: int) -> list[str]:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads sessions from /proc")
+@pytest.mark.needs("procfs")  # reads sessions from /proc
 def test_one_or_two_ctrl_c_at_random_moments_leave_no_process():
     """A batch in its own session (as in a terminal) gets Ctrl-C once or twice at seeded
     random moments, to the whole group (workers still starting die of it; started ones ignore

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import xlwings as xw
+from needs import needs
 
 from derisk_xl.excel import button, vba
 from derisk_xl.excel.fake import ErrorValue, FakeBook, FakeSheet
@@ -125,6 +126,7 @@ def test_case_study_press_writes_spec7_plan(press, tmp_path):
     pdf = tmp_path / "Client Smith 2026-derisk-plan.pdf"
     assert pdf.read_bytes()[:5] == b"%PDF-"
     from pypdf import PdfReader
+    needs("dejavu")
     text = "".join(page.extract_text() for page in PdfReader(pdf).pages)
     assert "6,843.75" in text and "2,773.80" in text
     assert str(pdf) in book.app.status_bar
