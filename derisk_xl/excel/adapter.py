@@ -36,6 +36,7 @@ from typing import Any, Generator, Iterable, Sequence
 
 from ..core.issues import Issue
 from ..workbook.grid import ERROR_CODES, ExcelError, SheetGrid, TableRef, WorkbookGrid
+from .layout import apply_layout, freeze
 
 TITLE = "De-risk plan"
 ERRORS_SHEET = "Plan Errors"
@@ -287,10 +288,9 @@ def add_sheet(book: Any, name: str, index: int | None) -> Any:
 def write_sheet(book: Any, spec: Any) -> Any:
     """Replace (or add) one plan sheet from its :class:`SheetSpec`: values in one write per
     block (blocks may sit side by side, from their ``left`` column), number formats per column
-    run, bold titles and headers, widths, Tables, the chart; then what the spec says beyond
-    cells (heading, wrapped text, frozen rows, print setup) through :mod:`.layout`."""
+    run, bold titles and headers, widths, Tables, the chart, the heading lines; then its looks
+    (wrapped text, frozen rows, print setup) through :mod:`.layout`."""
     from ..workbook.plan_sheets import NUMBER_FORMATS, TABLE_STYLE
-    from .layout import apply_layout
 
     remote = is_remote(book)
     index = delete_sheet(book, spec.name)
@@ -322,7 +322,12 @@ def write_sheet(book: Any, spec: Any) -> Any:
         sheet.range((1, col)).column_width = _points(width) if remote else width
     if spec.chart is not None:
         _chart(sheet, spec.chart)
-    apply_layout(sheet, spec)  # heading, wrapped text, frozen rows, print setup: each guarded
+    for row, line in enumerate(spec.heading, start=1):
+        if line:
+            cell = sheet.range((row, 1))
+            cell.value = excel_value(line)  # text, never a formula
+            cell.font.bold = row == 1
+    apply_layout(sheet, spec)  # wrapped text, frozen rows, print setup: each guarded
     return sheet
 
 
@@ -406,8 +411,6 @@ def show_errors(book: Any, problems: Sequence[Issue]) -> None:
     remote = is_remote(book)
     for col, width in ((1, 5), (2, 22), (3, 100)):
         sheet.range((1, col)).column_width = _points(width) if remote else width
-    from .layout import freeze
-
     freeze(sheet, 1)
     sheet.activate()
     lines = [f"• {p}" for p in problems[:ALERT_LINES]]
