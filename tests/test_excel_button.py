@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import xlwings as xw
 
-from derisk_xl.excel import button, vba
+from derisk_xl.excel import adapter, button, vba
 from derisk_xl.excel.fake import ErrorValue, FakeBook, FakeSheet
 
 PLAN_SHEETS = ["Plan Summary", "Plan Trades", "Plan Futures", "Plan Hedge", "Plan Ladder",
@@ -208,7 +208,7 @@ def test_reads_are_bulk_not_per_cell(tmp_path):
         book = make_book(str(tmp_path / "x.xlsm"), {"Holdings": rows, "Settings": SETTINGS},
                          formats={("Holdings", f"C2:C{n + 1}"): "#,##0.00"})
         book.calls = 0
-        button.read_grid(book)
+        adapter.gather(book)
         return book.calls
 
     assert calls_to_read(200) == calls_to_read(5) <= 20
@@ -231,7 +231,7 @@ def test_bad_input_lists_every_problem_with_its_cell(press, tmp_path):
         assert cell in prompt
     assert "#N/A" in prompt and "Fee bps" in prompt
     assert "Traceback" not in prompt and "File \"" not in prompt
-    assert alert["title"] == button.TITLE
+    assert alert["title"] == adapter.TITLE
 
     errors = book.sheets["Plan Errors"].rows()
     assert errors[0] == ["#", "Cell", "Problem"]
@@ -393,8 +393,6 @@ def test_a_press_that_fails_while_writing_sheets_leaves_no_half_plan(press, tmp_
                                                                     monkeypatch):
     book = case_study_book(tmp_path)
     press(book)
-    from derisk_xl.excel import adapter  # both doors write their sheets through it
-
     real = adapter.write_sheet
     calls = []
 
@@ -404,7 +402,7 @@ def test_a_press_that_fails_while_writing_sheets_leaves_no_half_plan(press, tmp_
             raise RuntimeError("Excel stopped answering")
         return real(book_, spec)
 
-    monkeypatch.setattr(adapter, "write_sheet", flaky)
+    monkeypatch.setattr(adapter, "write_sheet", flaky)  # both doors write their sheets through it
     press(book)
     assert len(calls) == 3
     assert not any(name in book.sheets for name in PLAN_SHEETS)

@@ -1,14 +1,16 @@
-"""The one adapter over xlwings' ``Book`` API, shared by both Excel doors.
+"""The one adapter over xlwings' ``Book`` API, shared by both Excel doors: the ends of a press
+that touch the open workbook.
 
 Desktop Excel (RunPython, :mod:`derisk_xl.excel.button`) and xlwings Lite (an ``@script`` in
 Pyodide inside Excel, :mod:`derisk_xl.excel.lite`) hand us the same kind of object, an
-``xw.Book``; the press is the same three steps on both:
+``xw.Book``, and run the same press (:mod:`derisk_xl.excel.press`): gather, compute, apply.
+This module is the two ends:
 
 - gather: every worksheet but our own plan sheets, plus the Excel Tables, into a
   :class:`WorkbookGrid` (the reader picks the holdings table from it, SPEC 3.9);
-- compute: :func:`derisk_xl.pipeline.compute`, before anything is written;
 - apply: the plan sheets from their :class:`SheetSpec`\\ s, through the Book API, so Excel itself
-  keeps every other part of the workbook.
+  keeps every other part of the workbook; or the problems on a ``Plan Errors`` sheet and in a
+  message box, the previous plan taken away.
 
 Where the engines differ, the difference lives here and nowhere else:
 
@@ -29,9 +31,7 @@ Pyodide; xlwings itself is never imported (the door hands us the book).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 from typing import Any, Generator, Iterable, Sequence
 
 from ..core.issues import Issue
@@ -43,18 +43,6 @@ ERRORS_SHEET = "Plan Errors"
 ALERT_LINES = 12  # a message box shows the first problems; the sheet lists them all
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class PressResult:
-    """What a press did: ``planned`` with the PDF's path (None in xlwings Lite) and any
-    warnings, ``invalid`` with the problems in the inputs, or ``failed`` with the unexpected
-    error's text."""
-
-    status: str
-    pdf: Path | None = None
-    issues: tuple[Issue, ...] = ()
-    message: str = ""
 
 
 def our_sheets() -> frozenset[str]:
@@ -422,22 +410,6 @@ def show_errors(book: Any, problems: Sequence[Issue]) -> None:
         title=TITLE, mode="critical")
 
 
-def after_failure(book: Any, log_failure) -> str:
-    """A press failed unexpectedly: take an earlier plan away too; the sentence that says so."""
-    try:
-        removed = remove_stale_plan(book)
-    except Exception as err:
-        log_failure(err)
-        return ""
-    return f" The previous plan's sheets ({', '.join(removed)}) were removed." if removed else ""
-
-
-def short(exc: BaseException) -> str:
-    """An exception as one sentence for a message box."""
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text if len(text) <= 200 else text[:197] + "…"
-
-
-__all__ = ["ALERT_LINES", "ERRORS_SHEET", "PressResult", "TITLE", "add_sheet", "apply_plan",
-           "delete_sheet", "excel_rows", "excel_value", "gather", "gather_async", "is_remote",
-           "our_sheets", "short", "show_errors", "write_sheet"]
+__all__ = ["ALERT_LINES", "ERRORS_SHEET", "TITLE", "add_sheet", "apply_plan", "delete_sheet",
+           "excel_rows", "excel_value", "gather", "gather_async", "is_remote", "our_sheets",
+           "remove_stale_plan", "show_errors", "write_sheet"]
