@@ -1,7 +1,7 @@
 """The button's entry point, pressed through the xlwings calls it makes in Excel.
 
 No live Excel exists on these machines: ``xw.Book.caller`` is patched to hand back an in-memory
-double (derisk_xl.excel.fake) that answers those calls as xlwings does. Expected figures are the
+double (tests/fake_excel.py) that answers those calls as xlwings does. Expected figures are the
 SPEC section 7 case study's.
 """
 
@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 import xlwings as xw
+from fake_excel import ErrorValue, FakeBook, FakeSheet
 
 from derisk_xl.excel import adapter, button, vba
-from derisk_xl.excel.fake import ErrorValue, FakeBook, FakeSheet
 
 PLAN_SHEETS = ["Plan Summary", "Plan Trades", "Plan Futures", "Plan Hedge", "Plan Ladder",
                "Plan Stress"]

@@ -14,12 +14,12 @@ import datetime as dt
 from types import SimpleNamespace
 
 import openpyxl
+from fake_excel import FakeBook, FakeSheet
 from test_excel_button import case_study_book, press, private_temp  # noqa: F401 (fixtures)
 from test_writer_golden import input_workbook
 from test_writer_plans import case_study_plan
 
 from derisk_xl.excel.adapter import gather, write_sheet
-from derisk_xl.excel.fake import FakeBook, FakeSheet
 from derisk_xl.excel.layout import apply_layout
 from derisk_xl.workbook.plan_sheets import FINGERPRINT_LABEL, plan_sheets
 from derisk_xl.workbook.reader import parse_inputs
