@@ -26,9 +26,9 @@ HEAVY_MODULES = (
 def plan_workbook(source: str, options: RunOptions, display: str | None = None) -> BatchRow:
     """Run one workbook and return its summary row; never raises for a workbook's sake.
 
-    This is the task a local pool's worker runs (a Dask worker runs :func:`.cluster.plan_remote`). An
-    unexpected exception becomes a failed row naming the exception and where it was raised, so
-    one bad file cannot stop the batch.
+    This is the task a local pool's worker runs (a Dask worker runs
+    :func:`.cluster.plan_remote`). An unexpected exception becomes a failed row naming the
+    exception and where it was raised, so one bad file cannot stop the batch.
     """
     started = time.perf_counter()
     display = display or source
