@@ -27,8 +27,7 @@ FLOORS = {
 BESIDE = {("derisk_xl", "core"), ("workbook", "fsutil"), ("report", "fsutil"), ("mail", "fsutil"),
           ("mail", "report")}
 
-#: Circles being removed elsewhere: workbook/scan.py <-> workbook/source.py is the ``ici``
-#: branch's (issue #19). Delete the entry when that branch is merged.
+#: Circles allowed while one is being taken apart (none now).
 KNOWN_CIRCLES: set[frozenset[str]] = set()
 
 
