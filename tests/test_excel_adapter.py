@@ -9,10 +9,10 @@ import json
 import os
 
 import pytest
+from fake_excel import FakeBook, FakeSheet
 from needs import needs
 
 from derisk_xl.excel import adapter
-from derisk_xl.excel.fake import FakeBook, FakeSheet
 
 
 def test_desktop_gather_reads_every_sheet_but_ours():
