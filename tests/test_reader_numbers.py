@@ -305,3 +305,44 @@ def test_a_ticker_alone_on_its_row_is_a_position_missing_its_numbers(tmp_path):
     rows = [["Stock", "Qty", "LTP"], ["HDFCBANK", 10, 1600], ["TCS"], ["INFY", 8, 1500]]
     result = read(xlsx(tmp_path / "t.xlsx", {"Holdings": rows}))
     assert set(errs(result)) == {"Holdings!B3", "Holdings!C3"}
+
+
+# -- item 3: logs, snapshots and lots ----------------------------------------------------------
+
+def test_snapshots_stamped_by_text_are_snapshots(tmp_path):
+    rows = [["Coin", "Quantity", "Price (USD)", "Timestamp"],
+            ["axelar", 100, 0.5, "2025-01-10 14:21:12"], ["any-inu", 1000, 0.01, "2025-01-10 14:21:12"],
+            ["axelar", 100, 0.6, "2025-01-11 14:21:12"], ["any-inu", 1000, 0.02, "2025-01-11 14:21:12"]]
+    result = read(xlsx(tmp_path / "t.xlsx", {"Sheet1": rows}))
+    assert held(result) == [("AXELAR", D(100), D("0.6")), ("ANY-INU", D(1000), D("0.02"))]
+    assert any("2 snapshots" in w and "2025-01-11 14:21:12" in w for w in warns(result))
+
+
+def test_purchase_lots_at_one_current_price_are_added_up(tmp_path):
+    # each asset at one current price on all its rows, no sells: lots, added up at their cost
+    rows = [["Тикер", "Кол-во", "Дата покупки", "Цена покупки", "Цена нынешняя"],
+            ["SBER", 10, dt.date(2024, 1, 10), 250, 300],
+            ["GAZP", 100, dt.date(2024, 2, 1), 160, 130],
+            ["SBER", 30, dt.date(2024, 3, 5), 270, 300]]
+    result = read(xlsx(tmp_path / "t.xlsx", {"Акции": rows}))
+    assert held(result) == [("SBER", D(40), D(300)), ("GAZP", D(100), D(130))]
+    assert result.inputs.positions[0].avg_cost == D("265")  # (10 × 250 + 30 × 270) / 40
+    assert any("purchase lots" in w for w in warns(result))
+
+
+def test_a_log_of_trades_at_their_own_prices_is_refused(tmp_path):
+    rows = [["Date", "Asset", "Qty", "Price"], [dt.date(2024, 1, 10), "BTC", 1, 40000],
+            [dt.date(2024, 3, 5), "BTC", 0.5, 60000], [dt.date(2024, 4, 1), "ETH", 3, 3000]]
+    result = read(xlsx(tmp_path / "t.xlsx", {"Log": rows}))
+    assert result.inputs is None
+    assert "transaction log" in " ".join(errs(result).values())
+
+
+def test_a_log_kept_one_sheet_per_asset_is_not_holdings(tmp_path):
+    head = ["Fecha de Compra", "Cripto", "Cantidad", "Precio Compra (USD)", "Valor Actual (USD)"]
+    sheets = {name: [head, [dt.date(2024, 1, 2), name, 1, 100, 150]]
+              for name in ("BTC", "ETH", "SOL")}
+    result = read(xlsx(tmp_path / "t.xlsx", sheets))
+    assert result.inputs is None
+    msg = " ".join(errs(result).values())
+    assert "a log kept one sheet per asset" in msg and "BTC!A1:E2" in msg
