@@ -1,32 +1,30 @@
-"""Finding the holdings in a workbook we did not make (SPEC 3.9, items 1–3).
+"""Finding the holdings in a workbook we did not make (SPEC 3.9, items 1–3 and 10).
 
 Users keep their positions on a sheet called Portfolio or Dashboard, under a title block, with a
 totals row, a second table below, wallets stacked one under another. This module answers one
 question — which rows of which sheet are the positions, and which column is which field — from
-the grid alone (pure: no file, so the Excel button and the file reader find the same table).
+the grid alone (pure: no file, so the Excel button and the file reader find the same tables).
 
 The order of choice:
 
 1. an explicit choice: Settings ``Holdings Sheet`` or ``--holdings`` (a sheet, an Excel Table,
    or a range such as ``Portfolio!B10:H40``);
 2. a sheet or Excel Table named Holdings;
-3. otherwise every header row of every sheet, and every Excel Table, that names an asset, a
-   quantity and a price (or value) column is a candidate, and the best :func:`score` wins:
-   ``3 × recognised columns + ⌊2·log2(1 + rows)⌋ + 4 if its sheet or Table is named like
-   holdings`` (Portfolio, Positions, Balances, Holdings, Assets, Wallets). Rows count on a log
-   scale (doubling them adds 2) so that a table a few rows longer does not beat an earlier one:
-   scores within :data:`TIE` of the best are equals and go to tab order (people keep their main
-   table first), and a candidate within :data:`CLOSE` is named in a warning with the setting
-   that picks it.
+3. otherwise the candidates over every sheet and Excel Table, to be tried best first
+   (:func:`ranked`): a header row whose words name an asset, a quantity and a price (or value),
+   or a row of texts above rows whose numbers show them (:mod:`.mapping`, :mod:`.identity`),
+   each settled by its rows. The score is ``3 × recognised columns + ⌊2·log2(1 + rows)⌋ + 4 if
+   its sheet or Table is named like holdings`` (Portfolio, Positions, Balances, Holdings,
+   Assets, Wallets). Rows count on a log scale (doubling them adds 2) so that a table a few
+   rows longer does not beat an earlier one: scores within :data:`TIE` of the best are equals
+   and go to tab order (people keep their main table first), and a candidate within
+   :data:`CLOSE` of the one taken is named in a warning with the setting that picks it.
 
-A found table ends at its Excel Table's range, at a totals row (``Total``, ``Subtotal``, ``Sum``,
-``Net Worth``… or numbers that are the sums of the rows above), at a different header, or at an
-empty row followed by something that is not a row of the table. Blocks under a repeat of the
-same header (wallets stacked, each with a subtotal) are read together; a first column whose
-header changes from block to block (``LEDGER``, ``EXCHANGES``) labels the blocks and gives the
-venue. A table with a date column in which an asset repeats is a series of snapshots (the latest
-is read) or a log (not holdings). The explicit choice and a sheet named Holdings are read to
-their end: empty rows, totals rows and repeated headers are skipped, every other row is a row.
+The contract (:mod:`.holdings`) reads them in turn: a log, a table with no rows or one whose
+rows all fail is set aside, and a refusal (:func:`refusal`) names every candidate and why.
+Where a table ends is :mod:`.blocks`'; logs, snapshots and lots are :mod:`.logs`'. The explicit
+choice and a sheet named Holdings are read to their end: empty rows, totals rows and repeated
+headers are skipped, every other row is a row.
 """
 
 from __future__ import annotations
