@@ -185,7 +185,7 @@ def _split(text: str) -> list[str]:
     apart; a currency sign, ``%`` and ``#`` are words of their own (``Price$`` → ``Price $``)."""
     text = _CAMEL.sub(" ", text)
     text = _SIGN_RE.sub(lambda m: f" {m.group(0)} ", text)
-    text = text.replace("%", " % ").replace("#", " # ")
+    text = text.replace("+/-", " ± ").replace("%", " % ").replace("#", " # ")
     return [w for w in _SEPARATORS.split(_APOSTROPHES.sub("", text)) if w]
 
 
@@ -243,7 +243,9 @@ def _parts(text: str) -> _Parts:
 
 
 def _fold(words: list[str], joiners: frozenset[str]) -> tuple[str, ...]:
-    return tuple(f for f in (w.casefold() for w in words) if f not in joiners and f != "%")
+    """Lower case without what case does to Turkish i's (VARLIK and Varlık are one word)."""
+    folded = (w.casefold().replace("ı", "i").replace("\u0307", "") for w in words)
+    return tuple(f for f in folded if f not in joiners and f != "%")
 
 
 # -- the vocabulary as data (SPEC 3.9 item 9) --------------------------------------------------
