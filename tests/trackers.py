@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import math
 import random
 import re
-import sys
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -32,12 +32,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Callable
 
-if __package__ in (None, ""):  # run as a file: the sibling word source
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from tracker_words import Words, vocabularies
-else:
-    from .tracker_words import Words, vocabularies
-
+from derisk_xl.workbook import vocabulary as _vocabulary
 from derisk_xl.workbook.grid import (
     CellValue, ExcelError, SheetGrid, TableRef, WorkbookGrid, column_letter, coordinate, sheet_ref,
 )
@@ -50,12 +45,27 @@ AS_OF = dt.date(2026, 11, 28)
 # =============================================================================================
 
 
+Words = _vocabulary.Vocabulary
+
+
+def vocabularies() -> tuple[Words, ...]:
+    """Every language table and broker export of the vocabulary data (SPEC 3.9 item 9)."""
+    return (*_vocabulary.languages(), *_vocabulary.brokers())
+
+
+def broker(words: Words) -> bool:
+    return words.kind == "broker"
+
+
 def norm_word(text: str) -> str:
-    """A word as the vocabulary tables are compared: case, spaces, ``_-.`` and ``#%`` aside."""
+    """A word as the tables are compared here: case, spaces, ``_-./:#%`` aside."""
     return re.sub(r"[\s_\-.#%:/\u00a0\u3000]+", "", text).casefold()
 
 
-@dataclass(frozen=True)
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+
+
+@dataclass(frozen=True, eq=False)
 class Vocabulary:
     """Every table, and each written word's meanings over all of them: a word is written over a
     column only when it means one thing in every table (SPEC 3.9 item 9: the tables are one
@@ -66,27 +76,72 @@ class Vocabulary:
     qualifiers: frozenset[str]
 
     def words(self, table: Words, fld: str, rank: int | None = 0) -> list[str]:
-        """``table``'s words for ``fld`` (of ``rank``; None: any) that mean only that."""
+        """``table``'s words for ``fld`` (of ``rank``; None: the best rank it has) that mean
+        only that."""
+        return self._words(table.code, fld, rank)
+
+    @functools.lru_cache(maxsize=None)
+    def _words(self, code: str, fld: str, rank: int | None) -> list[str]:
+        table = next(t for t in self.tables if t.code == code)
         ranks = table.fields.get(fld, ())
-        out = []
-        for k, group in enumerate(ranks):
-            if rank is not None and k != rank:
-                continue
-            out += [w for w in group if self.meanings.get(norm_word(w)) == {f"{fld}:{k}"}]
-        return out
+        if rank is None:
+            rank = next((k for k, g in enumerate(ranks) if self._usable(g, fld, k)), 0)
+        return self._usable(ranks[rank], fld, rank) if rank < len(ranks) else []
+
+    def _usable(self, group, fld: str, rank: int) -> list[str]:
+        return [w for w in group if self.meanings.get(norm_word(w)) == {f"{fld}:{rank}"}]
 
     def other(self, table: Words, kind: str) -> list[str]:
+        return self._other(table.code, kind)
+
+    @functools.lru_cache(maxsize=None)
+    def _other(self, code: str, kind: str) -> list[str]:
+        table = next(t for t in self.tables if t.code == code)
         return [w for w in table.other.get(kind, ())
                 if self.meanings.get(norm_word(w)) == {f"other:{kind}"}]
 
+    @functools.lru_cache(maxsize=None)
     def known(self, text: str) -> bool:
-        """Whether any word of ``text`` (or the whole) is a word of some table."""
+        """Whether ``text``, or any word or part of it, is a word of some table."""
         parts = [p for p in re.split(r"[\s_\-./()\[\]]+", text) if p]
+        whole = norm_word(text)
         return any(norm_word(p) in self.meanings or norm_word(p) in self.qualifiers
-                   for p in [text, *parts])
+                   for p in [text, *parts]) or any(
+            len(k) > 1 and k in whole for k in self._cjk_keys)
+
+    @cached_property
+    def _cjk_keys(self) -> tuple[str, ...]:
+        return tuple(k for k in self.meanings if _CJK.search(k))
 
 
-def _vocabulary() -> Vocabulary:
+def _bare_forms(phrase: str, qualifiers: frozenset[str]) -> set[str]:
+    """The phrase without its qualifiers, as a reader may try it (SPEC 3.9 item 9: qualifiers
+    are not needed for a match): from the start, from the end, all of them; a CJK qualifier
+    off either end."""
+    words = [norm_word(w) for w in phrase.split()]
+    out = set()
+    i = 0
+    while i < len(words) - 1 and words[i] in qualifiers:
+        i += 1
+        out.add("".join(words[i:]))
+    j = len(words)
+    while j > 1 and words[j - 1] in qualifiers:
+        j -= 1
+        out.add("".join(words[:j]))
+    rest = [w for w in words if w not in qualifiers]
+    if rest and len(rest) < len(words):
+        out.add("".join(rest))
+    whole = norm_word(phrase)
+    for q in qualifiers:
+        if _CJK.search(q) and len(whole) > len(q):
+            if whole.startswith(q):
+                out.add(whole[len(q):])
+            if whole.endswith(q):
+                out.add(whole[:-len(q)])
+    return out - {whole}
+
+
+def _vocabulary_index() -> Vocabulary:
     tables = vocabularies()
     meanings: dict[str, set[str]] = defaultdict(set)
     qualifiers = frozenset(norm_word(q) for t in tables for q in t.qualifiers)
@@ -101,29 +156,26 @@ def _vocabulary() -> Vocabulary:
             for w in words:
                 meanings[norm_word(w)].add(f"other:{kind}")
                 phrases.append(w)
-        for kind, words in (("totals", t.totals), ("date", t.dates), ("action", t.actions)):
+        for kind, words in (("totals", t.totals), ("date", t.dates), ("action", t.actions),
+                            ("count", t.counts)):
             for w in words:
                 meanings[norm_word(w)].add(kind)
-    # a reader may drop a leading qualifier (item 9): a phrase whose bare word means something
-    # else than the phrase does is doubtful, and never written
+    for q in qualifiers:
+        meanings[q].add("qualifier")
+    # a phrase whose bare form means something else than the phrase does is doubtful, and
+    # never written
     for w in phrases:
-        bare = norm_word(_without_qualifier(w, qualifiers))
-        if bare != norm_word(w) and bare in meanings and meanings[bare] != meanings[norm_word(w)]:
-            meanings[norm_word(w)].add("doubtful")
+        own = meanings[norm_word(w)]
+        if any(b in meanings and meanings[b] != own for b in _bare_forms(w, qualifiers)):
+            own.add("doubtful")
     return Vocabulary(tables, {w: frozenset(m) for w, m in meanings.items()}, qualifiers)
 
 
-def _without_qualifier(phrase: str, qualifiers: set[str] | frozenset[str]) -> str:
-    words = phrase.split()
-    while len(words) > 1 and norm_word(words[0]) in qualifiers:
-        words = words[1:]
-    return " ".join(words)
-
-
-VOCAB = _vocabulary()
-LANGUAGES = tuple(t for t in VOCAB.tables if not t.broker)
-BROKERS = tuple(t for t in VOCAB.tables if t.broker)
+VOCAB = _vocabulary_index()
+LANGUAGES = tuple(t for t in VOCAB.tables if not broker(t))
+BROKERS = tuple(t for t in VOCAB.tables if broker(t))
 ENGLISH = next(t for t in LANGUAGES if t.code == "en")
+
 
 #: Header words of languages no vocabulary table holds (SPEC 3.9 item 8: numbers decide), by
 #: role; a word some table knows is dropped when the vocabulary is read (see :func:`unknown`).
@@ -523,7 +575,9 @@ def draw_holdings(rng: random.Random, market: str, currency: str, n: int) -> lis
             target = _log_uniform(rng, 40, 40000)
             quantity = rounded(D(repr(target / usd_price)), places)
             value = rounded(quantity * price, minor(currency))
-            if quantity > 0 and value >= 10 * D(10) ** (2 - minor(currency)):
+            # never 1 (or within 2 % of it): Quantity × Value = Price would hold as well
+            if quantity > 0 and abs(quantity - 1) > D("0.02") and \
+                    value >= 10 * D(10) ** (2 - minor(currency)):
                 break
         else:
             quantity = D(10) ** 6 if price < 1 else D(100)
@@ -555,8 +609,9 @@ def add_venues(rng: random.Random, holdings: list[Holding], market: str, repeat:
         while quantity == h.quantity:
             quantity = rounded(h.quantity * D(repr(rng.uniform(0.1, 3))),
                                max(-h.quantity.as_tuple().exponent, 0))
-            if quantity <= 0 or quantity * h.price < 10 * D(10) ** (-minor(h.currency)):
-                quantity = h.quantity + 1
+            if quantity <= 0 or quantity * h.price < 10 * D(10) ** (2 - minor(h.currency)) or \
+                    abs(quantity - 1) <= D("0.02"):
+                quantity = h.quantity + 2
         twin = replace(h, quantity=quantity, venue=other,
                        value=rounded(quantity * h.price, minor(h.currency)))
         holdings.insert(holdings.index(h) + 1, twin)
@@ -580,35 +635,51 @@ def add_costs(rng: random.Random, holdings: list[Holding]) -> None:
 # =============================================================================================
 
 _ASCII_WORDS = re.compile(r"[A-Za-z][A-Za-z0-9 '&]*")
+#: English qualifiers by field (``Total Price`` would be a value to a human, so not that).
 _QUALIFY = {"quantity": ("Current", "Total", "Net", "Cumulative"),
             "price": ("Current", "Live", "Last"), "value": ("Current", "Total", "Net")}
+#: Languages whose qualifier follows the word (``Prix actuel``), and those that write it
+#: without a space (``当前价格``).
+_QUALIFIER_AFTER = frozenset({"fr", "es", "pt", "it", "id"})
 _COUNT_NOUNS = {"crypto": ("Coins", "Tokens"), "stock": ("Shares", "Units"), "fund": ("Units",)}
 _COUNT_FORMS = ("# {}", "# of {}", "No. of {}", "Number of {}")
-_IN_WORD = {"en": "in", "es": "en", "fr": "en", "pt": "em"}
+#: SPEC 3.9 item 9 names a currency after ``in``, ``en`` or ``em``.
+_IN_WORDS = frozenset({"in", "en", "em"})
 MONEY = ("price", "value", "avg_cost", "cost_basis")
+_CODES = frozenset(USD_PER) | {"USDT", "USDC", "BTC", "ETH"}
+_SIGNS = {"$": "USD", "€": "EUR", "£": "GBP", "₹": "INR", "¥": "JPY", "₿": "BTC"}
 
 
 def _means(text: str) -> frozenset[str] | None:
     return VOCAB.meanings.get(norm_word(text))
 
 
+@functools.lru_cache(maxsize=None)
+def word_currency(text: str) -> str | None:
+    """The currency a header word itself names (``Value in EUR``, ``USD Value``), if any."""
+    for token in re.findall(r"[A-Za-z]+|[$€£₹¥₿]", text):
+        if token in _SIGNS:
+            return _SIGNS[token]
+        if token.upper() in _CODES and (token.isupper() or len(text.split()) > 1):
+            return token.upper()
+    return None
+
+
+def same_money(a: str | None, b: str | None) -> bool:
+    return a == b or {a, b} <= {"USD", "USDT", "USDC"}
+
+
 def header_form(rng: random.Random, words: Words, fld: str, phrase: str,
                 currency: str | None, tags: list[str], market: str = "stock") -> str:
     """``phrase`` (a word of ``fld``) as a user writes it, naming ``currency`` if given. Item 9:
-    snake/camel/kebab case, a currency in brackets, after ``in`` or as a last word, a leading
-    ``#``/``No. of`` and qualifiers such as Current or Total do not change what a header names.
-    A broker export's names stay as the export writes them."""
-    if words.broker:
+    snake/camel/kebab case, a currency in brackets, after ``in``/``en``/``em`` or as a last
+    word, a leading ``#``/``No. of`` and qualifiers such as Current or Total do not change what
+    a header names. A broker export's names stay as the export writes them."""
+    if broker(words):
         return _with_currency(rng, words, phrase, currency, "plain", tags)
-    text, english = phrase, words.code == "en"
-    if english and fld in _QUALIFY and rng.random() < 0.2:
-        q = rng.choice(_QUALIFY[fld])
-        cand = f"{q} {text}"
-        if norm_word(text.split()[0]) not in VOCAB.qualifiers and \
-                _means(cand) in (None, _means(text)):
-            text = cand
-            tags.append("form:qualifier")
-    if english and fld == "quantity" and text in _COUNT_NOUNS[market] and rng.random() < 0.4:
+    text = _qualified(rng, words, fld, phrase, tags)
+    if words.code == "en" and fld == "quantity" and text in _COUNT_NOUNS[market] and \
+            rng.random() < 0.4:
         text = rng.choice(_COUNT_FORMS).format(text)
         tags.append("form:count")
         return _with_currency(rng, words, rng.choice((text, text.upper())), currency, "plain",
@@ -629,34 +700,62 @@ def header_form(rng: random.Random, words: Words, fld: str, phrase: str,
     return _with_currency(rng, words, text, currency, form, tags)
 
 
+def _qualified(rng: random.Random, words: Words, fld: str, phrase: str, tags: list[str]) -> str:
+    """Sometimes a qualifier of the table's language before or after the word (item 9)."""
+    if fld not in _QUALIFY or rng.random() >= 0.2 or word_currency(phrase):
+        return phrase
+    pool = _QUALIFY[fld] if words.code == "en" else words.qualifiers[:3]
+    whole = norm_word(phrase)
+    if not pool or any(norm_word(w) in VOCAB.qualifiers for w in phrase.split()) or any(
+            _CJK.search(q) and (whole.startswith(q) or whole.endswith(q))
+            for q in VOCAB.qualifiers):
+        return phrase
+    q = rng.choice(pool)
+    joined = _CJK.search(phrase) and _CJK.search(q)
+    cand = (f"{phrase} {q}" if words.code in _QUALIFIER_AFTER else
+            f"{q}{phrase}" if joined else f"{q} {phrase}")
+    if _means(cand) not in (None, _means(phrase)):
+        return phrase
+    tags.append("form:qualifier")
+    return cand
+
+
 def _with_currency(rng: random.Random, words: Words, text: str, currency: str | None,
                    form: str, tags: list[str]) -> str:
-    if currency is None:
+    if currency is None or word_currency(text):
         return text
     code = currency
     if form in ("snake", "kebab"):
         sep = "_" if form == "snake" else "-"
         tags.append("form:currency-last-word")
         return f"{text}{sep}{code.lower() if rng.random() < 0.7 else code}"
+    inside = [w for w in words.currency_words if w in _IN_WORDS]
     kinds = ["brackets", "square", "last-word"] + (["symbol"] if currency in SYMBOL else []) + \
-        (["in"] if words.code in _IN_WORD and form in ("plain", "upper", "title") else [])
+        (["in"] if inside and form in ("plain", "upper", "title") and not broker(words) else [])
     kind = rng.choice(kinds)
     tags.append(f"form:currency-{kind}")
     if kind == "symbol":
         sym = SYMBOL[currency]
         return rng.choice((f"{text} ({sym})", f"{text} {sym}"))
     if kind == "in":
-        word = _IN_WORD[words.code]
+        word = inside[0]
         return f"{text} {word.upper() if form == 'upper' else word} {code}"
     return {"brackets": f"{text} ({code})", "square": f"{text} [{code}]",
             "last-word": f"{text} {code}"}[kind]
 
 
 def field_word(rng: random.Random, words: Words, fld: str, taken: set[str],
-               rank: int = 0) -> str | None:
-    """A word of ``words`` (else of English) for ``fld`` that means only that, not yet used."""
-    for table in (words, ENGLISH):
-        pool = [w for w in VOCAB.words(table, fld, rank) if norm_word(w) not in taken]
+               rank: int | None = 0, currency: str | None = None) -> str | None:
+    """A word of ``words`` for ``fld`` that means only that and is not yet used; a language
+    table that lacks one borrows English's, a broker export keeps to its own (but for the
+    asset). A word that names a currency itself (``Value in EUR``) only for a column in that
+    currency (``currency``)."""
+    tables = (words,) if broker(words) and fld != "asset" else (words, ENGLISH)
+    for table in tables:
+        pool = [w for w in VOCAB.words(table, fld, None if broker(table) and rank == 0 else rank)
+                if norm_word(w) not in taken and
+                (word_currency(w) is None or fld in MONEY and currency is not None and
+                 same_money(word_currency(w), currency))]
         if pool:
             return rng.choice(pool)
     return None
@@ -708,6 +807,13 @@ class Plan:
     decoys: frozenset[str] = frozenset()
     text_numbers: bool = False
 
+    @property
+    def words_currency(self) -> str | None:
+        """The currency a header word may name itself (``Value in EUR``, ``USD Value``): the
+        book's, when its headers name it, it is US dollars, or an export's words name it."""
+        return self.named or (self.currency if self.currency == "USD" or broker(self.words)
+                              else None)
+
 
 _LABELS = {"crypto": ("Layer 1", "DeFi", "Meme", "Layer 2", "Exchange token", "Privacy"),
            "stock": ("Tech", "Energy", "Finance", "Consumer", "Industrials", "Telecom"),
@@ -732,8 +838,10 @@ def holdings_columns(rng: random.Random, plan: Plan, holdings: list[Holding],
     w, taken = plan.words, set()
     mapping: dict[str, str] = {}
 
+    named = plan.words_currency
+
     def word(fld: str, rank: int = 0) -> str:
-        x = field_word(rng, w, fld, taken, rank)
+        x = field_word(rng, w, fld, taken, rank, named if fld in MONEY else None)
         taken.add(norm_word(x))
         return x
 
@@ -746,8 +854,13 @@ def holdings_columns(rng: random.Random, plan: Plan, holdings: list[Holding],
 
     mf, cur = money_format(plan), plan.currency
     cols = _asset_columns(rng, plan, holdings, head, word, tags)
-    cols.append(_number_col("quantity", head("quantity", "Quantity"),
-                            [h.quantity for h in holdings], places=8))
+    if "free-locked" in plan.extras:
+        cols += _free_locked(rng, holdings)
+        mapping["Quantity"] = "Total"
+        cols.append(_number_col("quantity", "Total", [h.quantity for h in holdings], places=8))
+    else:
+        cols.append(_number_col("quantity", head("quantity", "Quantity"),
+                                [h.quantity for h in holdings], places=8))
     if plan.value != "only":
         cols.append(_number_col("price", head("price", "Price", True),
                                 [h.price for h in holdings], mf, places=8))
@@ -755,7 +868,8 @@ def holdings_columns(rng: random.Random, plan: Plan, holdings: list[Holding],
         # item 8: Quantity × Price = Value decides, whatever the header says — a value column
         # headed like a quantity (Holdings, Position, Balance) is the value
         as_qty = "value-as-quantity" in plan.decoys and plan.value == "with"
-        text = head("value", "Value", True, phrase=word("quantity") if as_qty else None)
+        text = head("value", "Value", True, phrase=as_qty and field_word(
+            rng, w, "quantity", taken) or None)
         cols.append(_number_col("value", text, [h.value for h in holdings], mf, minor(cur)))
         cols[-1].total = cell_number(sum(h.value for h in holdings))
     if plan.costs in ("avg", "both"):
@@ -770,6 +884,16 @@ def holdings_columns(rng: random.Random, plan: Plan, holdings: list[Holding],
         cols.append(Col("venue", head("venue", "Venue"), [h.venue for h in holdings]))
     cols += _side_columns(rng, plan, holdings, taken, tags)
     return cols, mapping
+
+
+def _free_locked(rng: random.Random, holdings: list[Holding]) -> list[Col]:
+    """Binance's Free and Locked beside Total = Free + Locked (SPEC 3.9 item 4)."""
+    free = [rounded(h.quantity * D(repr(rng.uniform(0.3, 1))), max(-h.quantity.as_tuple()
+                                                                   .exponent, 0))
+            for h in holdings]
+    return [_number_col("free", "Free", free, places=8),
+            _number_col("locked", "Locked", [h.quantity - f for h, f in zip(holdings, free)],
+                        places=8)]
 
 
 def _asset_columns(rng, plan: Plan, holdings: list[Holding], head, word, tags) -> list[Col]:
@@ -817,8 +941,11 @@ def _side_columns(rng, plan: Plan, holdings: list[Holding], taken: set[str],
     if "category" in plan.extras:
         # item 5: a Category of labels (sectors) is read as labels, not as errors
         labels = _LABELS["fund" if plan.market == "fund" else plan.market]
+        cells = [rng.choice(labels) for _ in holdings]
         out.append(Col("category", field_word(rng, ENGLISH, "category", taken) or "Category",
-                       [rng.choice(labels) for _ in holdings]))
+                       cells))
+        if len(set(cells)) == 1:
+            tags.append("column:category-one-label")
     if "note" in plan.extras:
         out.append(Col("note", other("note"), [rng.choice(_NOTES) or None for _ in holdings]))
     if "date" in plan.extras:
@@ -907,9 +1034,19 @@ class Placed:
 _TEXT_ROLES = ("asset", "name", "error_asset", "venue", "category", "note", "sno")
 
 
+def totals_word(rng: random.Random, words: Words) -> tuple[str, str]:
+    """A first cell of a totals row in the table's language (else English), and that language:
+    (word, code)."""
+    for table in (words, ENGLISH):
+        pool = [w for w in table.totals if _means(w) == {"totals"}]
+        if pool:
+            return rng.choice(pool), table.code
+    return "Total", "en"
+
+
 def place_table(rng: random.Random, sheet: Sheet, r0: int, c0: int, cols: list[Col], *,
                 gap: bool = False, template: int = 0, totals: str | None = None,
-                total_word: str = "Total", tags: list[str]) -> Placed:
+                total_word: tuple[str, str] = ("Total", "en"), tags: list[str]) -> Placed:
     """The header at (r0, c0), the rows under it; an empty row inside (item 2: rows of the same
     shape after a gap stay in the table), template rows with no asset and a zero quantity (item
     2: skipped silently), a totals row labelled or of bare sums (item 2: not a position)."""
@@ -942,7 +1079,12 @@ def place_table(rng: random.Random, sheet: Sheet, r0: int, c0: int, cols: list[C
         if totals == "labelled":
             at = 0 if cols[0].role in _TEXT_ROLES and rng.random() < 0.5 else \
                 next(k for k, c in enumerate(cols) if c.role == "asset")
-            sheet.put(r, c0 + at, total_word)
+            sheet.put(r, c0 + at, total_word[0])
+            spec = total_word[0] in ("Total", "Totals", "Subtotal", "Sum", "Net Worth",
+                                     "Grand Total")  # the words SPEC 3.9 item 2 lists
+            tags.append("totals:label-spec" if spec else f"totals:label-{total_word[1]}")
+            if any(c.total is not None for c in cols[:at]):  # item 2: the first TEXT cell
+                tags.append("totals:label-after-a-number")
         tags.append(f"totals:{totals}")
     return Placed(sheet, r0, c0, c0 + len(cols) - 1, rows, last, totals_row)
 
@@ -960,13 +1102,14 @@ def as_excel_table(sheet: Sheet, placed: Placed, name: str, cols: list[Col]) -> 
 
 
 def title_block(rng: random.Random, sheet: Sheet, c0: int, plan: Plan, holdings: list[Holding],
-                tags: list[str]) -> int:
+                tags: list[str], total: Decimal | None = None) -> int:
     """A title, a date and a KPI block above the table (item 1: a header within ~30 rows of
     the top of its block is found); the KPI total equals the book's total (item 13)."""
     r = 0
     if rng.random() < 0.65:
-        title = rng.choice(("My Portfolio", "Crypto Portfolio Tracker", "PORTFOLIO OVERVIEW",
-                            "Investments 2026", f"{plan.words.name} portfolio", "Depot"))
+        title = rng.choice(("My Portfolio", "PORTFOLIO OVERVIEW", "Investments 2026",
+                            {"crypto": "Crypto Portfolio Tracker", "stock": "Stock Portfolio",
+                             "fund": "Mutual Fund Tracker"}[plan.market]))
         sheet.put(r, c0, title)
         if rng.random() < 0.5:
             sheet.merged.append((r, c0, r, c0 + 3))
@@ -978,7 +1121,7 @@ def title_block(rng: random.Random, sheet: Sheet, c0: int, plan: Plan, holdings:
         r += 1
         tags.append("layout:title")
     if rng.random() < 0.45:
-        total = sum(h.value for h in holdings)
+        total = sum(h.value for h in holdings) if total is None else total
         kpis = [("Portfolio Value", cell_number(total), money_format(plan)),
                 ("Line items", float(len(holdings)), None),
                 ("Return", cell_number(rounded(D(repr(rng.uniform(-0.3, 2))), 4)), _PERCENT)]
@@ -997,7 +1140,7 @@ def second_table(rng: random.Random, sheet: Sheet, r0: int, c0: int, kind: str, 
                  held: list[Holding], tags: list[str]) -> int:
     """A second table (item 2: anything else below or beside is not planned): a watchlist with
     prices and no quantities, a summary by category, a model portfolio of target weights."""
-    w, taken = plan.words, set()
+    w, taken = ENGLISH if broker(plan.words) else plan.words, set()
     if rng.random() < 0.5:
         sheet.put(r0, c0, {"watchlist": "Watchlist", "summary": "Summary by category",
                            "model": "Target allocation"}[kind])
@@ -1009,7 +1152,8 @@ def second_table(rng: random.Random, sheet: Sheet, r0: int, c0: int, kind: str, 
                  cell_number(rounded(D(repr(rng.uniform(-12, 12))), 2)))
                 for t, _, lo, hi in rng.sample(pool, min(len(pool), rng.randint(2, 6)))]
         head = [header_form(rng, w, "asset", field_word(rng, w, "asset", taken), None, []),
-                header_form(rng, w, "price", field_word(rng, w, "price", taken), plan.named, []),
+                header_form(rng, w, "price", field_word(rng, w, "price", taken, 0, plan.named),
+                            plan.named, []),
                 other_word(rng, w, "change", taken) or "24h %"]
         if not rows:
             return r0 - 1
@@ -1019,7 +1163,8 @@ def second_table(rng: random.Random, sheet: Sheet, r0: int, c0: int, kind: str, 
         parts = [rounded(total / len(labels), 2) for _ in labels]
         rows = [(lab, cell_number(v), cell_number(rounded(v / total, 4))) for lab, v in
                 zip(labels, parts)]
-        head = ["Category", header_form(rng, w, "value", field_word(rng, w, "value", taken),
+        head = ["Category", header_form(rng, w, "value", field_word(rng, w, "value", taken, 0,
+                                                                    plan.named),
                                         plan.named, []), other_word(rng, w, "weight", taken)]
     else:
         rows = [(h.cell, cell_number(rounded(D(repr(rng.uniform(0.02, 0.3))), 2)))
@@ -1060,6 +1205,7 @@ def log_sheet(rng: random.Random, book: Book, words: Words, held: list[Holding],
     of snapshots (one row per asset per date)."""
     names = [n for n in _LOG_NAMES if book.sheet(n) is None]
     sheet = book.add(rng.choice(names), at)
+    words = ENGLISH if broker(words) else words
     taken: set[str] = set()
     head = [_word_of(words, "date"), _word_of(words, "action"),
             field_word(rng, words, "asset", taken), field_word(rng, words, "quantity", taken),
@@ -1067,7 +1213,7 @@ def log_sheet(rng: random.Random, book: Book, words: Words, held: list[Holding],
     sheet.row(0, 0, head)
     buy, sell = (words.action_values or ENGLISH.action_values)[:2]
     trades, day = [], dt.date(2024, 1, 8)
-    for i, h in enumerate(held[:6]):
+    for i, h in enumerate([h for h in held if h.asset not in STABLES][:6] or held[:1]):
         for j in range(rng.randint(1, 3)):
             day += dt.timedelta(days=rng.randint(1, 40))
             trades.append((day, h, buy if j == 0 or rng.random() < 0.7 else sell))
@@ -1088,8 +1234,9 @@ def history_sheet(rng: random.Random, book: Book, words: Words, held: list[Holdi
                   tags: list[str], name: str | None = None) -> Sheet:
     """A price history, dates down and assets across (item 3: never holdings)."""
     sheet = book.add(name or rng.choice([n for n in _HISTORY_NAMES if book.sheet(n) is None]), at)
+    words = ENGLISH if broker(words) else words
     unique = list({h.cell: h for h in held}.values())
-    assets = unique[:rng.randint(1, min(6, len(unique)))]
+    assets = unique[:rng.randint(min(2, len(unique)), min(6, len(unique)))]
     sheet.row(0, 0, [_word_of(words, "date")] + [h.cell for h in assets])
     days = rng.randint(8, 40)
     level = [float(h.price) for h in assets]
@@ -1155,41 +1302,65 @@ def _chance(rng: random.Random, p: float) -> bool:
     return rng.random() < p
 
 
-def draw_plan(rng: random.Random, tags: list[str], *, words: Words | None = None,
-              market: str | None = None) -> Plan:
+#: The market and currency of each broker's or exchange's export.
+_BROKER_BOOKS = {"kite": ("stock", "INR"), "upstox": ("stock", "INR"), "groww": ("fund", "INR"),
+                 "degiro": ("stock", "EUR"), "trading212": ("stock", "GBP"),
+                 "binance": ("crypto", "USD"), "coinbase": ("crypto", "USD"),
+                 "kraken": ("crypto", "USD"), "kucoin": ("crypto", "USD"),
+                 "bybit": ("crypto", "USD")}
+
+
+def draw_plan(rng: random.Random, tags: list[str], *, words: Words | None = None) -> Plan:
     """The book's language or broker table, market, currency and columns."""
     if words is None:
         words = rng.choice(BROKERS) if _chance(rng, 0.2) else rng.choice(LANGUAGES)
-    if market is None:
-        market = {"zerodha": "stock", "coinbase": "crypto", "ibkr": "stock", "robinhood": "stock",
-                  "trading212": "stock", "groww": "fund"}.get(words.code) or \
-            rng.choice(("crypto", "crypto", "stock"))
-    code = "en" if words.broker else words.code
-    currency = {"zerodha": "INR", "trading212": rng.choice(("GBP", "EUR"))}.get(words.code) or \
-        ("INR" if market == "fund" else
-         "USD" if market == "crypto" and _chance(rng, 0.6) or words.code in ("ibkr", "robinhood",
-                                                                             "coinbase")
-         else rng.choice(_LANG_CURRENCY[code]))
+    if broker(words):
+        market, currency = _BROKER_BOOKS.get(words.code, ("stock", "USD"))
+    else:
+        market = rng.choice(("crypto", "crypto", "stock"))
+        currency = "USD" if market == "crypto" and _chance(rng, 0.6) else \
+            rng.choice(_LANG_CURRENCY[words.code])
     if currency == "USD":
         named = rng.choice((None, None, "USD", "USD", "USDT" if market == "crypto" else "USD"))
     else:  # a currency no header names comes from Settings Base Currency (SPEC 3.10)
-        named = currency if _chance(rng, 0.75) and not words.broker else None
+        named = currency if _chance(rng, 0.75) and not broker(words) else None
+    has = {f: bool(VOCAB.words(words, f, None)) or not broker(words) for f in FIELDS_WRITTEN}
     value = rng.choice(("with", "with", "with", "none", "only"))
+    if not has["price"]:
+        value = "only"
+    elif not has["value"]:
+        value = "none"
     costs = rng.choice(("none", "none", "avg", "avg", "basis", "both"))
+    if not has["avg_cost"]:
+        costs = "basis" if costs in ("basis", "both") and has["cost_basis"] else "none"
+    elif not has["cost_basis"] and costs in ("basis", "both"):
+        costs = "avg"
     decoys = {d for d, p in (("value-as-quantity", 0.2), ("buy-price-next", 0.3),
                              ("percent", 0.3), ("pnl", 0.25), ("change", 0.2)) if _chance(rng, p)}
-    if value != "with":
+    if value != "with" or broker(words):
         decoys.discard("value-as-quantity")
     if costs not in ("avg", "both"):
         decoys.discard("buy-price-next")
     extras = {e for e, p in (("name", 0.35), ("category", 0.2), ("note", 0.15), ("sno", 0.15),
                              ("venue", 0.35), ("spacer", 0.1), ("date", 0.1),
                              ("error-tickers", 0.07), ("index", 0.08)) if _chance(rng, p)}
-    tags += [f"words:{words.code}", f"market:{market}", f"currency:{currency}",
-             f"named:{'yes' if named else 'no'}", f"value:{value}", f"costs:{costs}"]
-    tags += [f"decoy:{d}" for d in sorted(decoys)] + [f"column:{e}" for e in sorted(extras)]
+    if not has["venue"]:
+        extras.discard("venue")
+    if words.code == "binance" and _chance(rng, 0.5):
+        extras.add("free-locked")  # item 4: Total is the quantity beside Free and Locked
     return Plan(words, market, currency, named, value, costs, frozenset(extras),
                 frozenset(decoys), _chance(rng, 0.2))
+
+
+FIELDS_WRITTEN = ("price", "value", "avg_cost", "cost_basis", "venue")
+
+
+def plan_tags(plan: Plan) -> list[str]:
+    """The features a plan gives its book, for grouping failures."""
+    return [f"words:{plan.words.code}", f"market:{plan.market}", f"currency:{plan.currency}",
+            f"named:{'yes' if plan.named else 'no'}", f"value:{plan.value}",
+            f"costs:{plan.costs}", *(f"decoy:{d}" for d in sorted(plan.decoys)),
+            *(f"column:{e}" for e in sorted(plan.extras))]
 
 
 def book_holdings(rng: random.Random, plan: Plan, tags: list[str]) -> list[Holding]:
@@ -1210,9 +1381,20 @@ def book_holdings(rng: random.Random, plan: Plan, tags: list[str]) -> list[Holdi
         quote = plan.currency
         for h in holdings:
             if h.cell not in STABLES:
-                h.cell = rng.choice((f"{h.cell}-{quote}", f"{h.cell}{quote}".lower()))
+                h.cell = pair_ticker(rng, h.cell, quote)
         tags.append("rows:pair-tickers")
     return holdings
+
+
+_QUOTES = _CODES | {"BUSD", "FDUSD", "TUSD", "USDP", "DAI", "PYUSD", "USDE"}
+
+
+def pair_ticker(rng: random.Random, asset: str, quote: str) -> str:
+    """``ETH-USD`` or ``ethusd``; run together only where no other quote could end it
+    (``arbusd`` may be ARB/USD or AR/BUSD: SPEC leaves it open, so it is never written)."""
+    joined = f"{asset}{quote}"
+    clear = not any(joined.endswith(q) and q != quote for q in _QUOTES)
+    return rng.choice((f"{asset}-{quote}", joined.lower())) if clear else f"{asset}-{quote}"
 
 
 def identities(cols: list[Col]) -> set[tuple[str, str, str]]:
@@ -1246,7 +1428,9 @@ def drop_accidents(cols: list[Col]) -> list[Col]:
             return cols
         fields = {"asset", "quantity", "price", "value", "avg_cost", "cost_basis",
                   "value_base", "rate"}
-        bad = next(r for triple in sorted(extra) for r in triple if r not in fields)
+        bad = next((r for triple in sorted(extra) for r in triple if r not in fields), None)
+        if bad is None:  # a program error: the draw must not let the fields make two identities
+            raise AssertionError(f"the fields satisfy {sorted(extra)}: quantities near 1?")
         cols = [c for c in cols if c.role != bad]
 
 
@@ -1260,18 +1444,17 @@ def place_holdings(rng: random.Random, book: Book, plan: Plan, holdings: list[Ho
     if holdings_named:
         name = "Holdings"
         tags.append("sheet:named-holdings")  # item 1/2: found by name, read to its end
-    sheet = book.add(name or rng.choice(_SHEET_NAMES["en" if plan.words.broker
+    sheet = book.add(name or rng.choice(_SHEET_NAMES["en" if broker(plan.words)
                                                      else plan.words.code]))
     c0 = 0 if pandas else rng.choice((0, 0, 1, 1, 2, 3))
     r0 = 0 if pandas else title_block(rng, sheet, c0, plan, holdings, tags)
     if c0:
         tags.append("layout:off-column-a")
-    totals_words = [w for w in (plan.words.totals or ENGLISH.totals) if _means(w) == {"totals"}]
     placed = place_table(
         rng, sheet, r0, c0, cols, gap=not pandas and _chance(rng, 0.08),
         template=0 if pandas or not _chance(rng, 0.1) else rng.randint(1, 6),
         totals=None if pandas else rng.choice((None, None, "labelled", "labelled", "unlabelled")),
-        total_word=rng.choice(totals_words or ["Total"]), tags=tags)
+        total_word=totals_word(rng, plan.words), tags=tags)
     if placed.rows and _chance(rng, 0.08):
         sheet.hidden.add(rng.choice(placed.rows))  # SPEC 3.8: hidden rows are still read
         tags.append("layout:hidden-row")
@@ -1295,7 +1478,10 @@ def other_sheets(rng: random.Random, book: Book, plan: Plan, holdings: list[Hold
     aside and the next is tried), a price history, the user's own Settings and Prices sheets
     (item 11), notes; and our Settings when the book needs one."""
     if _chance(rng, 0.25):
-        log_sheet(rng, book, plan.words, holdings, rng.choice((0, len(book.sheets))), tags)
+        first = _chance(rng, 0.5)
+        log_sheet(rng, book, plan.words, holdings, 0 if first else len(book.sheets), tags)
+        if first:  # item 10: a candidate that is a log is set aside, the next one is tried
+            tags.append("sheet:log-first")
     if _chance(rng, 0.2):
         history_sheet(rng, book, plan.words, holdings, None, tags)
     if _chance(rng, 0.12):
@@ -1306,6 +1492,15 @@ def other_sheets(rng: random.Random, book: Book, plan: Plan, holdings: list[Hold
         notes_sheet(book)
     if settings:
         our_settings(book, settings, tags)
+
+
+def base_setting(plan: Plan, tags: list[str]) -> list[tuple[str, CellValue]]:
+    """Settings Base Currency for a book whose headers do not name its currency (SPEC 3.10:
+    a currency is never taken from nowhere; unnamed is US dollars)."""
+    if plan.currency == "USD" or plan.named:
+        return []
+    tags.append("settings:base-currency")
+    return [("Base Currency", plan.currency)]
 
 
 def planned_truth(plan: Plan, holdings: list[Holding], placed: Placed, mapping: dict[str, str],
@@ -1340,17 +1535,14 @@ def plain_book(rng: random.Random, tags: list[str]) -> tuple[Book, Truth, str]:
     holdings = book_holdings(rng, plan, tags)
     if len({h.asset for h in holdings}) < len(holdings):
         plan = replace(plan, extras=plan.extras - {"date"})  # item 3: repeats + a date = a log
+    tags += plan_tags(plan)
     cols, mapping = holdings_columns(rng, plan, holdings, tags)
     if plan.text_numbers:
         numbers_as_text(rng, plan, cols, tags)
     cols = drop_accidents(order_columns(rng, plan, cols, tags))
     book = Book()
     placed, _ = place_holdings(rng, book, plan, holdings, cols, tags)
-    settings = [("Base Currency", plan.currency)] if plan.currency != "USD" and not plan.named \
-        else []
-    if settings:
-        tags.append("settings:base-currency")
-    other_sheets(rng, book, plan, holdings, tags, settings)
+    other_sheets(rng, book, plan, holdings, tags, base_setting(plan, tags))
     truth = planned_truth(plan, holdings, placed, mapping, plan.currency)
     summary = (f"{plan.words.name} {plan.market} book in {plan.currency}"
                f"{' (named)' if plan.named else ''}, {len(holdings)} rows on "
@@ -1359,13 +1551,443 @@ def plain_book(rng: random.Random, tags: list[str]) -> tuple[Book, Truth, str]:
     return book, truth, summary
 
 
+def _layout_simple(rng: random.Random, book: Book, plan: Plan, holdings: list[Holding],
+                   cols: list[Col], tags: list[str], total_word: tuple[str, str] | None = None,
+                   total: Decimal | None = None) -> Placed:
+    """A table under an optional title, maybe off column A, maybe with a totals row."""
+    sheet = book.add(rng.choice(_SHEET_NAMES["en" if broker(plan.words) else plan.words.code]))
+    c0 = rng.choice((0, 0, 1, 2))
+    r0 = title_block(rng, sheet, c0, plan, holdings, tags, total)
+    totals = rng.choice((None, "labelled", "unlabelled"))
+    return place_table(rng, sheet, r0, c0, cols, totals=totals,
+                       total_word=total_word or totals_word(rng, plan.words), tags=tags)
+
+
+def _summary(kind: str, plan: Plan, holdings: list[Holding], placed: Placed, book: Book) -> str:
+    return (f"{kind}: {plan.market} book in {plan.currency}, {len(holdings)} "
+            f"rows on {sheet_ref(placed.sheet.name, coordinate(placed.header_row, placed.first_col))}"
+            f", sheets {', '.join(s.name for s in book.sheets)}")
+
+
+# -- numbers before words (SPEC 3.9 item 8) ------------------------------------------------------
+
+#: How a reading tells the quantity from the price when the identity holds but the words do not
+#: say (item 8, in the lead's order): a hand mapping, header words on either factor, a currency
+#: in a factor's header, stablecoins at 1, the same asset twice at one price; else refuse.
+NUMBER_RULES = ("hand", "words", "currency", "stablecoin", "repeat", "none")
+
+
+def numbers_book(rng: random.Random, tags: list[str]) -> tuple[Book, Truth, str]:
+    """Headers in a language no vocabulary table holds: Quantity × Price = Value decides which
+    columns are the quantity, the price and the value, a text column of distinct identifiers
+    is the asset (item 8); the rule that tells quantity from price decides the truth."""
+    rule = rng.choice(NUMBER_RULES)
+    lang = unknown_language(rng)
+    tags += [f"numbers:{rule}", f"unknown-words:{lang}"]
+    market = "crypto" if rule == "stablecoin" or _chance(rng, 0.6) else "stock"
+    currency = rng.choice(("EUR", "USD", "GBP")) if rule == "currency" else "USD"
+    holdings = draw_holdings(rng, market, currency, rng.randint(3, 9))
+    if rule == "stablecoin":
+        add_stables(rng, holdings, rng.randint(1, 2))
+    venue_col = rule == "repeat" or _chance(rng, 0.2) and rule != "none"
+    if venue_col:
+        add_venues(rng, holdings, market, rng.randint(1, 2) if rule == "repeat" else 0)
+    taken: set[str] = set()
+    known_asset = rule == "repeat" or venue_col or _chance(rng, 0.4)
+    plan = Plan(rng.choice(LANGUAGES), market, currency, currency if rule == "currency" else None)
+
+    def unknown_head(role: str) -> str:
+        w = unknown(rng, role, lang, taken)
+        taken.add(norm_word(w))
+        return w
+
+    asset_h = header_form(rng, plan.words, "asset", field_word(rng, plan.words, "asset", taken),
+                          None, tags) if known_asset else unknown_head("asset")
+    known_factor = rng.choice(("quantity", "price")) if rule == "words" else None
+    heads = {}
+    for role in ("quantity", "price"):
+        heads[role] = header_form(rng, plan.words, role, field_word(rng, plan.words, role, taken),
+                                  None, tags) if role == known_factor else unknown_head(role)
+    if rule == "currency":  # rule 3: money named in a factor's header is the price
+        heads["price"] = _with_currency(rng, plan.words, heads["price"], currency, "plain", tags)
+    value_known = _chance(rng, 0.4)
+    heads["value"] = header_form(rng, plan.words, "value", field_word(rng, plan.words, "value", taken),
+                                 None, tags) if value_known else unknown_head("value")
+    if rule == "none" and _chance(rng, 0.3):  # a currency on the value is no factor's (rule 3)
+        heads["value"] = _with_currency(rng, plan.words, heads["value"], "USD", "plain", tags)
+        tags.append("numbers:value-names-currency")
+    mf = money_format(plan)
+    cols = [Col("asset", asset_h, [h.cell for h in holdings]),
+            _number_col("quantity", heads["quantity"], [h.quantity for h in holdings], places=8),
+            _number_col("price", heads["price"], [h.price for h in holdings], mf, 8),
+            _number_col("value", heads["value"], [h.value for h in holdings], mf,
+                        minor(currency))]
+    cols[-1].total = cell_number(sum(h.value for h in holdings))
+    if venue_col:
+        cols.append(Col("venue", unknown_head("venue") if not known_asset or _chance(rng, 0.5)
+                        else field_word(rng, plan.words, "venue", taken),
+                        [h.venue for h in holdings]))
+    body = cols[1:]
+    rng.shuffle(body)
+    cols = [cols[0]] + body if _chance(rng, 0.7) else rng.sample(cols, len(cols))
+    book = Book()
+    placed = _layout_simple(rng, book, plan, holdings, cols, tags,
+                            total_word=(_UNKNOWN_LANGUAGES[lang]["totals"][0], lang))
+    settings = []
+    if rule == "hand":  # item 12 (rule 1): Settings name the columns by their header text
+        keys = rng.choice((("Quantity Column",), ("Price Column",),
+                           ("Quantity Column", "Price Column")))
+        settings = [(k, heads[k.split()[0].lower()]) for k in keys]
+        our_settings(book, settings, tags)
+    mapping = {"Asset": asset_h, "Quantity": heads["quantity"], "Price": heads["price"],
+               "Value": heads["value"]}
+    summary = _summary(f"numbers ({rule}, {lang} words)", plan, holdings, placed, book)
+    if rule == "none":
+        return book, Truth("refused", reason="two readings", names=(
+            heads["quantity"], heads["price"], ("Quantity Column", "Price Column", "--column"))), \
+            summary
+    return book, planned_truth(replace(plan, extras=frozenset({"venue"} if venue_col else ())),
+                               holdings, placed, mapping, currency), summary
+
+
+# -- several currencies (SPEC 3.10) --------------------------------------------------------------
+
+CURRENCY_KINDS = ("value-column", "header-pair", "rate-column", "fx-sheet", "fx-table",
+                  "settings", "none", "btc-usd")
+_FX_CURRENCIES = ("USD", "EUR", "GBP", "CAD", "JPY", "CHF")
+
+
+def currency_book(rng: random.Random, tags: list[str]) -> tuple[Book, Truth, str]:
+    """Positions in several currencies, converted at the rate the book gives (3.10): a value
+    column in the base currency on the row, a rate column, an FX sheet or Excel Table, Settings
+    FX keys; none, and the reading refuses, naming the currencies and their rows."""
+    kind = rng.choice(CURRENCY_KINDS)
+    tags.append(f"currencies:{kind}")
+    if kind == "btc-usd":
+        return _btc_priced(rng, tags)
+    if kind == "header-pair":
+        return _header_pair(rng, tags)
+    words = rng.choice([t for t in LANGUAGES if VOCAB.words(t, "asset", 1)])
+    base = rng.choice(("USD", "EUR", "GBP", "CAD"))
+    others = rng.sample([c for c in _FX_CURRENCIES if c != base and c in _STOCKS], rng.randint(1, 2))
+    holdings = _mixed_holdings(rng, base, others)
+    plan = Plan(words, "stock", base, None, "with" if _chance(rng, 0.5) else "none")
+    taken: set[str] = set()
+    asset_h = header_form(rng, words, "asset", _take(rng, words, "asset", taken), None, tags)
+    cur_h = _take(rng, words, "asset", taken, rank=1)
+    cols = [Col("asset", asset_h, [h.cell for h in holdings]),
+            Col("currency", cur_h, [h.currency for h in holdings]),
+            _number_col("quantity", header_form(rng, words, "quantity",
+                                                _take(rng, words, "quantity", taken), None, tags),
+                        [h.quantity for h in holdings], places=8),
+            _number_col("price", header_form(rng, words, "price", _take(rng, words, "price", taken),
+                                             None, tags), [h.price for h in holdings], "#,##0.00", 8)]
+    mapping = {"Asset": asset_h, "Quantity": cols[2].header, "Price": cols[3].header}
+    book = Book()
+    rates = {c: rate(c, base) for c in others}
+    settings: list[tuple[str, CellValue]] = []
+    if kind == "value-column":  # the row's value in the base currency gives the rate
+        values = [rounded(h.quantity * h.price * (rates.get(h.currency, D(1))), minor(base))
+                  for h in holdings]
+        text = header_form(rng, words, "value", _take(rng, words, "value", taken, 0, base), base,
+                           tags)
+        cols.append(_number_col("value_base", text, values, FORMAT.get(base), minor(base)))
+        cols[-1].total = cell_number(sum(values))
+        mapping["Value"] = text
+        prices = [v / h.quantity for v, h in zip(values, holdings)]
+    else:
+        if plan.value == "with":  # the row's value in its own currency
+            local = [rounded(h.quantity * h.price, 2) for h in holdings]
+            text = header_form(rng, words, "value", _take(rng, words, "value", taken), None, tags)
+            cols.append(_number_col("value", text, local, "#,##0.00"))
+            mapping["Value"] = text
+        prices = [h.price * rates.get(h.currency, D(1)) for h in holdings]
+        if kind == "rate-column":
+            word = other_word(rng, words, "rate", taken) or "FX Rate"
+            word = f"{word} {base}" if _chance(rng, 0.3) else word
+            cols.append(_number_col("rate", word, [rates.get(h.currency, D(1)) for h in holdings],
+                                    None, 6))
+        elif kind == "settings":
+            settings = [(f"FX {c}", cell_number(r)) for c, r in rates.items()]
+    body = cols[2:]
+    rng.shuffle(body)
+    cols = cols[:2] + body
+    placed = _layout_simple(rng, book, plan, holdings, cols, tags, total=rounded(sum(
+        h.quantity * p for h, p in zip(holdings, prices)), minor(base)))
+    if kind in ("fx-sheet", "fx-table"):
+        _fx_rates(rng, book, base, rates, kind, tags)
+    if kind == "settings" or _chance(rng, 0.2):
+        settings = [("Base Currency", base)] + settings
+        tags.append("settings:base-currency")
+    if settings:
+        our_settings(book, settings, tags)
+    summary = _summary(f"currencies ({kind})", plan, holdings, placed, book)
+    where = {"value-column": "value column", "rate-column": "rate column", "fx-sheet": "FX sheet",
+             "fx-table": "FX table", "settings": "Settings"}.get(kind, "")
+    if kind == "none":
+        names: list = []
+        for c in others:
+            first = next(i for i, h in enumerate(holdings) if h.currency == c)
+            r = placed.rows[first] + 1
+            names += [c, (f"row {r}", f"rows {r}", *(f"{column_letter(k)}{r}" for k in range(
+                placed.first_col, placed.last_col + 1)))]
+        return book, Truth("refused", reason="no rate", names=tuple(names)), summary
+    return book, planned_truth(plan, holdings, placed, mapping, base,
+                               tuple((c, where) for c in others), prices=prices), summary
+
+
+def _take(rng: random.Random, words: Words, fld: str, taken: set[str], rank: int = 0,
+          currency: str | None = None) -> str:
+    w = field_word(rng, words, fld, taken, rank, currency)
+    taken.add(norm_word(w))
+    return w
+
+
+def _mixed_holdings(rng: random.Random, base: str, others: list[str]) -> list[Holding]:
+    """Stocks in the base currency on most rows (3.10: the base currency is the one most rows
+    are in), the rest in ``others``."""
+    n_base = rng.randint(2, 5)
+    n_other = [rng.randint(1, max(1, n_base - 1)) for _ in others]
+    while sum(n_other) >= n_base * 2 and max(n_other) > 1:
+        n_other[n_other.index(max(n_other))] -= 1
+    holdings = draw_holdings(rng, "stock", base, n_base)
+    for c, k in zip(others, n_other):
+        holdings += draw_holdings(rng, "stock", c, k)
+    assert max(sum(h.currency == c for h in holdings) for c in others) < n_base
+    rng.shuffle(holdings)
+    return holdings
+
+
+def _fx_rates(rng: random.Random, book: Book, base: str, rates: dict[str, Decimal], kind: str,
+              tags: list[str]) -> None:
+    """An FX sheet, or an Excel Table named FX: a currency or a pair, and its rate."""
+    sheet = book.add(rng.choice(("FX", "Rates", "Exchange Rates", "Wechselkurse")))
+    pair = _chance(rng, 0.5)
+    sheet.row(0, 0, ["Pair" if pair else "Currency", "Rate"])
+    for i, (c, r) in enumerate(sorted(rates.items()), start=1):
+        label = rng.choice((f"{c}{base}", f"{c}/{base}")) if pair else c
+        sheet.row(i, 0, [label, cell_number(r)])
+    if kind == "fx-table":
+        sheet.tables.append((TableRef("FX", sheet.name, 0, 0, len(rates), 1), False))
+    tags.append(f"fx:{'pairs' if pair else 'currencies'}")
+
+
+def _header_pair(rng: random.Random, tags: list[str]) -> tuple[Book, Truth, str]:
+    """Prices in one currency named in their header, values in another (3.10: every money
+    column has the currency its header names; the value column's is the base currency)."""
+    words = ENGLISH if _chance(rng, 0.5) else rng.choice(LANGUAGES)
+    price_cur, base = rng.sample(("USD", "EUR", "GBP", "INR"), 2)
+    holdings = draw_holdings(rng, "crypto", price_cur, rng.randint(2, 7))
+    r = rate(price_cur, base)
+    values = [rounded(h.quantity * h.price * r, 2) for h in holdings]
+    plan = Plan(words, "crypto", base, base)
+    taken: set[str] = set()
+    heads = [header_form(rng, words, f, _take(rng, words, f, taken, 0, c), c, tags)
+             for f, c in (("asset", None), ("quantity", None), ("price", price_cur),
+                          ("value", base))]
+    cols = [Col("asset", heads[0], [h.cell for h in holdings]),
+            _number_col("quantity", heads[1], [h.quantity for h in holdings], places=8),
+            _number_col("price", heads[2], [h.price for h in holdings], FORMAT.get(price_cur), 8),
+            _number_col("value_base", heads[3], values, FORMAT.get(base))]
+    cols[-1].total = cell_number(sum(values))
+    book = Book()
+    placed = _layout_simple(rng, book, plan, holdings, cols, tags, total=sum(values))
+    mapping = {"Asset": heads[0], "Quantity": heads[1], "Price": heads[2], "Value": heads[3]}
+    prices = [v / h.quantity for v, h in zip(values, holdings)]
+    return book, planned_truth(plan, holdings, placed, mapping, base,
+                               ((price_cur, "value column"),), prices=prices), \
+        _summary("currencies (header-pair)", plan, holdings, placed, book)
+
+
+def _btc_priced(rng: random.Random, tags: list[str]) -> tuple[Book, Truth, str]:
+    """Prices in BTC (no currency named) beside their US-dollar equivalent: the named one, in
+    the base currency, is read (3.10)."""
+    holdings = draw_holdings(rng, "crypto", "USD", rng.randint(1, 6))
+    add_venues(rng, holdings, "crypto", 0)
+    btc = significant(D(repr(_log_uniform(rng, 20000, 62000))), 6)
+    plan = Plan(ENGLISH, "crypto", "USD", "USD", extras=frozenset({"venue"}))
+    named = rng.choice(("USD equivalent of current price", "Current Price (USD)",
+                        "Price in USD"))
+    cols = [Col("asset", "Ticker", [h.cell for h in holdings]),
+            Col("venue", "Exchange", [h.venue for h in holdings]),
+            _number_col("quantity", "Quantity", [h.quantity for h in holdings], places=8),
+            _number_col("price_btc", "Current Price", [significant(h.price / btc, 6)
+                                                       for h in holdings], places=10),
+            _number_col("price", named, [h.price for h in holdings], FORMAT["USD"], 8)]
+    if _chance(rng, 0.5):
+        cols.append(_number_col("value", "Value (USD)", [h.value for h in holdings],
+                                FORMAT["USD"]))
+        cols[-1].total = cell_number(sum(h.value for h in holdings))
+    book = Book()
+    sheet = book.add(rng.choice(("Sheet1", "Crypto Tracker", "Portfolio")))
+    sheet.row(0, 0, ["1 BTC =", cell_number(btc), "USD"])
+    placed = place_table(rng, sheet, 2, rng.choice((0, 1)), cols, tags=tags,
+                         totals=rng.choice((None, "labelled")))
+    mapping = {"Asset": "Ticker", "Quantity": "Quantity", "Price": named}
+    tags.append("currencies:btc-beside-usd")
+    return book, planned_truth(plan, holdings, placed, mapping, "USD"), \
+        _summary("currencies (BTC prices beside USD)", plan, holdings, placed, book)
+
+
+# -- snapshots, stacked wallets (SPEC 3.9 items 2 and 3) ----------------------------------------
+
+
+def snapshot_book(rng: random.Random, tags: list[str]) -> tuple[Book, Truth, str]:
+    """A series of snapshots: every row dated, each date listing each asset once; the latest
+    snapshot is read, with a word (item 3)."""
+    plan = replace(draw_plan(rng, tags, words=rng.choice(LANGUAGES)), value="with", costs="none",
+                   extras=frozenset(),
+                   decoys=frozenset(), text_numbers=False)
+    tags += plan_tags(plan)
+    holdings = draw_holdings(rng, plan.market, plan.currency, rng.randint(2, 6))
+    taken: set[str] = set()
+    named = plan.words_currency
+    heads = {f: header_form(rng, plan.words, f, _take(rng, plan.words, f, taken, 0,
+                                                      named if f in MONEY else None),
+                            plan.named if f in MONEY else None, tags)
+             for f in ("asset", "quantity", "price", "value")}
+    stamps = sorted(dt.datetime(2026, rng.randint(1, 10), rng.randint(1, 28), rng.randint(8, 20),
+                                rng.choice((0, 15, 30))) for _ in range(rng.randint(2, 4)))
+    stamps = sorted(set(stamps))
+    rows = []
+    for k, stamp in enumerate(stamps):
+        for h in holdings:
+            price = significant(h.price * D(repr(rng.uniform(0.8, 1.25))), 6) \
+                if k < len(stamps) - 1 else h.price  # the latest snapshot is the truth
+            rows.append((stamp, h.cell, h.quantity, price, rounded(h.quantity * price,
+                                                                   minor(plan.currency))))
+    if _chance(rng, 0.3):
+        rows.reverse()
+        tags.append("snapshots:newest-first")
+    date_h = _word_of(plan.words, "date")
+    book = Book()
+    sheet = book.add(rng.choice(("Snapshots", "History", "Portfolio", "Sheet1")))
+    sheet.row(0, 0, [date_h, heads["asset"], heads["quantity"], heads["price"], heads["value"]])
+    mf = money_format(plan)
+    for i, (stamp, cell, q, p, v) in enumerate(rows, start=1):
+        sheet.put(i, 0, stamp)
+        sheet.put(i, 1, cell)
+        sheet.put(i, 2, cell_number(q))
+        sheet.put(i, 3, cell_number(p), mf)
+        sheet.put(i, 4, cell_number(v), mf)
+    placed = Placed(sheet, 0, 0, 4, [], len(rows))
+    tags.append(f"snapshots:{len(stamps)}")
+    settings = base_setting(plan, tags)
+    if settings:
+        our_settings(book, settings, tags)
+    mapping = {"Asset": heads["asset"], "Quantity": heads["quantity"], "Price": heads["price"],
+               "Value": heads["value"]}
+    return book, planned_truth(plan, holdings, placed, mapping, plan.currency), \
+        _summary(f"{len(stamps)} snapshots", plan, holdings, placed, book)
+
+
+def stacked_book(rng: random.Random, tags: list[str]) -> tuple[Book, Truth, str]:
+    """Wallets stacked one under another, each under a repeat of the same header and closed by
+    a subtotal: blocks of the same columns are read together (item 2)."""
+    plan = draw_plan(rng, tags)
+    plan = replace(plan, extras=plan.extras - {"index", "spacer", "error-tickers", "date", "venue"},
+                   value="with" if plan.value == "none" else plan.value, text_numbers=False)
+    tags += plan_tags(plan)
+    blocks = rng.randint(2, 3)
+    holdings = draw_holdings(rng, plan.market, plan.currency, rng.randint(blocks * 2, 10))
+    add_costs(rng, holdings)
+    for h in holdings:
+        h.venue = None
+    cols, mapping = holdings_columns(rng, plan, holdings, tags)
+    cols = drop_accidents(order_columns(rng, plan, cols, tags))
+    book = Book()
+    sheet = book.add(rng.choice(_SHEET_NAMES["en" if broker(plan.words) else plan.words.code]))
+    c0 = rng.choice((0, 1))
+    r = title_block(rng, sheet, c0, plan, holdings, tags)
+    cuts = sorted(rng.sample(range(1, len(holdings)), blocks - 1))
+    spans = list(zip([0] + cuts, cuts + [len(holdings)]))
+    titled = _chance(rng, 0.4)
+    first: Placed | None = None
+    for k, (a, b) in enumerate(spans):
+        if titled and k:
+            sheet.put(r, c0, rng.choice(("Exchanges", "Cold wallets", "Others", "DeFi")))
+            r += 1
+        part = [replace(c, cells=c.cells[a:b], numbers=c.numbers[a:b] if c.numbers else None,
+                        total=_subtotal(c, a, b)) for c in cols]
+        placed = place_table(rng, sheet, r, c0, part, totals=rng.choice(("labelled",
+                                                                         "unlabelled")),
+                             total_word=totals_word(rng, plan.words), tags=tags)
+        first = first or placed
+        r = placed.last_row + rng.randint(2, 3)
+    tags += [f"stacked:{blocks}"] + (["stacked:titled"] if titled else [])
+    settings = base_setting(plan, tags)
+    if settings:
+        our_settings(book, settings, tags)
+    return book, planned_truth(plan, holdings, first, mapping, plan.currency), \
+        _summary(f"{blocks} stacked blocks", plan, holdings, first, book)
+
+
+def _subtotal(c: Col, a: int, b: int) -> CellValue:
+    if c.total is None or c.numbers is None:
+        return None
+    return cell_number(sum(c.numbers[a:b]))
+
+
+# -- refusals -------------------------------------------------------------------------------------
+
+REFUSALS = ("log", "price history", "no price", "no quantity", "no positions")
+
+
+def refusal_book(rng: random.Random, tags: list[str]) -> tuple[Book, Truth, str]:
+    """Books with no holdings to plan, refused with the reason (items 3, 10 and 1)."""
+    reason = rng.choice(REFUSALS)
+    tags.append(f"refusal:{reason}")
+    plan = draw_plan(rng, tags, words=rng.choice(LANGUAGES))
+    tags += [f"words:{plan.words.code}", f"market:{plan.market}"]
+    holdings = draw_holdings(rng, plan.market, plan.currency, rng.randint(2, 8))
+    add_costs(rng, holdings)
+    book = Book()
+    if reason == "log":
+        sheet = log_sheet(rng, book, plan.words, holdings, 0, tags)
+    elif reason == "price history":
+        sheet = history_sheet(rng, book, plan.words, holdings, 0, tags)
+    else:
+        taken: set[str] = set()
+        fields = {"no price": ("asset", "quantity", rng.choice(("cost_basis", "avg_cost"))),
+                  "no quantity": ("asset", "price"),
+                  "no positions": ("asset", "quantity", "price", "value")}[reason]
+        named = plan.words_currency
+        heads = [header_form(rng, plan.words, f, _take(rng, plan.words, f, taken, 0,
+                                                       named if f in MONEY else None),
+                             plan.named if f in MONEY else None, tags) for f in fields]
+        sheet = book.add(rng.choice(_SHEET_NAMES["en" if broker(plan.words) else plan.words.code]))
+        c0 = rng.choice((0, 1))
+        sheet.row(0, c0, heads)
+        if reason != "no positions":
+            for i, h in enumerate(holdings, start=1):
+                sheet.put(i, c0, h.cell)
+                x = {"quantity": h.quantity, "price": h.price, "avg_cost": h.avg_cost,
+                     "cost_basis": rounded(h.quantity * h.avg_cost, 2)}
+                for k, f in enumerate(fields[1:], start=1):
+                    sheet.put(i, c0 + k, cell_number(x[f]))
+        elif _chance(rng, 0.5):  # template rows: no asset, a zero quantity (item 2)
+            for i in range(1, rng.randint(2, 8)):
+                sheet.row(i, c0 + 1, [0.0, None, 0.0])
+            tags.append("layout:template-rows")
+    if _chance(rng, 0.3):
+        notes_sheet(book)
+    summary = f"refusal ({reason}): {plan.words.name} words, sheets " \
+              f"{', '.join(s.name for s in book.sheets)}"
+    return book, Truth("refused", reason=reason, names=(sheet.name,)), summary
+
+
 # =============================================================================================
 # generate, check
 # =============================================================================================
 
 #: Scenarios and their weights: most books are trackers read as they are.
 SCENARIOS: dict[str, tuple[float, Callable]] = {
-    "plain": (1.0, plain_book),
+    "plain": (0.55, plain_book),
+    "numbers": (0.12, numbers_book),
+    "currencies": (0.13, currency_book),
+    "snapshots": (0.04, snapshot_book),
+    "stacked": (0.07, stacked_book),
+    "refusal": (0.09, refusal_book),
 }
 
 
