@@ -1976,6 +1976,83 @@ def refusal_book(rng: random.Random, tags: list[str]) -> tuple[Book, Truth, str]
     return book, Truth("refused", reason=reason, names=(sheet.name,)), summary
 
 
+# -- bounded work: a big book, with and without words a reader knows ------------------------------
+
+
+def _tickers(rng: random.Random, n: int) -> list[str]:
+    """``n`` distinct made-up tickers that are no currency, stablecoin or pair."""
+    out: set[str] = set()
+    while len(out) < n:
+        t = "".join(rng.choice("BCDFGHJKLMNPQRSTVWXZ") for _ in range(rng.randint(3, 5)))
+        if not any(t.endswith(q) for q in _QUOTES) and t not in STABLES:
+            out.add(t)
+    return sorted(out)
+
+
+def big_book(known: bool, sheets: int = 50, rows: int = 20_000, seed: int = 0) -> Tracker:
+    """A tracker of ``sheets`` sheets and ``rows`` rows in all (the issue's bounded-work case):
+    the holdings on the first sheet, then price histories (dates down, assets across), market
+    data tables and trade logs. ``known``: the headers are words of the vocabulary; else none
+    is (SPEC 3.9 item 8), and a stablecoin at 1 tells the price (rule 4). Either way the
+    holdings are read and nothing else is."""
+    rng = random.Random(seed)
+    per = rows // sheets
+    fi = _UNKNOWN_LANGUAGES["fi"]
+    words = {"asset": "Symbol", "quantity": "Quantity", "price": "Price", "value": "Value",
+             "date": "Date", "change": "24h Change %", "volume": "Volume", "side": "Type"} \
+        if known else {"asset": "Kohde", "quantity": "Määrä", "price": "Kurssi",
+                       "value": "Arvo", "date": "Päiväys", "change": "Muutos",
+                       "volume": "Vaihto", "side": "Laji"}
+    assert known or not any(VOCAB.known(w) for w in words.values()), words
+    tickers = _tickers(rng, per)
+    holdings = []
+    for t in tickers[:per - 1]:
+        price = significant(D(repr(_log_uniform(rng, 0.01, 5000))), 5)
+        quantity = rounded(D(repr(_log_uniform(rng, 20, 20000))) / price, 4) + 2
+        holdings.append(Holding(t, t, t, quantity, price, "USD",
+                                rounded(quantity * price, 2)))
+    holdings.append(Holding("USDT", "USDT", "Tether", D("2500.00"), D(1), "USD", D("2500.00")))
+    book = Book()
+    sheet = book.add("Portfolio")
+    sheet.row(0, 0, [words[f] for f in ("asset", "quantity", "price", "value")])
+    for i, h in enumerate(holdings, start=1):
+        sheet.row(i, 0, [h.cell, cell_number(h.quantity), cell_number(h.price),
+                         cell_number(h.value)])
+    for k in range(1, sheets):
+        _big_sheet(rng, book.add(f"Data {k}"), k % 3, per, tickers, words)
+    plan = Plan(ENGLISH if known else LANGUAGES[0], "crypto", "USD", None)
+    placed = Placed(sheet, 0, 0, 3, [], len(holdings))
+    mapping = {"Asset": words["asset"], "Quantity": words["quantity"], "Price": words["price"],
+               "Value": words["value"]}
+    tags = ["scenario:bounded", f"bounded:{'known' if known else 'unknown'}-words"]
+    return Tracker(seed, book, planned_truth(plan, holdings, placed, mapping, "USD"),
+                   tuple(tags), f"{sheets} sheets, {rows} rows, "
+                                f"{'known' if known else 'unknown'} header words")
+
+
+def _big_sheet(rng: random.Random, sheet: Sheet, kind: int, n: int, tickers: list[str],
+               words: dict[str, str]) -> None:
+    """A price history (0), market data without quantities (1), or a trade log (2)."""
+    if kind == 0:
+        assets = tickers[:12]
+        sheet.row(0, 0, [words["date"], *assets])
+        for i in range(1, n):
+            sheet.row(i, 0, [AS_OF - dt.timedelta(days=n - i),
+                             *(round(rng.uniform(1, 100), 4) for _ in assets)])
+    elif kind == 1:
+        sheet.row(0, 0, [words["asset"], words["price"], words["volume"], words["change"]])
+        for i in range(1, n):
+            sheet.row(i, 0, [tickers[i % len(tickers)], round(rng.uniform(1, 100), 4),
+                             round(rng.uniform(1e3, 1e7), 0), round(rng.uniform(-9, 9), 2)])
+    else:
+        sheet.row(0, 0, [words["date"], words["side"], words["asset"], words["quantity"],
+                         words["price"], words["value"]])
+        for i in range(1, n):
+            q, p = round(rng.uniform(1, 50), 2), round(rng.uniform(1, 100), 2)
+            sheet.row(i, 0, [AS_OF - dt.timedelta(days=n - i // 2), rng.choice(("Buy", "Sell")),
+                             tickers[i % 7], q, p, round(q * p, 2)])
+
+
 # =============================================================================================
 # generate, check
 # =============================================================================================
