@@ -1997,7 +1997,6 @@ def big_book(known: bool, sheets: int = 50, rows: int = 20_000, seed: int = 0) -
     holdings are read and nothing else is."""
     rng = random.Random(seed)
     per = rows // sheets
-    fi = _UNKNOWN_LANGUAGES["fi"]
     words = {"asset": "Symbol", "quantity": "Quantity", "price": "Price", "value": "Value",
              "date": "Date", "change": "24h Change %", "volume": "Volume", "side": "Type"} \
         if known else {"asset": "Kohde", "quantity": "Määrä", "price": "Kurssi",
