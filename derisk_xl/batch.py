@@ -73,6 +73,7 @@ class BatchRow:
     pdf: str = ""
     email: str = ""
     seconds: float = 0.0
+    currency: str = "USD"  # of the money above: shown in its own units (SPEC 3.10)
 
 
 @dataclass(frozen=True)
@@ -277,6 +278,7 @@ def row_from_result(result: RunResult, display: str) -> BatchRow:
         total=total, risk_spot_before=before, risk_spot_after=after, realized_gain=gain,
         hedge_notional=hedge, workbook=str(result.workbook or ""), pdf=str(result.pdf or ""),
         email=result.email_status, seconds=result.seconds,
+        currency=plan.settings.base_currency if plan is not None else "USD",
     )
 
 
@@ -752,9 +754,9 @@ class _Progress:
 
 
 SUMMARY_COLUMNS = (
-    ("File", 40, None), ("Status", 17, None), ("Error", 60, None), ("T", 16, "#,##0.00"),
+    ("File", 40, None), ("Status", 17, None), ("Error", 60, None), ("T", 16, "money"),
     ("Risk Spot % Before", 12, "0.0%"), ("Risk Spot % After", 12, "0.0%"),
-    ("Realized Gain", 16, "#,##0.00"), ("Hedge Notional", 16, "#,##0.00"), ("PDF", 40, None),
+    ("Realized Gain", 16, "money"), ("Hedge Notional", 16, "money"), ("PDF", 40, None),
     ("Email", 24, None), ("Seconds", 10, "0.00"),
 )
 
@@ -796,6 +798,8 @@ def write_summary(rows: Sequence[BatchRow], path: Path) -> Path:
             else:
                 cell.value = value
             fmt = SUMMARY_COLUMNS[c - 1][2]
+            if fmt == "money":
+                fmt = _money_format(row.currency)
             if fmt and value is not None:
                 cell.number_format = fmt
     for c, (_, width, _) in enumerate(SUMMARY_COLUMNS, start=1):
@@ -811,8 +815,21 @@ def write_summary(rows: Sequence[BatchRow], path: Path) -> Path:
     return path
 
 
-def _money(value: Decimal | None) -> str:
-    return "" if value is None else f"{value:,.2f}"
+def _money_format(currency: str) -> str:
+    """A money cell of the summary in its workbook's currency units, named unless USD (a batch
+    may hold books in several currencies)."""
+    from .workbook.plan_sheets import number_formats
+
+    money = number_formats(currency)["money"]
+    return money if currency == "USD" else f'{money}" {currency}"'
+
+
+def _money(value: Decimal | None, currency: str) -> str:
+    if value is None:
+        return ""
+    from .core.valuation import fmt_money
+
+    return fmt_money(value, currency) + ("" if currency == "USD" else f" {currency}")
 
 
 def _percent(value: Decimal | None) -> str:
@@ -840,9 +857,11 @@ def print_summary(report: BatchReport, *, stream=None, fancy: bool | None = None
             table.add_column("Email", overflow="fold")
         colours = {"planned": "green", "failed": "red", "skipped-unchanged": "dim"}
         for row in rows:
-            cells = [row.file, f"[{colours[row.status]}]{row.status}[/]", _money(row.total),
+            cells = [row.file, f"[{colours[row.status]}]{row.status}[/]",
+                     _money(row.total, row.currency),
                      _percent(row.risk_spot_before), _percent(row.risk_spot_after),
-                     _money(row.realized_gain), _money(row.hedge_notional)]
+                     _money(row.realized_gain, row.currency),
+                     _money(row.hedge_notional, row.currency)]
             cells += [row.email] if emails else []
             table.add_row(*cells)
         console.print(table)
@@ -850,9 +869,11 @@ def print_summary(report: BatchReport, *, stream=None, fancy: bool | None = None
         for row in rows:
             figures = ""
             if row.total is not None:
-                figures = (f"  T {_money(row.total)}  risk spot {_percent(row.risk_spot_before)}"
-                           f" -> {_percent(row.risk_spot_after)}  realized gain "
-                           f"{_money(row.realized_gain)}  hedge {_money(row.hedge_notional)}")
+                ccy = row.currency
+                figures = (f"  T {_money(row.total, ccy)}  risk spot "
+                           f"{_percent(row.risk_spot_before)} -> {_percent(row.risk_spot_after)}"
+                           f"  realized gain {_money(row.realized_gain, ccy)}  hedge "
+                           f"{_money(row.hedge_notional, ccy)}")
             email = f"  email {row.email}" if row.email else ""
             console.print(f"{row.status:<17} {row.file}{figures}{email}", markup=False,
                           soft_wrap=True)

@@ -137,13 +137,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0 if result.ok else 1
 
 
-def json_money(value: Decimal) -> str:
-    """An amount of money for ``--json``: rounded half up to the cent, as the plan sheets show
-    it, two decimals, never an exponent (``35000.00``, ``0.00``)."""
-    from .core.money import cents
+def json_money(value: Decimal, currency: str = "USD") -> str:
+    """An amount of money for ``--json``: rounded half up to the currency's minor unit, as the
+    plan sheets show it, with exactly that many decimals and never an exponent (``35000.00``,
+    ``1250`` yen, ``0.00891400`` BTC; SPEC 3.10)."""
+    from .core.money import in_units
 
-    value = cents(value)
-    return f"{value if value else abs(value):f}"
+    return f"{in_units(value, currency):f}"
 
 
 def json_exact(value: Decimal) -> str:
@@ -167,7 +167,11 @@ def _result_json(result) -> dict:
         "seconds": round(result.seconds, 3),
     }
     if plan is not None:
-        money, exact = json_money, json_exact
+        ccy, exact = plan.settings.base_currency, json_exact
+
+        def money(value: Decimal) -> str:
+            return json_money(value, ccy)
+
         hedge = plan.hedge
         out["plan"] = {
             "as_of": plan.as_of.isoformat(),
@@ -188,13 +192,14 @@ def _result_json(result) -> dict:
                 "price": exact(t.price), "notional": money(t.notional), "fee": money(t.fee),
                 "realized_gain": money(t.realized_gain) if t.realized_gain is not None else None,
             } for t in plan.trades],
-            "hedge_notional": money(hedge.notional) if hedge else "0.00",
+            "hedge_notional": money(hedge.notional if hedge else Decimal(0)),
             "hedge": None if hedge is None else {
                 "instrument": hedge.instrument, "quantity": exact(hedge.quantity),
                 "price": exact(hedge.price), "notional": money(hedge.notional),
                 "margin": money(hedge.margin),
                 "liquidation_price": (exact(hedge.liquidation_price)
                                       if hedge.liquidation_price is not None else None),
+                "rate": _rate_json(hedge.rate) if hedge.rate is not None else None,
             },
         }
         if plan.source is not None:
@@ -211,7 +216,14 @@ def _source_json(source) -> dict:
         "chosen_by": source.chosen_by,
         "mapping": [{"field": field, "header": header} for field, header in source.mapping],
         "ignored": list(source.ignored),
+        "rates": [_rate_json(r) for r in source.rates],
     }
+
+
+def _rate_json(rate) -> dict:
+    """A rate used (SPEC 3.10): base currency units per unit of ``currency``, exact."""
+    return {"currency": rate.currency, "rate": json_exact(rate.rate), "source": rate.source,
+            "location": rate.location}
 
 
 def cmd_check(args: argparse.Namespace) -> int:

@@ -291,14 +291,20 @@ def test_broken_config_keeps_the_message(tmp_path):
 
 
 def test_email_money_rounds_like_the_pdf():
-    """The email's figures round half up to the cent, as the PDF and the plan's reasons do."""
+    """The email's figures round half up to the base currency's minor unit, as the PDF and the
+    plan's reasons do."""
     from derisk_xl.mail.message import _money
     from derisk_xl.report import format as report_format
 
-    for value in (Decimal("0.125"), Decimal("1234567.125"), Decimal("-7050"), Decimal("6843.75")):
-        assert _money(value) == report_format.number(value).replace(report_format.MINUS, "-")
-    assert _money(Decimal("0.125")) == "0.13"
-    assert _money(None) == "—"
+    for ccy in ("USD", "JPY", "BTC"):
+        for value in (Decimal("0.125"), Decimal("1234567.125"), Decimal("-7050"),
+                      Decimal("6843.75"), Decimal("0.000000125")):
+            assert (_money(value, ccy)
+                    == report_format.amount(value, ccy).replace(report_format.MINUS, "-"))
+    assert _money(Decimal("0.125"), "USD") == "0.13"
+    assert _money(Decimal("1250.5"), "JPY") == "1,251"
+    assert _money(Decimal("0.008914"), "BTC") == "0.00891400"
+    assert _money(None, "USD") == "—"
 
 
 def test_email_shares_round_like_the_pdf():

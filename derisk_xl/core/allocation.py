@@ -200,6 +200,7 @@ def allocation_sales(
 ) -> tuple[tuple[Sale, ...], tuple[Issue, ...]]:
     """Sell the excess of risk spot over S* (``remaining``: quantities after the tier sales;
     ``multiples``: :func:`position_multiples` of ``positions``, when at hand)."""
+    ccy = settings.base_currency  # sentences write money in its own units
     risk = ZERO
     protected_value = ZERO
     candidates: list[int] = []
@@ -221,15 +222,15 @@ def allocation_sales(
         return (), ()
     if protected_value > spot_target:
         issues.append(Issue("Settings", (
-            f"Protected positions alone are worth {_fmt(protected_value)}, more than the spot "
-            f"target S* {_fmt(spot_target)}: the target cannot be reached; unprotected "
+            f"Protected positions alone are worth {_fmt(protected_value, ccy)}, more than the "
+            f"spot target S* {_fmt(spot_target, ccy)}: the target cannot be reached; unprotected "
             "positions are sold down to their min keep and protected ones are never sold."),
             "warning"))
 
     if multiples is None:
         multiples = position_multiples(positions)
     order = _by_multiple(positions, remaining, candidates, multiples)
-    prefix = (f"Risk spot exceeds the target S* {_fmt(spot_target)} by {_fmt(excess)}: "
+    prefix = (f"Risk spot exceeds the target S* {_fmt(spot_target, ccy)} by {_fmt(excess, ccy)}: "
               "sold from ")
     smallest = smallest_trade(settings)
     sales: list[Sale] = []

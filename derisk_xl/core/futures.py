@@ -67,6 +67,7 @@ def _trade(step, f: FuturesPosition, size: Decimal, notional: Decimal, fee: Deci
 
 
 def adjust_futures(futures: Sequence[FuturesPosition], settings: Settings) -> FuturesStep:
+    ccy = settings.base_currency  # sentences write money in its own units
     rate = settings.fee_bps / BPS
     cap = settings.max_leverage
     close_share = settings.close_profitable_longs
@@ -85,8 +86,9 @@ def adjust_futures(futures: Sequence[FuturesPosition], settings: Settings) -> Fu
         if v.equity <= 0:
             fee = rate * v.notional
             issues.append(Issue(f.location, (
-                f"{f.symbol} has equity {fmt_money(v.equity)} (margin {fmt_money(f.margin)}, "
-                f"uPnL {fmt_money(v.upnl)}): it is past liquidation; the plan closes it."),
+                f"{f.symbol} has equity {fmt_money(v.equity, ccy)} (margin "
+                f"{fmt_money(f.margin, ccy)}, uPnL {fmt_money(v.upnl, ccy)}): it is past "
+                "liquidation; the plan closes it."),
                 "warning"))
             trades.append(_trade("reduce-leverage", f, f.size, v.notional, fee, v.upnl,
                                  f"{f.symbol} has no equity left: close it entirely."))
@@ -107,8 +109,8 @@ def adjust_futures(futures: Sequence[FuturesPosition], settings: Settings) -> Fu
                     realized += gain
                     trades.append(_trade(
                         "close-long", f, f.size * share, closed_notional, fee, gain,
-                        f"{f.symbol} long is in profit by {fmt_money(v.upnl)}: close "
-                        f"{fmt_pct(share)} % and bank {fmt_money(gain)} to the wallet."))
+                        f"{f.symbol} long is in profit by {fmt_money(v.upnl, ccy)}: close "
+                        f"{fmt_pct(share)} % and bank {fmt_money(gain, ccy)} to the wallet."))
                     cur = replace(f, size=f.size * (ONE - share), margin=f.margin * (ONE - share))
                     v = value_futures(cur)
                     did.append("close")
@@ -123,7 +125,7 @@ def adjust_futures(futures: Sequence[FuturesPosition], settings: Settings) -> Fu
                     "reduce-leverage", cur, cur.size * share, closed, fee, gain,
                     f"{f.symbol} runs at {fmt_multiple(v.leverage)} effective leverage, above "
                     f"Max Leverage {fmt_multiple(cap)}: reduce to {fmt_multiple(cap)} on its "
-                    f"equity {fmt_money(v.equity)}."))
+                    f"equity {fmt_money(v.equity, ccy)}."))
                 kept = gain - fee
                 if cur.contract_type == "inverse":
                     kept = kept * cur.entry_price / cur.mark_price   # coin at the mark

@@ -25,7 +25,11 @@ Margin = notional / hedge leverage (Hedge Leverage, capped at Max Leverage with 
 new position respects the cap); margin plus the opening fee must fit the wallet's free
 collateral, else the quantity shrinks to fit (rounded down) with a warning. A hedge worth less
 than Min Trade Value is not opened.
-Hedge price: Settings Hedge Price, else the underlying's spot with a warning (basis 0). Spot for
+Hedge price: Settings Hedge Price, else the underlying's spot with a warning (basis 0). Hedge
+Price and Hedge Underlying Price are in the instrument's quote currency (USDT for
+BTCUSDT-PERP); in a book kept in another currency (not USD for a USDT contract) they are
+converted at the rate Settings.fx gives for that quote (FX USDT, else FX USD), and without one
+the hedge is skipped with a warning (:func:`_quote_rate`). Spot for
 the basis: Hedge Underlying Price, else the underlying's Holdings price, else a futures row's
 Underlying Price, else the hedge price (warned). The new short is linear: size = quantity ·
 contract size units of the underlying, entry = mark = hedge price; its liquidation price uses
@@ -41,11 +45,12 @@ from decimal import ROUND_DOWN, Decimal
 from typing import Callable, Mapping, Sequence
 
 from .carry import carry
+from .currencies import quote_of, tracks
 from .exposure import Betas, weighted_spot
 from .issues import Issue
 from .liquidation import liquidation_price
-from .model import (FuturesPosition, Hedge, HedgeSizing, Position, PriceHistory, Settings,
-                    Trade)
+from .model import (FuturesPosition, Hedge, HedgeSizing, Position, PriceHistory, Rate,
+                    Settings, Trade)
 from .money import BPS, CENT, ONE, ZERO, round_down
 from .valuation import fmt_money, fmt_multiple, fmt_pct, fmt_qty, spot_price_of, value_futures
 
@@ -125,6 +130,26 @@ SIZING: Mapping[HedgeSizing, Callable[..., Sized]] = {
 # --------------------------------------------------------------------------------------------
 
 
+def _quote_rate(settings: Settings) -> tuple[Rate | None, Issue | None]:
+    """The rate that brings Hedge Price and Hedge Underlying Price, typed in the instrument's
+    quote currency (USDT for BTCUSDT-PERP), into a book kept in another currency; without one
+    the hedge is skipped with a warning saying how to give it. Priced at spot (no Hedge Price,
+    no Hedge Underlying Price), the hedge is in the base currency already and needs none."""
+    base = settings.base_currency
+    quote = quote_of(settings.hedge_instrument, settings.hedge_underlying)
+    typed = settings.hedge_price is not None or settings.hedge_underlying_price is not None
+    if quote is None or not typed or tracks(quote) == tracks(base):
+        return None, None
+    rate = settings.rate_for(quote)
+    if rate is not None:
+        return rate, None
+    return None, _warn("Settings", (
+        f"Hedge Price is in {quote}, the quote of {settings.hedge_instrument}, but the book is "
+        f"in {base} and no rate for {quote} is given: no hedge is planned. Give the rate as "
+        f"Settings FX {quote} ({base} per {quote}) or a {quote} row on an FX sheet, or leave "
+        "Hedge Price empty to price the hedge at the underlying's spot."))
+
+
 @dataclass(frozen=True, slots=True)
 class HedgeTarget:
     sized: Sized
@@ -137,6 +162,7 @@ class HedgeTarget:
     quantity: Decimal          # contracts wanted, rounded down to the lot step
 
     contract_size: Decimal = ONE
+    rate: Rate | None = None   # Hedge Price's quote currency → base, when they differ
 
     def margin_and_fee(self, quantity: Decimal, fee_rate: Decimal) -> Decimal:
         notional = quantity * self.price * self.contract_size
@@ -152,12 +178,19 @@ def hedge_target(
     prices: PriceHistory | None,
 ) -> tuple[HedgeTarget | None, tuple[Issue, ...]]:
     """H, A and the quantity wanted; None when no hedge is asked for or none can be priced."""
+    ccy = settings.base_currency  # sentences write money in its own units
     if settings.hedge_ratio <= 0:
         return None, ()
     issues: list[Issue] = []
     u = settings.hedge_underlying
-    spot = settings.hedge_underlying_price or spot_price_of(u, all_positions, futures_after)
-    price = settings.hedge_price
+    rate, refused = _quote_rate(settings)
+    if refused:
+        return None, (refused,)
+    given_spot, price = settings.hedge_underlying_price, settings.hedge_price
+    if rate is not None:
+        given_spot = rate.to_base(given_spot) if given_spot is not None else None
+        price = rate.to_base(price) if price is not None else None
+    spot = given_spot or spot_price_of(u, all_positions, futures_after)
     if price is None:
         if spot is None:
             return None, (_warn("Settings", (
@@ -165,7 +198,7 @@ def hedge_target(
                 "Price); no hedge is planned.")),)
         price = spot
         issues.append(_warn("Settings", (
-            f"Hedge Price is not set: the hedge is priced at {u}'s spot {fmt_money(spot)}, "
+            f"Hedge Price is not set: the hedge is priced at {u}'s spot {fmt_money(spot, ccy)}, "
             "so the basis is taken as 0.")))
     if spot is None:
         spot = price
@@ -191,12 +224,13 @@ def hedge_target(
     wanted = max(ZERO, target - existing)
     if existing > target:
         issues.append(_warn("Settings", (
-            f"Existing shorts on {u} ({fmt_money(existing)}) exceed the hedge target H "
-            f"{fmt_money(target)} by {fmt_money(existing - target)}: over-hedged; the plan "
-            "opens no new short and does not buy any back.")))
+            f"Existing shorts on {u} ({fmt_money(existing, ccy)}) exceed the hedge target H "
+            f"{fmt_money(target, ccy)} by {fmt_money(existing - target, ccy)}: over-hedged; the "
+            "plan opens no new short and does not buy any back.")))
     cs = settings.hedge_contract_size
     quantity = round_down(wanted / (price * cs), settings.hedge_lot_step) if wanted > 0 else ZERO
-    return HedgeTarget(sized, target, existing, wanted, price, spot, leverage, quantity, cs), \
+    return HedgeTarget(sized, target, existing, wanted, price, spot, leverage, quantity, cs,
+                       rate), \
         tuple(issues)
 
 
@@ -229,6 +263,7 @@ def sleeve_transfers(
 
     Returns the transfers, the goal the wallet aimed at, and warnings.
     """
+    ccy = settings.base_currency  # sentences write money in its own units
     if settings.sleeve_funding == "needed":
         goal = min(sleeve_target, (margin_in_use + hedge_reserve) * settings.collateral_buffer)
     else:
@@ -243,9 +278,9 @@ def sleeve_transfers(
         available = sum((q * p.price for _, p, q in stable), ZERO)
         if available < need:
             issues.append(_warn("Settings", (
-                f"The futures wallet needs {fmt_money(need)} to reach its goal "
-                f"{fmt_money(goal)} but stable holds only {fmt_money(available)}: all of it "
-                "is moved.")))
+                f"The futures wallet needs {fmt_money(need, ccy)} to reach its goal "
+                f"{fmt_money(goal, ccy)} but stable holds only {fmt_money(available, ccy)}: all "
+                "of it is moved.")))
         for i, p, q in stable:
             if need <= 0:
                 break
@@ -281,6 +316,7 @@ class OpenedHedge:
 def open_hedge(
     t: HedgeTarget, free_collateral: Decimal, settings: Settings, as_of: dt.date
 ) -> OpenedHedge:
+    ccy = settings.base_currency  # sentences write money in its own units
     issues: list[Issue] = []
     rate = settings.fee_bps / BPS
     unit = t.price * t.contract_size
@@ -289,20 +325,20 @@ def open_hedge(
         fitted = round_down(max(ZERO, free_collateral) / (unit * (ONE / t.leverage + rate)),
                             settings.hedge_lot_step)
         issues.append(_warn("Settings", (
-            f"The hedge needs margin {fmt_money(quantity * unit / t.leverage)} but the wallet's "
-            f"free collateral is {fmt_money(free_collateral)}: the short is cut from "
-            f"{fmt_qty(quantity)} to {fmt_qty(fitted)} contracts.")))
+            f"The hedge needs margin {fmt_money(quantity * unit / t.leverage, ccy)} but the "
+            f"wallet's free collateral is {fmt_money(free_collateral, ccy)}: the short is cut "
+            f"from {fmt_qty(quantity)} to {fmt_qty(fitted)} contracts.")))
         quantity = fitted
     notional = quantity * unit
     if quantity > 0 and notional < settings.min_trade_value:
         issues.append(_warn("Settings", (
-            f"The hedge of {fmt_money(notional)} is under Min Trade Value "
-            f"{fmt_money(settings.min_trade_value)}: not opened.")))
+            f"The hedge of {fmt_money(notional, ccy)} is under Min Trade Value "
+            f"{fmt_money(settings.min_trade_value, ccy)}: not opened.")))
         quantity = ZERO
         notional = ZERO
     elif t.wanted > 0 and quantity == 0 and not issues:
         issues.append(_warn("Settings", (
-            f"The hedge wanted {fmt_money(t.wanted)} rounds down to 0 contracts at Hedge Lot "
+            f"The hedge wanted {fmt_money(t.wanted, ccy)} rounds down to 0 contracts at Hedge Lot "
             f"Step {fmt_qty(settings.hedge_lot_step)}: not opened.")))
     margin = notional / t.leverage
     fee = rate * notional
@@ -334,10 +370,11 @@ def open_hedge(
         trade = Trade(0, "hedge", "", settings.hedge_instrument, "short", quantity, t.price,
                       notional, fee, None, (
                           f"Hedge {fmt_pct(settings.hedge_ratio)} % of the "
-                          f"{how} {fmt_money(t.sized.exposure)}: H = {fmt_money(t.target)}"
-                          + (f" less existing shorts {fmt_money(t.existing)}"
+                          f"{how} {fmt_money(t.sized.exposure, ccy)}: "
+                          f"H = {fmt_money(t.target, ccy)}"
+                          + (f" less existing shorts {fmt_money(t.existing, ccy)}"
                              if t.existing else "")
-                          + f"; margin {fmt_money(margin)} at {fmt_multiple(t.leverage)}."))
+                          + f"; margin {fmt_money(margin, ccy)} at {fmt_multiple(t.leverage)}."))
     hedge = Hedge(
         instrument=settings.hedge_instrument, underlying=settings.hedge_underlying,
         sizing=t.sized.sizing, exposure=t.sized.exposure, hedge_ratio=settings.hedge_ratio,
@@ -345,5 +382,5 @@ def open_hedge(
         notional=notional, quantity=quantity, price=t.price, spot_price=t.spot_price,
         contract_size=t.contract_size, leverage=t.leverage, margin=margin,
         maint_rate=settings.maint_margin_rate, liquidation_price=liq,
-        liquidation_model=settings.liquidation_model, carry=c)
+        liquidation_model=settings.liquidation_model, carry=c, rate=t.rate)
     return OpenedHedge(hedge, position, trade, fee, margin + fee, tuple(issues))

@@ -220,10 +220,48 @@ def protected(position: Position, core_assets: Collection[str]) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
+class Rate:
+    """A rate the workbook gives for converting one currency into the base currency (SPEC
+    3.3, 3.10), with where it came from, so the plan can name every rate it used.
+
+    Attributes:
+      currency: the currency converted, upper-cased (``EUR``, ``USDT``).
+      rate: units of the base currency per unit of ``currency`` (> 0).
+      source: where it came from, in words (``Settings FX EUR``, ``FX sheet EUR/USD``).
+      location: its cell (``Settings!B30``), or empty.
+    """
+
+    currency: str
+    rate: Decimal
+    source: str
+    location: str = ""
+
+    @property
+    def shown(self) -> str:
+        """The rate as written for a reader: exact up to 10 significant digits (an inverted
+        pair's 1 / 150 is 0.006666666667), never an exponent."""
+        rate = self.rate
+        if len(rate.normalize().as_tuple().digits) > 10:
+            rate = rate.quantize(Decimal(1).scaleb(min(0, rate.adjusted() - 9)))
+        return f"{rate.normalize():f}"
+
+    def words(self, base: str) -> str:
+        """``1 EUR = 1.08 USD (Settings FX EUR, Settings!B30)``."""
+        where = f"{self.source}, {self.location}" if self.location else self.source
+        return f"1 {self.currency} = {self.shown} {base} ({where})"
+
+    def to_base(self, amount: Decimal) -> Decimal:
+        """``amount`` in ``currency``, in the base currency (exact)."""
+        return amount * self.rate
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """Every setting of SPEC 3.3, resolved: model defaults applied, percentages as fractions.
 
     Build with :meth:`for_model` so the model's defaults fill what the user left empty.
+    ``fx`` holds every rate the workbook gives (Settings ``FX <CUR>`` keys, then the FX sheet's),
+    so the calculator converts what the reader could not (Hedge Price) from its inputs alone.
     """
 
     model: str = DEFAULT_MODEL
@@ -264,6 +302,7 @@ class Settings:
     )
     fear_greed_index: int | None = None
     base_currency: str = "USD"
+    fx: tuple[Rate, ...] = ()
     client: str = ""
     report_title: str = ""
     report_recipients: tuple[str, ...] = ()
@@ -289,6 +328,18 @@ class Settings:
     def effective_hedge_leverage(self) -> Decimal:
         return self.hedge_leverage if self.hedge_leverage is not None else self.max_leverage
 
+    def rate_for(self, currency: str) -> Rate | None:
+        """The rate given for ``currency`` (Settings FX keys, then the FX sheet, as the reader
+        merged them), else for the currency it tracks (FX USD serves USDT); None without one."""
+        from .currencies import tracks
+
+        code = currency.upper()
+        for wanted in (code, tracks(code)):
+            for rate in self.fx:
+                if rate.currency == wanted:
+                    return rate
+        return None
+
     def is_protected(self, position: Position) -> bool:
         """SPEC 2: Protect = yes, Category core, or listed in Core Assets (:func:`protected`)."""
         return protected(position, self.core_assets)
@@ -312,6 +363,7 @@ class HoldingsSource:
       base_currency: the currency prices are in, and where that came from.
       chosen_by: how the table was chosen (``found``, ``the sheet named Holdings``,
         ``chosen by --holdings`` …).
+      rates: the rates rows in other currencies were converted at (SPEC 3.10).
     """
 
     where: str
@@ -320,6 +372,7 @@ class HoldingsSource:
     ignored: tuple[str, ...] = ()
     base_currency: str = "USD"
     chosen_by: str = ""
+    rates: tuple[Rate, ...] = ()
 
     @property
     def line(self) -> str:
@@ -329,6 +382,8 @@ class HoldingsSource:
             text += f"; ignored: {', '.join(self.ignored)}"
         if self.base_currency != "USD":
             text += f"; prices in {self.base_currency}"
+        if self.rates:
+            text += "; converted at " + ", ".join(r.words(self.base_currency) for r in self.rates)
         return text
 
 
@@ -466,6 +521,8 @@ class Hedge:
       contract_size, leverage, margin, maint_rate.
       liquidation_price: of the new short; None when no hedge is opened.
       carry: basis/funding over the horizon.
+      rate: the rate Hedge Price was converted at, when the instrument is quoted in a
+        currency other than the book's (BTCUSDT-PERP in a EUR book); else None.
     """
 
     instrument: str
@@ -487,6 +544,7 @@ class Hedge:
     liquidation_price: Decimal | None
     liquidation_model: LiquidationModel
     carry: Carry | None
+    rate: Rate | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -609,10 +667,20 @@ class Plan:
     def bucket(self, name: str) -> Bucket:
         return next(b for b in self.buckets if b.name == name)
 
+    @property
+    def rates(self) -> tuple[Rate, ...]:
+        """Every rate the plan used, to be named wherever it is shown (SPEC 3.10): the read's
+        (rows in other currencies), then the hedge's (Hedge Price in its quote currency)."""
+        used = self.source.rates if self.source is not None else ()
+        hedge = self.hedge.rate if self.hedge is not None else None
+        if hedge is not None and hedge not in used:
+            used = (*used, hedge)
+        return used
+
 
 __all__ = [
     "Bucket", "Carry", "Category", "CUSTOM_MODEL", "DEFAULT_MODEL", "DEFAULT_TIERS", "Exposure",
     "FuturesAction", "FuturesPosition", "Hedge", "HoldingsSource", "LadderRung", "Lot", "MODELS", "ModelDefaults",
-    "Plan", "PlanInputs", "Position", "PriceHistory", "RealizedLot", "STABLE_NAMES", "Settings",
-    "Signal", "StressRow", "TaxEstimate", "Tier", "Trade",
+    "Plan", "PlanInputs", "Position", "PriceHistory", "Rate", "RealizedLot", "STABLE_NAMES",
+    "Settings", "Signal", "StressRow", "TaxEstimate", "Tier", "Trade",
 ]

@@ -179,6 +179,7 @@ def make_plan(inputs: PlanInputs) -> Plan:
 
 def _make_plan(inputs: PlanInputs) -> Plan:
     s: Settings = inputs.settings
+    ccy = s.base_currency  # sentences write money in its own units
     positions = inputs.positions
     futures = inputs.futures
     warnings: list[Issue] = []
@@ -293,8 +294,8 @@ def _make_plan(inputs: PlanInputs) -> Plan:
         trades.append(Trade(len(trades) + 1, "transfer", p.venue, instrument, "transfer",
                             abs(t.amount), ONE, abs(t.amount), ZERO, None, (
                                 f"Sleeve funding ({s.sleeve_funding}): {why} the futures "
-                                f"wallet's goal {fmt_money(goal)} (wallet equity "
-                                f"{fmt_money(wallet)}).")))
+                                f"wallet's goal {fmt_money(goal, ccy)} (wallet equity "
+                                f"{fmt_money(wallet, ccy)}).")))
 
     # 8. Hedge, 9. Carry.
     hedge = None

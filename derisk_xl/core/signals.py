@@ -62,17 +62,18 @@ def signals(
     prices: PriceHistory | None,
     as_of: dt.date,
 ) -> tuple[tuple[Signal, ...], Status]:
+    ccy = settings.base_currency  # sentences write money in its own units
     reached = risk_after <= spot_target + band and stable_after >= stable_target - band
     target = Signal("target reached", reached, (
-        f"risk spot after {fmt_money(risk_after)} vs target {fmt_money(spot_target)} "
-        f"(band {fmt_money(band)}); stable after {fmt_money(stable_after)} vs target "
-        f"{fmt_money(stable_target)}."))
+        f"risk spot after {fmt_money(risk_after, ccy)} vs target {fmt_money(spot_target, ccy)} "
+        f"(band {fmt_money(band, ccy)}); stable after {fmt_money(stable_after, ccy)} vs target "
+        f"{fmt_money(stable_target, ccy)}."))
     count, left = _still_sellable(positions_after, settings)
     sellable = count > 0
     nothing = Signal("nothing left to sell", not sellable, (
         "every unprotected risk position is at its min keep or below a tradable lot."
         if not sellable else
-        f"{count} unprotected position(s) could still sell {fmt_money(left)} above "
+        f"{count} unprotected position(s) could still sell {fmt_money(left, ccy)} above "
         "their min keep."))
     u = settings.hedge_underlying
     ex = None

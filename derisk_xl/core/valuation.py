@@ -32,7 +32,7 @@ from decimal import Decimal
 from typing import Iterable, Sequence
 
 from .model import FuturesPosition, Position, Settings
-from .money import ZERO, cents
+from .money import ZERO, in_units
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,9 +144,10 @@ def spot_price_of(asset: str, positions: Sequence[Position],
     return None
 
 
-def fmt_money(x: Decimal) -> str:
-    """Money as reasons and warnings write it: to the cent with thousands separators."""
-    return f"{cents(x):,}"
+def fmt_money(x: Decimal, currency: str = "USD") -> str:
+    """Money as reasons and warnings write it: in the currency's minor unit (cents, whole yen,
+    satoshis) with thousands separators."""
+    return f"{in_units(x, currency):,f}"
 
 
 def _stripped(text: str) -> str:

@@ -289,7 +289,7 @@ def write_sheet(book: Any, spec: Any) -> Any:
     block (blocks may sit side by side, from their ``left`` column), number formats per column
     run, bold titles and headers, widths, Tables, the chart; then what the spec says beyond
     cells (heading, wrapped text, frozen rows, print setup) through :mod:`.layout`."""
-    from ..workbook.plan_sheets import NUMBER_FORMATS, TABLE_STYLE
+    from ..workbook.plan_sheets import TABLE_STYLE
     from .layout import apply_layout
 
     remote = is_remote(book)
@@ -309,7 +309,7 @@ def write_sheet(book: Any, spec: Any) -> Any:
         first, last = header + 1, block.bottom + 1
         for col in range(n_cols):
             for start, end, kind in _runs(block, col):
-                fmt = NUMBER_FORMATS.get(kind)
+                fmt = spec.number_formats.get(kind)
                 if fmt:
                     sheet.range((first + start, x + col),
                                 (first + end, x + col)).number_format = fmt

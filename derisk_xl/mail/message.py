@@ -126,9 +126,9 @@ def message_id_for(plan: Plan, recipients: Iterable[str], sender: str = "") -> s
 # --------------------------------------------------------------------------------------------
 
 
-def _money(value: Decimal | None) -> str:
-    """To the cent, as the plan's reasons write money (half up, like the PDF)."""
-    return "—" if value is None else fmt_money(value)
+def _money(value: Decimal | None, currency: str) -> str:
+    """In the currency's minor unit, as the plan's reasons write money (half up, like the PDF)."""
+    return "—" if value is None else fmt_money(value, currency)
 
 
 def _pct(value: Decimal | None) -> str:
@@ -144,7 +144,7 @@ def figures(plan: Plan) -> dict[str, object]:
         return part / whole if whole else None
 
     spot = next((b for b in plan.buckets if b.name == "spot"), None)
-    hedge = plan.hedge
+    hedge, ccy = plan.hedge, plan.settings.base_currency
     return {
         "client": plan.settings.client.strip() or "client",
         "title": plan.settings.report_title.strip(),
@@ -153,15 +153,15 @@ def figures(plan: Plan) -> dict[str, object]:
         "currency": plan.settings.base_currency,
         "status": plan.status,
         "signals": [{"name": s.name, "on": s.on, "reason": s.reason} for s in plan.signals],
-        "total_before": _money(plan.total_before),
-        "total_after": _money(plan.total_after),
+        "total_before": _money(plan.total_before, ccy),
+        "total_after": _money(plan.total_after, ccy),
         "risk_spot_before": _pct(share(spot.before, plan.total_before)) if spot else "—",
         "risk_spot_after": _pct(share(spot.after, plan.total_after)) if spot else "—",
         "risk_spot_target": _pct(share(spot.target, plan.total_before)) if spot else "—",
-        "realized_gain": _money(plan.realized_gain),
-        "fees": _money(plan.fees),
+        "realized_gain": _money(plan.realized_gain, ccy),
+        "fees": _money(plan.fees, ccy),
         "trades": len(plan.trades),
-        "hedge_notional": _money(hedge.notional if hedge else Decimal(0)),
+        "hedge_notional": _money(hedge.notional if hedge else Decimal(0), ccy),
         "hedge_instrument": hedge.instrument if hedge else "",
         "warnings": [str(w) for w in plan.warnings],
         "fingerprint": plan.fingerprint,

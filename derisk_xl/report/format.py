@@ -1,7 +1,8 @@
 """How numbers read in the report: pure functions, no Jinja, no WeasyPrint.
 
 The PDF is for a reader who never opens Excel, so every figure is spelled the same way:
-money with thousands separators and the base currency, percentages to one decimal (rates such
+money with thousands separators and the base currency in its own units (cents, whole yen,
+satoshis: SPEC 3.10), percentages to one decimal (rates such
 as funding keep the digits that carry meaning), a real minus sign, and the hedge's carry said in
 words ("the short earns about $25 of funding over 30 days").
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 
+from ..core.currencies import minor_units
 from ..core.model import Carry
 from ..core.money import D
 
@@ -40,12 +42,18 @@ def number(value: Decimal | int | float | None, places: int = 2, *, sign: bool =
     return ("+" + text) if sign and d > 0 else text
 
 
-def money(value: Decimal | None, currency: str = "USD", places: int = 2, *,
+def amount(value: Decimal | None, currency: str = "USD") -> str:
+    """An amount without its currency, in the currency's minor unit: ``1,250`` yen."""
+    return number(value, minor_units(currency))
+
+
+def money(value: Decimal | None, currency: str = "USD", places: int | None = None, *,
           sign: bool = False) -> str:
-    """``Decimal('-7050')`` → ``−$7,050.00``; ``CHF`` → ``1,000.00 CHF``."""
+    """``Decimal('-7050')`` → ``−$7,050.00``; ``CHF`` → ``1,000.00 CHF``; ``JPY`` → ``¥1,250``.
+    ``places`` defaults to the currency's minor units."""
     if value is None:
         return "–"
-    text = number(value, places, sign=sign)
+    text = number(value, minor_units(currency) if places is None else places, sign=sign)
     head = text[0] if text[0] in (MINUS, "+") else ""
     body = text[len(head):]
     symbol = SYMBOLS.get(currency.upper())
@@ -55,14 +63,15 @@ def money(value: Decimal | None, currency: str = "USD", places: int = 2, *,
 
 
 def price(value: Decimal | None, currency: str = "USD") -> str:
-    """Prices keep more digits when small (a coin at 0.000012 must not read as 0.00)."""
+    """Prices in the currency's minor unit, with more digits when small (a coin at 0.000012
+    must not read as 0.00)."""
     if value is None:
         return "–"
-    places = 2
+    places = minor_units(currency)
     magnitude = abs(value)
     if 0 < magnitude < 1:
         # enough decimals to show four significant digits, at most 10
-        places = min(10, max(2, -magnitude.adjusted() + 3))
+        places = min(10, max(places, 2, -magnitude.adjusted() + 3))
     return money(value, currency, places)
 
 
@@ -123,9 +132,11 @@ def date(value: dt.date | None) -> str:
 
 def about(amount: Decimal, currency: str = "USD") -> str:
     """A rounded amount for prose: ``24.96`` → ``$25``, ``1234.4`` → ``$1,234``, ``3.456`` →
-    ``$3.46``. Always the absolute value: the verb around it carries the sign."""
+    ``$3.46``, ``0.0012345`` BTC → ``0.00123 BTC`` (three significant digits, never past the
+    currency's minor unit). Always the absolute value: the verb around it carries the sign."""
     a = abs(Decimal(amount))
-    return money(a, currency, 0 if a >= 10 else 2)
+    places = 0 if a >= 10 else min(minor_units(currency), max(2, -a.adjusted() + 2))
+    return money(a, currency, places)
 
 
 def carry_words(carry: Carry | None, currency: str = "USD", funding_rate_8h: Decimal | None = None,
@@ -194,6 +205,6 @@ def status(name: str) -> str:
 
 
 __all__ = [
-    "MINUS", "NBSP", "about", "bucket", "carry_words", "date", "money", "multiple", "number",
+    "MINUS", "NBSP", "about", "amount", "bucket", "carry_words", "date", "money", "multiple", "number",
     "pct", "price", "quantity", "rate", "shock", "status", "step",
 ]

@@ -116,8 +116,8 @@ class ReportRenderer:
             bytecode_cache=_bytecode_cache(),
         )
         self.env.filters.update(
-            money=fmt.money, number=fmt.number, price=fmt.price, qty=fmt.quantity,
-            pct=fmt.pct, rate=fmt.rate, multiple=fmt.multiple, shock=fmt.shock,
+            money=fmt.money, amount=fmt.amount, number=fmt.number, price=fmt.price,
+            qty=fmt.quantity, pct=fmt.pct, rate=fmt.rate, multiple=fmt.multiple, shock=fmt.shock,
             date=fmt.date, step=fmt.step, bucket=fmt.bucket, status=fmt.status,
         )
         try:

@@ -325,11 +325,13 @@ def _render(specs: Iterable[SheetSpec], table_names: dict[str, str], stream_rows
         "strings_to_urls": False, "nan_inf_to_errors": True,
     })
     formats: dict[str, object] = {}
+    specs = tuple(specs)  # one plan's sheets: one currency, so one format per kind
+    number_formats = specs[0].number_formats if specs else NUMBER_FORMATS
 
     def fmt(kind: str):
         if kind not in formats:
             # top-aligned, so a row made tall by a wrapped reason still reads across
-            props = {"num_format": NUMBER_FORMATS[kind], "valign": "top"}
+            props = {"num_format": number_formats[kind], "valign": "top"}
             if kind in WRAPPED_KINDS:
                 props["text_wrap"] = True
             formats[kind] = wb.add_format(props)

@@ -17,9 +17,11 @@ import datetime as dt
 import textwrap
 from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal, localcontext
-from typing import Literal, Union
+from functools import lru_cache
+from typing import Literal, Mapping, Union
 
 from ..core.model import Plan, Settings
+from ..core.currencies import minor_units
 from ..core.money import D
 from ..core.valuation import fmt_money
 from .grid import column_letter
@@ -30,7 +32,8 @@ Kind = Literal["money", "quantity", "price", "percent", "integer", "date", "text
                "prose"]
 Value = Union[Decimal, int, float, str, dt.date, None]
 
-#: Excel number format per kind; the renderer applies them, the button too.
+#: Excel number format per kind in a USD book (:func:`number_formats` for another); the
+#: renderer applies them, the button too.
 NUMBER_FORMATS: dict[str, str] = {
     "money": "#,##0.00",
     "quantity": "#,##0.00######",
@@ -42,6 +45,18 @@ NUMBER_FORMATS: dict[str, str] = {
     "multiple": '0.00"×"',
     "prose": "@",
 }
+
+
+
+@lru_cache(maxsize=None)
+def number_formats(currency: str) -> Mapping[str, str]:
+    """The number formats of a book in ``currency``: money in its own units (SPEC 3.10), e.g.
+    ``#,##0`` for yen, ``#,##0.00000000`` for BTC. Prices keep 2 to 8 decimals in every book:
+    a unit price is not an amount, and a coin at ¥0.0021 must not read as 0."""
+    units = minor_units(currency)
+    money = "#,##0" + ("." + "0" * units if units else "")
+    return {**NUMBER_FORMATS, "money": money}
+
 
 #: Kinds whose cells wrap their text (renderers set wrap-text and top alignment on them).
 WRAPPED_KINDS = frozenset({"prose"})
@@ -182,6 +197,12 @@ class SheetSpec:
     chart: ChartSpec | None = None
     print_setup: PrintSetup | None = None
     heading: tuple[str, ...] = ()
+    currency: str = "USD"
+
+    @property
+    def number_formats(self) -> Mapping[str, str]:
+        """Excel number format per kind, money in the plan's own currency units."""
+        return number_formats(self.currency)
 
     @property
     def last_row(self) -> int:
@@ -227,18 +248,19 @@ def _num(value: Decimal | float) -> str:
     return f"{value:,.8f}".rstrip("0")
 
 
-def _money(value: Decimal | float) -> str:
-    """Money for prose: to the cent (half up, as core's ``cents``), the precision of reports.
-    Cells keep the exact value instead (their format shows cents; their sums reconcile)."""
-    return fmt_money(D(value))
+def _money(value: Decimal | float, currency: str) -> str:
+    """Money for prose: in the currency's minor unit (half up, as core's ``in_units``), the
+    precision of reports. Cells keep the exact value instead (their format shows the minor
+    unit; their sums reconcile)."""
+    return fmt_money(D(value), currency)
 
 
-def _price(value: Decimal | float) -> str:
-    """A price for prose: to the cent from 1 up; below 1, six significant digits, so a
-    0.00001234 token price does not read as 0.00."""
+def _price(value: Decimal | float, currency: str) -> str:
+    """A price for prose: in the currency's minor unit from 1 up; below 1, six significant
+    digits, so a 0.00001234 token price does not read as 0.00."""
     value = D(value)
     if abs(value) >= 1 or value == 0:
-        return _money(value)
+        return _money(value, currency)
     rounded = value.quantize(Decimal(1).scaleb(value.adjusted() - 5), rounding=ROUND_HALF_UP)
     return f"{rounded:f}".rstrip("0").rstrip(".")
 
@@ -341,14 +363,14 @@ def _key_values(table: str, title: str, items: list[tuple[str, Value, Kind]],
 
 def hedge_line(plan: Plan) -> str:
     """The hedge in one line, as Plan Summary and the PDF say it."""
-    h = plan.hedge
+    h, ccy = plan.hedge, plan.settings.base_currency
     if h is None or h.quantity == 0:
         return "No hedge: the hedge ratio is 0 or there is nothing to hedge."
-    liq = (f", liquidation {_price(h.liquidation_price)}" if h.liquidation_price is not None
-           else "")
-    return (f"Short {_num(h.quantity)} {h.instrument} at {_price(h.price)}: "
-            f"{_money(h.notional)} notional, margin {_money(h.margin)} at {_times(h.leverage)}"
-            f"{liq}")
+    liq = (f", liquidation {_price(h.liquidation_price, ccy)}"
+           if h.liquidation_price is not None else "")
+    return (f"Short {_num(h.quantity)} {h.instrument} at {_price(h.price, ccy)}: "
+            f"{_money(h.notional, ccy)} notional, margin {_money(h.margin, ccy)} at "
+            f"{_times(h.leverage)}{liq}")
 
 
 #: Plan Summary's grid: the figures on the left (columns A–G), a gap, the words on the right
@@ -439,6 +461,14 @@ def _summary(plan: Plan, version: str) -> SheetSpec:
         columns=(_col("On", "text", 6), _col("Signal", "text", 22), _col("Reason", "prose", 64)),
         rows=tuple(("yes" if g.on else "no", g.name, g.reason) for g in plan.signals),
     )
+    rates = Block(
+        table="PlanRates",
+        title=f"Rates (units of {s.base_currency} per unit)",
+        columns=(_col("Currency", "text", 6), _col("Rate", "price", 22),
+                 _col("Where it came from", "prose", 64)),
+        rows=tuple((r.currency, r.rate, f"{r.source}, {r.location}" if r.location else r.source)
+                   for r in plan.rates),
+    )
     warnings = Block(
         table="PlanWarnings",
         title="Warnings",
@@ -461,7 +491,8 @@ def _summary(plan: Plan, version: str) -> SheetSpec:
                 ("After", a1_range(name, first, 5, last))),
         anchor=(b.top, _WORDS_LEFT),
     )
-    words = _stack([status, warnings], start=b.top + chart.rows + 1)  # under the chart
+    shown = [rates, status, warnings] if plan.rates else [status, warnings]
+    words = _stack(shown, start=b.top + chart.rows + 1)  # under the chart
     words = tuple(replace(w, left=_WORDS_LEFT) for w in words)
     blocks = top + figures + words
     widths = _widths(blocks, base=_SUMMARY_WIDTHS)
@@ -537,7 +568,7 @@ def _hedge(plan: Plan) -> SheetSpec:
         c = h.carry
         if c is not None:
             words = (f"Over {c.horizon_days} days the short {c.verb} about "
-                     f"{_money(abs(c.amount))} of {c.kind}.")
+                     f"{_money(abs(c.amount), plan.settings.base_currency)} of {c.kind}.")
             items += [
                 ("Carry", c.kind, "text"),
                 ("Basis (F − S)", c.basis, "price"),
@@ -591,12 +622,13 @@ def plan_sheets(plan: Plan, *, version: str) -> tuple[SheetSpec, ...]:
     """The six plan sheets of SPEC 5.1, in their tab order, each with its print setup."""
     specs = (_summary(plan, version), _trades(plan), _futures(plan), _hedge(plan),
              _ladder(plan), _stress(plan))
-    return tuple(replace(spec, print_setup=print_setup(spec, plan)) for spec in specs)
+    return tuple(replace(spec, print_setup=print_setup(spec, plan),
+                         currency=plan.settings.base_currency) for spec in specs)
 
 
 __all__ = [
     "Block", "ChartSpec", "Column", "FINGERPRINT_LABEL", "Kind", "NUMBER_FORMATS",
     "PLAN_SHEET_NAMES", "PrintSetup", "SheetSpec", "TABLE_STYLE", "WRAPPED_KINDS", "a1_range",
-    "block_row_heights", "hedge_line", "plan_sheets", "print_setup",
+    "block_row_heights", "hedge_line", "number_formats", "plan_sheets", "print_setup",
     "summary_title",
 ]

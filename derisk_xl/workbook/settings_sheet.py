@@ -9,7 +9,8 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ..core.model import CUSTOM_MODEL, DEFAULT_MODEL, MODELS, Settings
+from ..core.currencies import is_currency
+from ..core.model import CUSTOM_MODEL, DEFAULT_MODEL, MODELS, Rate, Settings
 from ..core.money import HUNDRED, ONE, ZERO
 from .grid import CellValue, SheetGrid, coordinate, sheet_ref
 from .typed import (
@@ -74,6 +75,8 @@ SETTINGS_KEYS: tuple[_Key, ...] = (
     _Key("Holdings Sheet", "holdings_sheet", "text"),
 )
 _KEYS_BY_NORM = {norm(k.title): k for k in SETTINGS_KEYS}
+#: ``FX EUR``, ``fx_usdt``, ``FX: BTC``: a rate key (SPEC 3.3), one per currency.
+_FX_KEY = re.compile(r"^\s*FX[\s_:-]+([A-Za-z]{2,6})\s*$", re.IGNORECASE)
 _MODEL_NAMES = (*MODELS, CUSTOM_MODEL)
 _TARGET_FIELDS = ("spot_target", "stable_target", "futures_sleeve")
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f\u2028\u2029]")
@@ -105,6 +108,7 @@ def parse_settings(p: CellReader) -> Settings:
         last_row = len(sheet.rows) - 1
     val_col = key_col + 1
     overrides: dict[str, object] = {}
+    rates: dict[str, tuple[Rate, str]] = {}  # currency -> its rate and its key's cell
     header_seen = False
     for r in range(first_row, last_row + 1):
         k = sheet.value(r, key_col)
@@ -120,6 +124,10 @@ def parse_settings(p: CellReader) -> Settings:
         header_seen = True
         kloc = sheet_ref(sheet.name, coordinate(r, key_col))
         vloc = sheet_ref(sheet.name, coordinate(r, val_col))
+        fx = _FX_KEY.match(k) if type(k) is str else None
+        if fx:
+            _fx_rate(p, sheet, r, val_col, v, fx.group(1).upper(), kloc, rates)
+            continue
         spec = _KEYS_BY_NORM.get(norm(k)) if type(k) is str else None
         if spec is None:
             near = _closest(str(k), {norm(x.title): x.title for x in SETTINGS_KEYS})
@@ -151,7 +159,7 @@ def parse_settings(p: CellReader) -> Settings:
     p.holdings_choice = (overrides.pop("holdings_sheet"), where["holdings_sheet"]) \
         if "holdings_sheet" in overrides else None
     p.settings_given = frozenset(overrides)
-    settings = Settings.for_model(model, **overrides)
+    settings = Settings.for_model(model, fx=tuple(r for r, _ in rates.values()), **overrides)
     total = settings.spot_target + settings.stable_target + settings.futures_sleeve
     if abs(total - ONE) > Decimal("1e-9") and not bad:
         given = [where[f] for f in _TARGET_FIELDS if f in where]
@@ -163,6 +171,28 @@ def parse_settings(p: CellReader) -> Settings:
                 f"the targets sum to {fmt_pct(total)} ({parts}); Spot Target %, Stable "
                 "Target % and Futures Sleeve % must sum to 100 %.")
     return settings
+
+
+def _fx_rate(p: CellReader, sheet: SheetGrid, r: int, c: int, v: CellValue, code: str,
+             kloc: str, rates: dict[str, tuple[Rate, str]]) -> None:
+    """An ``FX <CUR>`` key (SPEC 3.3): units of base currency per unit of ``code``, a positive
+    number in the domain ranges; the currency must be one we know (ISO 4217 or a coin)."""
+    title = f"FX {code}"
+    if not is_currency(code):
+        p.error(kloc, f"{title}: {code!r} is not a currency we know; expected FX followed by an "
+                      "ISO 4217 code or a coin (FX EUR, FX USDT, FX BTC).")
+        return
+    if code in rates:
+        p.error(kloc, f"{title} is set twice (also at {rates[code][1]}); keep one.")
+        return
+    vloc = sheet_ref(sheet.name, coordinate(r, c))
+    if v is None:
+        p.error(vloc, f"{title} is empty; expected units of the base currency per {code}, a "
+                      "number from 1e-12 to 1e15.")
+        return
+    value = _setting_value(p, sheet, r, c, v, _Key(title, "fx", "pos"))
+    if value is not None and value is not BAD:
+        rates[code] = (Rate(code, value, f"Settings {title}", vloc), kloc)
 
 
 def _setting_value(p: CellReader, sheet: SheetGrid, r: int, c: int, v: CellValue, spec: _Key):
