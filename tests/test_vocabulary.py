@@ -247,3 +247,112 @@ def test_totals_words_of_every_language():
         for w in v.totals:
             assert vocab.total_word(w), (v.code, w)
     assert not vocab.total_word("Bitcoin") and not vocab.total_word("BTC")
+
+
+# -- the real trackers (../shared/realbooks, README there) ------------------------------------
+
+#: (book, header as written, field or other kind, rank): what the realbooks README says each
+#: column holds. A kind in capitals-free lower case is an ``other`` kind; None: no reading.
+REAL_HEADERS = [
+    ("01", "Token", "asset", 0), ("01", "Name", "asset", 2), ("01", "Category", "category", 0),
+    ("01", "Storage", "venue", 0), ("01", "Current Price", "price", 0),
+    ("01", "Current Amount", "quantity", 0), ("01", "Current Value", "value", 0),
+    ("01", "Percentage", "weight", None), ("01", "Blockchain network", "note", None),
+    ("02", "SYM", "asset", 0), ("02", "BALANCE", "quantity", 0), ("02", "IN USD", "value", 0),
+    ("02", "IN BTC", "value", 1),
+    ("03", "Ticker", "asset", 0), ("03", "Current Price", "price", 0), ("03", "Amount", "quantity", 0),
+    ("03", "Total Purchased", "cost_basis", 0), ("03", "Average Cost", "avg_cost", 0),
+    ("04", "Currency", "asset", 1), ("04", "Quantity", "quantity", 0), ("04", "Price ($)", "price", 0),
+    ("04", "Price Bought ($)", "avg_cost", 0), ("04", "Value Paid ($)", "cost_basis", 0),
+    ("05", "Coin", "asset", 0), ("05", "Symbol", "asset", 0), ("05", "Holding", "quantity", 0),
+    ("05", "Invested", "cost_basis", 0),
+    ("06", "Crypto Name", "asset", 2), ("06", "Amount Purchase", "quantity", 0),
+    ("06", "Total Invested ₹", "cost_basis", 0), ("06", "Current Value ₹", "value", 0),
+    ("06", "Current Price ₹", "price", 0),
+    ("07", "Price (USD)", "price", 0), ("07", "Value (USD)", "value", 0),
+    ("07", "Timestamp", "date", None),
+    ("10", "Asset", "asset", 0), ("10", "Price (USDT)", "price", 0), ("10", "Total USD", "value", 0),
+    ("10", "Fecha de Compra", "date", None), ("10", "Cantidad", "quantity", 0),
+    ("10", "Valor Actual (USD)", "value", 0), ("10", "Wallet", "venue", 0),
+    ("11", "Plataforma", "venue", 0), ("11", "Ganancia/Perdida (USD)", "pnl", None),
+    ("12", "Ticker", "asset", 0), ("12", "Last", "price", 0), ("12", "Average", "avg_cost", 0),
+    ("12", "Profit/Loss", "pnl", None),
+    ("14", "Broker", "venue", 0), ("14", "Amount", "quantity", 0), ("14", "Cost Basis", "cost_basis", 0),
+    ("14", "Unit Cost Basis", "avg_cost", 0), ("14", "Last Price", "price", 0),
+    ("14", "Market Value", "value", 0), ("14", "Real. PnL", "pnl", None),
+    ("16", "Quantity Available", "quantity", 0), ("16", "Average Price", "avg_cost", 0),
+    ("16", "Previous Closing Price", "price", 1), ("16", "Sector", "note", None),
+    ("19", "Exchange", "venue", 0), ("19", "Buy price", "avg_cost", 0),
+    ("19", "NET profit/loss", "pnl", None), ("19", "%change", "change", None),
+    ("20", "Shares", "quantity", 0), ("20", "EntryCost", "avg_cost", 0),
+    ("20", "CurrentPrice", "price", 0), ("20", "Contracts", "quantity", 1),
+    ("21", "投資對象", "asset", 2), ("21", "建議比重", "target", None), ("21", "實際比重", "weight", None),
+    ("21", "實際投資金額\n(NT$)", "cost_basis", 0), ("21", "備註", "note", None),
+    ("22", "TOKEN", "asset", 0), ("22", "AMOUNT", "quantity", 0), ("22", "PRICE", "price", 0),
+    ("23", "Price (£)", "price", 0), ("23", "BE (£)", "avg_cost", 0), ("23", "Holding", "quantity", 0),
+    ("23", "P&L (£)", "pnl", None), ("23", "Change (24h)", "change", None),
+    ("24", "Stock", "asset", 0), ("24", "Qty", "quantity", 0), ("24", "Buy avg", "avg_cost", 0),
+    ("24", "Buy value", "cost_basis", 0), ("24", "LTP\u00a0", "price", 0),
+    ("24", "Present value", "value", 0), ("24", "P&L", "pnl", None),
+    ("25", "Equity", "value", 0), ("25", "Average Price", "avg_cost", 0), ("25", "P/E", "note", None),
+    ("25", "Weights", "weight", None),
+    ("26", "Investment", "asset", 2), ("26", "# of Shares", "quantity", 0),
+    ("26", "current price", "price", 0), ("26", "current value", "value", 0),
+    ("26", "initial cost", "cost_basis", 0), ("26", "Target", "target", None),
+    ("27", "qty", "quantity", 0), ("27", "avgPrice", "avg_cost", 0),
+    ("27", "currentPrice", "price", 0), ("27", "dividend", "note", None),
+    ("28", "Currencies", "asset", 1), ("28", "Value in $", "value", 0),
+    ("29", "symbol", "asset", 0), ("29", "price_usd", "price", 0),
+    ("29", "market_value_usd", "value", 0), ("29", "account", "venue", 0),
+    ("30", "SYMBOL", "asset", 0), ("30", "QUANTITY", "quantity", 0), ("30", "ACTUAL ARS", "value", 0),
+    ("30", "PROFIT/LOSS", "pnl", None),
+    ("31", "position", "quantity", 0), ("31", "date_purchased", "date", None),
+    ("32", "INSTRUMENT", "asset", 0), ("32", "NET POS", "quantity", 0),
+    ("32", "AVG COST", "avg_cost", 0), ("32", "LTP", "price", 0), ("32", "CHG %", "change", None),
+    ("32", "TOTAL P&L", "pnl", None), ("32", "INV AMT", "cost_basis", 0),
+    ("32", "MKT VAL", "value", 0), ("32", "WEIGHTED AVG RATE", "avg_cost", 1),
+    ("32", "52W LOW", "change", None),
+    ("33", "Название ", "asset", 2), ("33", "Тикер", "asset", 0), ("33", "Кол-во", "quantity", 0),
+    ("33", "Дата покупки", "date", None), ("33", "Цена покупки", "avg_cost", 0),
+    ("33", "Цена нынешняя", "price", 0), ("33", "Суммарная цена покупки", "cost_basis", 0),
+    ("33", "Суммарная цена нынешняя", "value", 0), ("33", "Рост в %", "change", None),
+    ("34", "Stückzahl", "quantity", 0), ("34", "Dividende je Aktie", "note", None),
+    ("35", "Acquisition Date", "date", None), ("35", "Unit Cost", "avg_cost", 0),
+    ("36", "Date(UTC)", "date", None), ("36", "Type", "side", None), ("36", "Fee", "fee", None),
+    ("37", "Ativo", "asset", 0), ("37", "Valor pago", "cost_basis", 0), ("37", "Custo", "cost_basis", 0),
+    ("37", "Preço (R$)", "price", 0), ("37", "Qtde efet", "quantity", 0), ("37", "Local", "venue", 0),
+    ("37", "Data", "date", None),
+    ("38", "current_price", "price", 0), ("38", "market_cap", "change", None),
+    ("38", "last_updated", "date", None),
+]
+
+
+@pytest.fixture(scope="module")
+def realbook_texts() -> dict[str, set[str]]:
+    """Every text cell of each real tracker, to check a header below is written there as is."""
+    from tests.test_realbooks import REALBOOKS
+
+    if not REALBOOKS.is_dir():
+        pytest.skip(f"the real trackers are not beside this clone ({REALBOOKS})")
+    from python_calamine import CalamineWorkbook
+
+    out: dict[str, set[str]] = {}
+    for path in REALBOOKS.glob("*.xls*"):
+        book = CalamineWorkbook.from_path(str(path))
+        cells = out.setdefault(path.name[:2], set())
+        for name in book.sheet_names:
+            for row in book.get_sheet_by_name(name).to_python(nrows=60):
+                cells.update(v for v in row if isinstance(v, str))
+    return out
+
+
+def test_the_headers_of_the_real_trackers_are_read_as_their_readme_says(realbook_texts):
+    missing = [(b, h) for b, h, _, _ in REAL_HEADERS if h not in realbook_texts[b]]
+    assert missing == []  # each header is copied from its book, spaces and all
+    wrong = []
+    for book, header, meaning, rank in REAL_HEADERS:
+        got = read_header(header)
+        said = (got.field, got.rank) if rank is not None else got.other
+        if said != ((meaning, rank) if rank is not None else meaning):
+            wrong.append((book, header, meaning, rank, got))
+    assert wrong == []

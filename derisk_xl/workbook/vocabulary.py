@@ -362,7 +362,7 @@ class _Tables:
     other: dict[str, str]  # key -> kind (never a key of ``fields``)
     totals: frozenset[str]
     action_values: frozenset[str]
-    conflicts: tuple[tuple[str, tuple[str, ...]], ...]  # a key given two meanings: a data error
+    conflicts: tuple[tuple[str, tuple[str, ...]], ...]  # a key given two meanings or two ranks
 
 
 @functools.cache
@@ -374,13 +374,15 @@ def _tables() -> _Tables:
     for v in vocabs:
         for f in FIELDS:
             for rank, word in v.ranked(f):
-                k = key(word)
+                p = _parts(word)
+                k = "".join(p.words)
                 if not k:
                     continue
-                meanings.setdefault(k, set()).add(f)
-                old = fields.get(k)
-                if old is None or (old[0] == f and rank < old[1]):
-                    fields[k] = (f, rank)
+                # a word with its currency (Value in EUR, BTC Value) is read as the word: its
+                # rank comes from the currency (read_header), not from the table
+                meaning = f if p.currency else f"{f} rank {rank}" if rank else f
+                meanings.setdefault(k, set()).add(meaning)
+                fields.setdefault(k, (f, 0 if p.currency else rank))
     for v in vocabs:
         for kind, words in {**v.other, "date": v.dates, "side": v.actions}.items():
             for word in words:
@@ -491,16 +493,17 @@ _MONEY_FIELDS = frozenset({"price", "value", "avg_cost", "cost_basis"})
 @functools.lru_cache(maxsize=16384)
 def _read(text: str) -> HeaderWord:
     parts = _parts(text)
-    if parts.only_currency:  # In USD, en EUR, w PLN: a value in that currency
-        coin = parts.currency not in _ISO_CODES and parts.currency not in USD_FAMILY
-        return HeaderWord("value", int(coin), parts.currency)
+    money = parts.currency in _ISO_CODES or parts.currency in USD_FAMILY
     hit, other = _meaning(parts)
+    if hit is None and other is None and not parts.percent and (parts.only_currency or (
+            parts.currency and not _unqualified(parts.words, _grammar().qualifiers)[-1])):
+        # In USD, en EUR, w PLN; Total USD, ACTUAL ARS: an amount in a currency is a value
+        return HeaderWord("value", int(not money), parts.currency)
     if parts.percent and (hit is None or hit[0] != "min_keep"):  # Share %, % of Portfolio
         return HeaderWord(None, 0, parts.currency, other or "percent")
     if hit is None:
         return HeaderWord(None, 0, parts.currency, other)
     field_name, rank = hit
-    money = parts.currency in _ISO_CODES or parts.currency in USD_FAMILY
     if field_name == "quantity" and money:  # Amount (EUR), holdings_usd: money, not units
         field_name = "value"
     if field_name in _MONEY_FIELDS and parts.currency and not money:
