@@ -17,6 +17,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 
+from ..core import currencies
 from .plan_sheets import PLAN_SHEET_NAMES
 
 
@@ -122,47 +123,38 @@ CURRENCY_CODES = frozenset({
 #: Quotes that price in US dollars: a USD book's stablecoins count at 1 and its pairs strip them.
 USD_FAMILY = frozenset({"USD", "USDT", "USDC", "BUSD", "FDUSD", "TUSD", "USDP", "DAI", "PYUSD",
                         "USDE"})
-#: Coins a header may name as its currency (``BTC Value``, ``Price (USDT)``).
-_HEADER_COINS = USD_FAMILY | {"BTC", "ETH", "BNB", "SOL", "XBT", "EURT", "EURC"}
-#: ISO 4217 codes in use (interim: the list ``core.currencies`` will give).
-_ISO_CODES = frozenset("""
-AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP BYN
-BZD CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS
-GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW
-KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD
-NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD
-SHP SLE SOS SRD SSP STN SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VES VND
-VUV WST XAF XCD XOF XPF YER ZAR ZMW ZWG""".split())
-#: Symbols and the currency each names. Ones made of letters (``zł``, ``руб``) are a currency
-#: only as a word of their own. ``""``: a currency sign that names no one currency (``kr`` is
-#: SEK, NOK, DKK or ISK; ``元`` CNY or TWD): taken off the header, the column's currency unknown.
-CURRENCY_SYMBOLS = {
-    "R$": "BRL", "NT$": "TWD", "US$": "USD", "HK$": "HKD", "A$": "AUD", "C$": "CAD",
-    "CA$": "CAD", "AU$": "AUD", "S$": "SGD", "MX$": "MXN", "NZ$": "NZD", "CN¥": "CNY",
-    "JP¥": "JPY", "$": "USD", "€": "EUR", "£": "GBP", "₹": "INR", "¥": "JPY", "₿": "BTC",
-    "₩": "KRW", "₽": "RUB", "₺": "TRY", "₫": "VND", "₪": "ILS", "₱": "PHP", "฿": "THB",
-    "₴": "UAH", "₦": "NGN", "₸": "KZT", "₾": "GEL", "円": "JPY", "원": "KRW", "Ξ": "ETH",
-    "zł": "PLN", "zl": "PLN", "руб": "RUB", "р": "RUB", "kr": "", "元": "", "rp": "IDR",
-    "rs": "INR", "₨": "INR",
-    "ft": "HUF", "kč": "CZK", "lei": "RON", "tl": "TRY", "грн": "UAH", "лв": "BGN",
-    "rmb": "CNY", "yuan": "CNY", "yen": "JPY", "won": "KRW", "rupees": "INR", "rupee": "INR",
+#: Codes a header names in any case in brackets or after ``in``, and in capitals as a bare word:
+#: ISO 4217 codes in use, stablecoins and the coins books are kept in (core.currencies, CLDR).
+_CODES = frozenset(currencies.MINOR_UNITS) | frozenset(currencies.STABLECOINS) | currencies.COINS
+#: Words for a currency a header may end in (``Цена, руб.``, ``Price in rupees``): only as a
+#: word of their own, in any case. ``""``: a word of no one currency (``kr`` is SEK, NOK, DKK
+#: or ISK; ``元`` CNY or TWD): taken off the header, the column's currency unknown.
+_CURRENCY_WORDS = {
+    "zł": "PLN", "zl": "PLN", "руб": "RUB", "р": "RUB", "kr": "", "元": "", "円": "JPY",
+    "원": "KRW", "rp": "IDR", "rs": "INR", "ft": "HUF", "kč": "CZK", "lei": "RON", "tl": "TRY",
+    "грн": "UAH", "лв": "BGN", "rmb": "CNY", "yuan": "CNY", "yen": "JPY", "won": "KRW",
+    "rupee": "INR", "rupees": "INR", "dollar": "USD", "dollars": "USD", "euro": "EUR",
+    "euros": "EUR",
 }
-#: Signs not made of letters come off any word they touch (``Price$``), the longest first (``R$``).
-_SIGNS = sorted((s for s in CURRENCY_SYMBOLS if not s.isalpha()), key=len, reverse=True)
-_SIGN_RE = re.compile("|".join(re.escape(s) for s in _SIGNS))
+#: Currency signs, from CLDR: any symbol with a currency sign in it (``$``, ``R$``, ``NT$``,
+#: ``CN¥``, ``₩``). They come off any word they touch (``Price$``), the longest first.
+CURRENCY_SYMBOLS = {s: c for s, c in currencies.SYMBOL_NAMES.items()
+                    if any(unicodedata.category(ch) == "Sc" for ch in s) and " " not in s}
+_SIGN_RE = re.compile("|".join(re.escape(s) for s in sorted(CURRENCY_SYMBOLS, key=len,
+                                                                 reverse=True)))
 
 
 def _currency_word(token: str, loose: bool) -> str | None:
-    """The currency one word of a header names (``""``: a sign of no one currency), or None.
-    ``loose`` (in brackets, after ``in``): any ISO code or coin in any case; otherwise a common
-    code in any case, or an ISO code in capitals (``ALL``, ``TOP``, ``PEN`` are words too)."""
+    """The currency one word of a header names (``""``: a word of no one currency), or None.
+    ``loose`` (in brackets, after ``in``): any code in any case; otherwise a common code
+    (:data:`CURRENCY_CODES`) in any case, any other only in capitals (``ALL``, ``TOP``, ``PEN``,
+    ``LINK`` and ``DOT`` are words too)."""
     up = token.upper()
-    sign = token if token in CURRENCY_SYMBOLS else token.casefold()
-    if sign in CURRENCY_SYMBOLS:
-        return CURRENCY_SYMBOLS[sign]
-    if loose and (up in _ISO_CODES or up in _HEADER_COINS):
-        return up
-    if up in CURRENCY_CODES or up in _HEADER_COINS or (token.isupper() and up in _ISO_CODES):
+    if token in CURRENCY_SYMBOLS:
+        return CURRENCY_SYMBOLS[token]
+    if token.casefold() in _CURRENCY_WORDS:
+        return _CURRENCY_WORDS[token.casefold()]
+    if up in CURRENCY_CODES or (up in _CODES and (loose or token.isupper())):
         return up
     return None
 
@@ -219,8 +211,8 @@ def _parts(text: str) -> _Parts:
     while i < len(words):
         w = words[i]
         nxt = _currency_word(words[i + 1], loose=True) if i + 1 < len(words) else None
-        if w in CURRENCY_SYMBOLS and not w.isalpha():  # a sign anywhere: $ € R$
-            currency = currency or CURRENCY_SYMBOLS[w] or None
+        if w in CURRENCY_SYMBOLS:  # a sign anywhere: $ € R$
+            currency = currency or CURRENCY_SYMBOLS[w]
             signed = True
         elif nxt is not None and w.casefold() in t.currency_words:  # Value in USD, w PLN
             currency = currency or nxt or None
@@ -493,7 +485,7 @@ _MONEY_FIELDS = frozenset({"price", "value", "avg_cost", "cost_basis"})
 @functools.lru_cache(maxsize=16384)
 def _read(text: str) -> HeaderWord:
     parts = _parts(text)
-    money = parts.currency in _ISO_CODES or parts.currency in USD_FAMILY
+    money = bool(parts.currency) and currencies.tracks(parts.currency) in currencies.MINOR_UNITS
     hit, other = _meaning(parts)
     if hit is None and other is None and not parts.percent and (parts.only_currency or (
             parts.currency and not _unqualified(parts.words, _grammar().qualifiers)[-1])):
