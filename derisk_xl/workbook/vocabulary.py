@@ -341,6 +341,7 @@ def _grammar() -> _Grammar:
         frozenset({split(w) for v in vocabs for w in v.counts} - {()}))
 
 
+@functools.lru_cache(maxsize=16384)
 def key(text: str) -> str:
     """The form header words are compared in: ``Avg. Buy-Price (USD)`` → ``avgbuyprice``."""
     return "".join(_parts(text).words)
