@@ -9,6 +9,8 @@ never from what the reader returned.
 from __future__ import annotations
 
 import functools
+import json
+from importlib import resources
 
 import pytest
 
@@ -79,7 +81,14 @@ def test_every_language_and_broker_the_spec_names_has_a_table():
 
 def test_no_word_means_two_things():
     """A key two tables give different meanings would be read by load order: a data error."""
-    assert vocab.conflicts() == ()
+    assert vocab.build_index()[1] == ()
+
+
+def test_the_index_a_run_loads_is_the_tables_keyed():
+    """vocab/index.json is what read_header loads; it must say what the tables say."""
+    shipped = json.loads(resources.files("derisk_xl.workbook").joinpath(
+        "vocab/index.json").read_text("utf-8"))
+    assert shipped == vocab.build_index()[0], "run: python tools/gen_vocab_index.py"
 
 
 @pytest.mark.parametrize("v", ALL, ids=IDS)

@@ -10,8 +10,8 @@ for the asset); two of the same rank are reported.
 from __future__ import annotations
 
 import functools
+import json
 import re
-import tomllib
 import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -181,6 +181,17 @@ def _split(text: str) -> list[str]:
     return [w for w in _SEPARATORS.split(_APOSTROPHES.sub("", text)) if w]
 
 
+@dataclass(frozen=True)
+class _Grammar:
+    """The words that take a header apart rather than name a field, from every table."""
+
+    currency_words: frozenset[str]  # in, en, em, w, в
+    joiners: frozenset[str]  # de, of, der: ignored
+    qualifiers: frozenset[tuple[str, ...]]  # current; real time
+    cjk_qualifiers: tuple[str, ...]  # dropped from the start or end of a key: 当前价格
+    counts: frozenset[tuple[str, ...]]  # no of; #
+
+
 @dataclass(frozen=True, slots=True)
 class _Parts:
     words: tuple[str, ...]  # the header's words in lower case, its currency taken out
@@ -190,8 +201,7 @@ class _Parts:
     only_currency: bool  # nothing but ``in USD``: a value in that currency
 
 
-def _parts(text: str) -> _Parts:
-    t = _grammar()
+def _parts(text: str, t: _Grammar) -> _Parts:
     text = unicodedata.normalize("NFKC", text)
     currency = None
     aside: list[str] = []
@@ -300,6 +310,8 @@ def _vocab_dir():
 @functools.cache
 def languages() -> tuple[Vocabulary, ...]:
     """Every language table (vocab/languages/*.toml), English first."""
+    import tomllib  # only the tests, the generator and tools/gen_vocab_index.py read the tables
+
     files = sorted((f for f in _vocab_dir().joinpath("languages").iterdir()
                     if f.name.endswith(".toml")), key=lambda f: (f.name != "en.toml", f.name))
     return tuple(_record(f.name[:-5], "language", tomllib.loads(f.read_text("utf-8")))
@@ -309,85 +321,95 @@ def languages() -> tuple[Vocabulary, ...]:
 @functools.cache
 def brokers() -> tuple[Vocabulary, ...]:
     """Every broker and exchange export (vocab/brokers.toml), in the file's order."""
+    import tomllib
+
     data = tomllib.loads(_vocab_dir().joinpath("brokers.toml").read_text("utf-8"))
     return tuple(_record(code, "broker", d) for code, d in data.items() if isinstance(d, dict))
-
-
-@dataclass(frozen=True)
-class _Grammar:
-    """The words that take a header apart rather than name a field, from every table."""
-
-    currency_words: frozenset[str]  # in, en, em, w, в
-    joiners: frozenset[str]  # de, of, der: ignored
-    qualifiers: frozenset[tuple[str, ...]]  # current; real time
-    cjk_qualifiers: tuple[str, ...]  # dropped from the start or end of a key: 当前价格
-    counts: frozenset[tuple[str, ...]]  # no of; #
-
-
-@functools.cache
-def _grammar() -> _Grammar:
-    vocabs = (*languages(), *brokers())
-    joiners = frozenset(w.casefold() for v in vocabs for w in v.joiners)
-
-    def split(word: str) -> tuple[str, ...]:
-        return _fold(_split(unicodedata.normalize("NFKC", word)), joiners)
-
-    qualifiers = {split(w) for v in vocabs for w in v.qualifiers} - {()}
-    return _Grammar(
-        frozenset(w.casefold() for v in vocabs for w in v.currency_words), joiners,
-        frozenset(qualifiers),
-        tuple(sorted({"".join(q) for q in qualifiers if _CJK.search("".join(q))},
-                     key=len, reverse=True)),
-        frozenset({split(w) for v in vocabs for w in v.counts} - {()}))
 
 
 @functools.lru_cache(maxsize=16384)
 def key(text: str) -> str:
     """The form header words are compared in: ``Avg. Buy-Price (USD)`` → ``avgbuyprice``."""
-    return "".join(_parts(text).words)
+    return "".join(_parts(text, _index().grammar).words)
 
 
-@dataclass(frozen=True)
-class _Tables:
-    """Every table's words by key: what a header names (built once, on first use)."""
-
-    fields: dict[str, tuple[str, int]]  # key -> (field, best rank)
-    other: dict[str, str]  # key -> kind (never a key of ``fields``)
-    totals: frozenset[str]
-    action_values: frozenset[str]
-    conflicts: tuple[tuple[str, tuple[str, ...]], ...]  # a key given two meanings or two ranks
+def _split_words(word: str, joiners: frozenset[str]) -> tuple[str, ...]:
+    return _fold(_split(unicodedata.normalize("NFKC", word)), joiners)
 
 
-@functools.cache
-def _tables() -> _Tables:
-    fields: dict[str, tuple[str, int]] = {}
+def _grammar_of(lists: Mapping[str, list]) -> _Grammar:
+    joiners = frozenset(lists["joiners"])
+    qualifiers = frozenset(tuple(q) for q in lists["qualifiers"])
+    return _Grammar(
+        frozenset(lists["currency_words"]), joiners, qualifiers,
+        tuple(sorted({"".join(q) for q in qualifiers if _CJK.search("".join(q))},
+                     key=len, reverse=True)),
+        frozenset(tuple(c) for c in lists["counts"]))
+
+
+def build_index() -> tuple[dict, tuple[tuple[str, tuple[str, ...]], ...]]:
+    """What :func:`read_header` needs, from every table: the words that take a header apart,
+    and each word by its key with its meaning (JSON-ready), and the keys two tables give
+    different meanings or ranks (a data error the tests refuse). tools/gen_vocab_index.py
+    writes it to vocab/index.json, which a run loads instead of parsing every table."""
+    vocabs = (*languages(), *brokers())
+    joiners = sorted({w.casefold() for v in vocabs for w in v.joiners})
+
+    def words(name: str) -> list[list[str]]:
+        found = {_split_words(w, frozenset(joiners)) for v in vocabs for w in getattr(v, name)}
+        return sorted(list(q) for q in found - {()})
+
+    lists = {"currency_words": sorted({w.casefold() for v in vocabs for w in v.currency_words}),
+             "joiners": joiners, "qualifiers": words("qualifiers"), "counts": words("counts")}
+    grammar = _grammar_of(lists)
+    fields: dict[str, list] = {}
     other: dict[str, str] = {}
     meanings: dict[str, set[str]] = {}
-    vocabs = (*languages(), *brokers())
     for v in vocabs:
         for f in FIELDS:
             for rank, word in v.ranked(f):
-                p = _parts(word)
+                p = _parts(word, grammar)
                 k = "".join(p.words)
                 if not k:
                     continue
                 # a word with its currency (Value in EUR, BTC Value) is read as the word: its
                 # rank comes from the currency (read_header), not from the table
-                meaning = f if p.currency else f"{f} rank {rank}" if rank else f
-                meanings.setdefault(k, set()).add(meaning)
-                fields.setdefault(k, (f, 0 if p.currency else rank))
+                meanings.setdefault(k, set()).add(f if p.currency or not rank
+                                                  else f"{f} rank {rank}")
+                fields.setdefault(k, [f, 0 if p.currency else rank])
     for v in vocabs:
-        for kind, words in {**v.other, "date": v.dates, "side": v.actions}.items():
-            for word in words:
-                k = key(word)
-                if k:
-                    meanings.setdefault(k, set()).add(kind)
-                    other.setdefault(k, kind)
-    return _Tables(
-        fields, {k: o for k, o in other.items() if k not in fields},
-        frozenset(key(w) for v in vocabs for w in v.totals) - {""},
-        frozenset(key(w) for v in vocabs for w in v.action_values) - {""},
-        tuple(sorted((k, tuple(sorted(m))) for k, m in meanings.items() if len(m) > 1)))
+        for kind, ws in {**v.other, "date": v.dates, "side": v.actions}.items():
+            for k in filter(None, ("".join(_parts(w, grammar).words) for w in ws)):
+                meanings.setdefault(k, set()).add(kind)
+                other.setdefault(k, kind)
+
+    def keys(name: str) -> list[str]:
+        return sorted({"".join(_parts(w, grammar).words) for v in vocabs
+                       for w in getattr(v, name)} - {""})
+
+    index = {**lists, "fields": dict(sorted(fields.items())),
+             "other": {k: o for k, o in sorted(other.items()) if k not in fields},
+             "totals": keys("totals"), "action_values": keys("action_values")}
+    conflicts = tuple(sorted((k, tuple(sorted(m))) for k, m in meanings.items() if len(m) > 1))
+    return index, conflicts
+
+
+@dataclass(frozen=True)
+class _Index:
+    """vocab/index.json as read_header uses it (loaded once, on first use)."""
+
+    grammar: _Grammar
+    fields: dict[str, tuple[str, int]]  # key -> (field, rank)
+    other: dict[str, str]  # key -> kind (never a key of ``fields``)
+    totals: frozenset[str]
+    action_values: frozenset[str]
+
+
+@functools.cache
+def _index() -> _Index:
+    data = json.loads(_vocab_dir().joinpath("index.json").read_text("utf-8"))
+    return _Index(_grammar_of(data), {k: (f, r) for k, (f, r) in data["fields"].items()},
+                  data["other"], frozenset(data["totals"]), frozenset(data["action_values"]))
 
 
 # -- reading a header --------------------------------------------------------------------------
@@ -460,7 +482,8 @@ def _drop_cjk(text: str, qualifiers: tuple[str, ...]) -> str:
 
 def _meaning(parts: _Parts) -> tuple[tuple[str, int] | None, str | None]:
     """The field (and rank) or other kind the first form of the words a table knows gives."""
-    g, t = _grammar(), _tables()
+    t = _index()
+    g = t.grammar
     words = parts.words
     counted = _drop_counts(words, g.counts)
     forms = [words + parts.aside, words, *_unqualified(words, g.qualifiers), counted,
@@ -485,11 +508,11 @@ _MONEY_FIELDS = frozenset({"price", "value", "avg_cost", "cost_basis"})
 
 @functools.lru_cache(maxsize=16384)
 def _read(text: str) -> HeaderWord:
-    parts = _parts(text)
+    parts = _parts(text, _index().grammar)
     money = bool(parts.currency) and currencies.tracks(parts.currency) in currencies.MINOR_UNITS
     hit, other = _meaning(parts)
     if hit is None and other is None and not parts.percent and (parts.only_currency or (
-            parts.currency and not _unqualified(parts.words, _grammar().qualifiers)[-1])):
+            parts.currency and not _unqualified(parts.words, _index().grammar.qualifiers)[-1])):
         # In USD, en EUR, w PLN; Total USD, ACTUAL ARS: an amount in a currency is a value
         return HeaderWord("value", int(not money), parts.currency)
     if parts.percent and (hit is None or hit[0] != "min_keep"):  # Share %, % of Portfolio
@@ -521,17 +544,12 @@ def read_header(value: object) -> HeaderWord:
 def total_word(text: str) -> bool:
     """Whether a row's first text cell says the row sums the rows above (SPEC 3.9 item 2)."""
     k = key(text.rstrip(": "))
-    return k in _tables().totals or k.startswith(("total", "subtotal", "grandtotal"))
+    return k in _index().totals or k.startswith(("total", "subtotal", "grandtotal"))
 
 
 def action_value(text: str) -> bool:
     """Whether a cell of a log's action column is a buy, sell, deposit… in some language."""
-    return key(text) in _tables().action_values
-
-
-def conflicts() -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """Keys that two tables give different meanings (a data error, checked by the tests)."""
-    return _tables().conflicts
+    return key(text) in _index().action_values
 
 
 def __getattr__(name: str):  # the tables load on first use, not on import
@@ -545,5 +563,5 @@ def __getattr__(name: str):  # the tables load on first use, not on import
 __all__ = ["BROKERS", "CURRENCY_CODES", "CURRENCY_SYMBOLS", "Column", "FIELDS", "FIELD_TITLES",
            "FUTURES_COLUMNS", "HOLDINGS_COLUMNS", "HeaderWord", "INPUT_NORMS", "INPUT_SHEETS",
            "LANGUAGES", "LOTS_COLUMNS", "PLAN_NORMS", "PRICES_DATE", "TIERS_COLUMNS",
-           "USD_FAMILY", "Vocabulary", "action_value", "brokers", "conflicts", "key", "languages", "norm",
+           "USD_FAMILY", "Vocabulary", "action_value", "brokers", "build_index", "key", "languages", "norm",
            "read_header", "total_word"]
