@@ -245,6 +245,24 @@ def test_three_letter_words_are_currencies_only_by_the_rule(header, currency):
     assert read_header(header).currency == currency
 
 
+@pytest.mark.parametrize(("header", "field", "currency"), [
+    ("当前价格", "price", None),  # a CJK qualifier comes off a word written without spaces
+    ("最新市值", "value", None), ("持仓数量", "quantity", None),
+    ("現在の価格", "price", None), ("評価額（円）", "value", "JPY"),
+    ("현재가격", "price", None), ("보유 수량", "quantity", None), ("평가금액(원)", "value", "KRW"),
+    ("投資金額 (NT$)", "cost_basis", "TWD"), ("市值(元)", "value", None),  # 元: CNY or TWD
+    ("合　計", None, None),  # a full-width space, a totals word, no field
+    ("VARLIK", "asset", None), ("Varlık", "asset", None),  # Turkish i's fold alike
+    ("İŞLEM TARİHİ", None, None),
+    ("Цена, руб.", "price", "RUB"), ("Кол-во акций", "quantity", None),
+    ("Wert (kr)", "value", None),  # kr: SEK, NOK, DKK or ISK
+    ("Nilai dalam IDR", "value", "IDR"), ("Valor em R$", "value", "BRL"),
+])
+def test_scripts_and_currency_words_of_the_languages(header, field, currency):
+    got = read_header(header)
+    assert (got.field, got.currency) == (field, currency)
+
+
 def test_not_text_is_no_header():
     assert read_header(None) == HeaderWord(None)
     assert read_header(12.5) == HeaderWord(None)
@@ -365,3 +383,37 @@ def test_the_headers_of_the_real_trackers_are_read_as_their_readme_says(realbook
         if said != ((meaning, rank) if rank is not None else meaning):
             wrong.append((book, header, meaning, rank, got))
     assert wrong == []
+
+
+# -- shipped ------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_the_tables_and_the_index_ship_in_the_wheel_and_load_from_it(tmp_path):
+    """Installed from the wheel (as micropip installs it in xlwings Lite), the package finds
+    its vocabulary inside itself through importlib.resources, not in a source tree."""
+    import subprocess
+    import sys
+    import zipfile
+    from pathlib import Path
+
+    pytest.importorskip("hatchling")
+    root = Path(__file__).resolve().parent.parent
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+                    "-q", "-w", str(tmp_path), str(root)],
+                   check=True, capture_output=True, timeout=300)
+    wheel = next(tmp_path.glob("derisk_xl-*.whl"))
+    names = set(zipfile.ZipFile(wheel).namelist())
+    tables = {f"derisk_xl/workbook/vocab/languages/{v.code}.toml" for v in languages()}
+    assert tables | {"derisk_xl/workbook/vocab/brokers.toml",
+                     "derisk_xl/workbook/vocab/index.json"} <= names
+    site = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(site)
+    code = ("from derisk_xl.workbook import vocabulary as v; import sys; "
+            "h = v.read_header('Wartość w PLN'); "
+            "print(v.__file__, h.field, h.currency, len(v.languages()), len(v.brokers()))")
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                         text=True, cwd=tmp_path, env={"PYTHONPATH": str(site), "PATH": ""})
+    where, field, currency, n_languages, n_brokers = out.stdout.split()
+    assert where.startswith(str(site)) and (field, currency) == ("value", "PLN")
+    assert (int(n_languages), int(n_brokers)) == (len(languages()), len(brokers()))

@@ -1,10 +1,13 @@
 """The words of the workbook contract: sheet names, columns and their synonyms (SPEC 3.1–3.7, 3.9).
 
-A header is matched after :func:`norm`; a holdings header also after dropping a unit or currency
-(``Price (USD)``, ``Current Price ₹``, ``Price USD``) and dots (``Avg. Purchase Price``), so the
-words users write in their own trackers map to the contract's fields. Synonyms come in ranks: a
-column of a better rank wins over one of a worse rank without a word (``Token`` over ``Name``
-for the asset); two of the same rank are reported.
+The contract's own sheets match after :func:`norm`. A holdings header in a tracker of the
+user's own is read by :func:`read_header` in any language and form the vocabulary has (SPEC 3.9
+items 4 and 9): the words are data, one table per language (vocab/languages/*.toml) and per
+broker or exchange export (vocab/brokers.toml), which :func:`languages` and :func:`brokers` give
+as :class:`Vocabulary` records; a run loads vocab/index.json, the same words already keyed
+(tools/gen_vocab_index.py writes it). Synonyms come in ranks: a column of a better rank wins
+over one of a worse rank without a word (``Token`` over ``Name`` for the asset); two of the
+same rank are reported.
 """
 
 from __future__ import annotations
