@@ -902,8 +902,10 @@ def _asset_columns(rng, plan: Plan, holdings: list[Holding], head, word, tags) -
         # item 10: asset cells that are Excel errors (#VALUE! of linked data types) beside a
         # readable identifier column of the same table: that column is the asset
         cols.append(Col("error_asset", head("asset", None), [ExcelError("#VALUE!")] * len(holdings)))
-    cols.append(Col("asset", head("asset", "Asset"), [h.cell for h in holdings]))
-    if "name" in plan.extras:
+    phrase = word("asset")
+    cols.append(Col("asset", head("asset", "Asset", phrase=phrase), [h.cell for h in holdings]))
+    rank = max(int(m.split(":")[1]) for m in _means(phrase))
+    if "name" in plan.extras and rank < 2:
         # item 4: Name names the asset only when no better column exists
         cols.append(Col("name", head("asset", None, phrase=word("asset", 2)),
                         [h.name for h in holdings]))
@@ -1461,9 +1463,10 @@ def place_holdings(rng: random.Random, book: Book, plan: Plan, holdings: list[Ho
     if not pandas and _chance(rng, 0.2) and as_excel_table(
             sheet, placed, rng.choice(("Table1", "tblPortfolio", "Tableau1", "Tabelle1")), cols):
         tags.append("layout:excel-table")
-    if not pandas and _chance(rng, 0.3):
-        second_table(rng, sheet, placed.last_row + rng.randint(2, 4) if not holdings_named
-                     else 0, placed.last_col + rng.randint(2, 3) if holdings_named else c0,
+    # a sheet named Holdings is read to its end (item 2): what else is on it is SPEC's open
+    # question, so nothing else is
+    if not pandas and not holdings_named and _chance(rng, 0.3):
+        second_table(rng, sheet, placed.last_row + rng.randint(2, 4), c0,
                      rng.choice(("watchlist", "summary", "model")), plan, holdings, tags)
     if not pandas and not holdings_named and _chance(rng, 0.2):
         second_table(rng, sheet, placed.header_row + rng.choice((0, 0, 2)),
