@@ -1626,10 +1626,10 @@ def numbers_book(rng: random.Random, tags: list[str]) -> tuple[Book, Truth, str]
             _number_col("value", heads["value"], [h.value for h in holdings], mf,
                         minor(currency))]
     cols[-1].total = cell_number(sum(h.value for h in holdings))
-    if venue_col:
-        cols.append(Col("venue", unknown_head("venue") if not known_asset or _chance(rng, 0.5)
-                        else field_word(rng, plan.words, "venue", taken),
-                        [h.venue for h in holdings]))
+    venue_known = venue_col and known_asset and _chance(rng, 0.5)
+    if venue_col:  # a venue column is one only by its word (SPEC 3.9 item 4): no number says so
+        cols.append(Col("venue", field_word(rng, plan.words, "venue", taken) if venue_known
+                        else unknown_head("venue"), [h.venue for h in holdings]))
     body = cols[1:]
     rng.shuffle(body)
     cols = [cols[0]] + body if _chance(rng, 0.7) else rng.sample(cols, len(cols))
@@ -1649,7 +1649,7 @@ def numbers_book(rng: random.Random, tags: list[str]) -> tuple[Book, Truth, str]
         return book, Truth("refused", reason="two readings", names=(
             heads["quantity"], heads["price"], ("Quantity Column", "Price Column", "--column"))), \
             summary
-    return book, planned_truth(replace(plan, extras=frozenset({"venue"} if venue_col else ())),
+    return book, planned_truth(replace(plan, extras=frozenset({"venue"} if venue_known else ())),
                                holdings, placed, mapping, currency), summary
 
 
