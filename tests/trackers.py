@@ -452,7 +452,8 @@ class Truth:
     """What a reading by SPEC must give.
 
     ``outcome`` is ``planned`` (positions, T, base currency, sheet and header row, mapping of
-    the fields the book decides: title → header text, rates: currency → where it was given) or
+    the fields the book decides: title → header text, rates: (currency, where it was given, the
+    rate, or None where each row gives its own through a base-currency value)) or
     ``refused`` (``reason`` a kind of :data:`REASONS`, ``names``: what the refusal must name,
     each item a text, or a tuple of texts any one of which will do).
     """
@@ -465,14 +466,15 @@ class Truth:
     sheet: str = ""
     header_row: int = 0  # 1-based, as Excel shows it
     mapping: tuple[tuple[str, str], ...] = ()
-    rates: tuple[tuple[str, str], ...] = ()
+    rates: tuple[tuple[str, str, Decimal | None], ...] = ()
     reason: str = ""
     names: tuple[str | tuple[str, ...], ...] = ()
 
     def line(self) -> str:
         if self.outcome == "refused":
             return f"refused ({self.reason}), naming {', '.join(map(_shown, self.names))}"
-        rates = f", rates {', '.join(f'{c} ({w})' for c, w in self.rates)}" if self.rates else ""
+        rates = f", rates {', '.join(f'{c} ({w})' for c, w, _ in self.rates)}" \
+            if self.rates else ""
         return (f"planned: {len(self.positions)} positions from {sheet_ref(self.sheet)} header row "
                 f"{self.header_row}, T {self.total:,.2f} {self.base_currency}{rates}")
 
@@ -1507,7 +1509,7 @@ def base_setting(plan: Plan, tags: list[str]) -> list[tuple[str, CellValue]]:
 
 
 def planned_truth(plan: Plan, holdings: list[Holding], placed: Placed, mapping: dict[str, str],
-                  base: str, rates: tuple[tuple[str, str], ...] = (),
+                  base: str, rates: tuple[tuple[str, str, Decimal | None], ...] = (),
                   prices: list[Decimal] | None = None) -> Truth:
     """Positions as SPEC 3.1/3.9 read them: the price column's price, else value ÷ quantity
     (item 4); the average cost, else cost basis ÷ quantity (3.1); the venue column's venue."""
@@ -1697,7 +1699,9 @@ def currency_book(rng: random.Random, tags: list[str]) -> tuple[Book, Truth, str
         cols.append(_number_col("value_base", text, values, FORMAT.get(base), minor(base)))
         cols[-1].total = cell_number(sum(values))
         mapping["Value"] = text
-        prices = [v / h.quantity for v, h in zip(values, holdings)]
+        # a row already in the base currency needs no rate: its price is its price
+        prices = [h.price if h.currency == base else v / h.quantity
+                  for v, h in zip(values, holdings)]
     else:
         if plan.value == "with":  # the row's value in its own currency
             local = [rounded(h.quantity * h.price, 2) for h in holdings]
@@ -1735,8 +1739,9 @@ def currency_book(rng: random.Random, tags: list[str]) -> tuple[Book, Truth, str
             names += [c, (f"row {r}", f"rows {r}", *(f"{column_letter(k)}{r}" for k in range(
                 placed.first_col, placed.last_col + 1)))]
         return book, Truth("refused", reason="no rate", names=tuple(names)), summary
-    return book, planned_truth(plan, holdings, placed, mapping, base,
-                               tuple((c, where) for c in others), prices=prices), summary
+    given = kind != "value-column"  # else each row's base-currency value gives its own rate
+    return book, planned_truth(plan, holdings, placed, mapping, base, tuple(
+        (c, where, rates[c] if given else None) for c in others), prices=prices), summary
 
 
 def _take(rng: random.Random, words: Words, fld: str, taken: set[str], rank: int = 0,
@@ -1798,7 +1803,7 @@ def _header_pair(rng: random.Random, tags: list[str]) -> tuple[Book, Truth, str]
     mapping = {"Asset": heads[0], "Quantity": heads[1], "Price": heads[2], "Value": heads[3]}
     prices = [v / h.quantity for v, h in zip(values, holdings)]
     return book, planned_truth(plan, holdings, placed, mapping, base,
-                               ((price_cur, "value column"),), prices=prices), \
+                               ((price_cur, "value column", None),), prices=prices), \
         _summary("currencies (header-pair)", plan, holdings, placed, book)
 
 
@@ -2118,10 +2123,13 @@ def check(tracker: Tracker, result) -> list[str]:
     for title, header in t.mapping:
         if read.get(title, "").strip() != header.strip():
             out.append(f"{title} ← {read.get(title)!r}, expected {header!r}")
-    line = source.line
-    for currency, where in t.rates:
+    line, read_rates = source.line, {r.currency: r.rate for r in source.rates}
+    for currency, where, value in t.rates:  # SPEC 3.10: the read line names every rate used
         if currency not in line:
             out.append(f"the read line does not name the {currency} rate ({where}): {line}")
+        if value is not None and read_rates.get(currency) != value:
+            out.append(f"the {currency} rate read is {read_rates.get(currency)}, expected {value} "
+                       f"({where})")
     return out
 
 
