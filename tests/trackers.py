@@ -1462,6 +1462,7 @@ def place_holdings(rng: random.Random, book: Book, plan: Plan, holdings: list[Ho
     if placed.rows and _chance(rng, 0.08):
         sheet.hidden.add(rng.choice(placed.rows))  # SPEC 3.8: hidden rows are still read
         tags.append("layout:hidden-row")
+    # item 1/2: an Excel Table is a candidate and ends at its own range (its totals row in it)
     if not pandas and _chance(rng, 0.2) and as_excel_table(
             sheet, placed, rng.choice(("Table1", "tblPortfolio", "Tableau1", "Tabelle1")), cols):
         tags.append("layout:excel-table")
@@ -1942,7 +1943,11 @@ REFUSALS = ("log", "price history", "no price", "no quantity", "no positions")
 
 
 def refusal_book(rng: random.Random, tags: list[str]) -> tuple[Book, Truth, str]:
-    """Books with no holdings to plan, refused with the reason (items 3, 10 and 1)."""
+    """Books with no holdings to plan, refused with the reason: only a log or only a price
+    history (item 3: never holdings; item 10: a refusal names every candidate and why), a
+    table with no price or value, or no quantity (item 1: a candidate names an asset, a
+    quantity and a price or value column), a header with no positions under it (item 2: a
+    template row is no position; realbooks 03 and 13)."""
     reason = rng.choice(REFUSALS)
     tags.append(f"refusal:{reason}")
     plan = draw_plan(rng, tags, words=rng.choice(LANGUAGES))
