@@ -1472,7 +1472,9 @@ def place_holdings(rng: random.Random, book: Book, plan: Plan, holdings: list[Ho
         second_table(rng, sheet, placed.last_row + rng.randint(2, 4), c0,
                      rng.choice(("watchlist", "summary", "model")), plan, holdings, tags)
     if not pandas and not holdings_named and _chance(rng, 0.2):
-        second_table(rng, sheet, placed.header_row + rng.choice((0, 0, 2)),
+        # beside, never on the header row: a header row that runs on past an empty column into
+        # another asset column (Scheme Name … STOCK) is one table or two? SPEC leaves it open
+        second_table(rng, sheet, placed.header_row + rng.choice((1, 2, 3)),
                      placed.last_col + rng.randint(2, 3),
                      rng.choice(("watchlist", "summary", "model")), plan, holdings, tags)
     return placed, sheet
