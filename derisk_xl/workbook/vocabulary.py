@@ -38,27 +38,16 @@ PLAN_NORMS = frozenset(norm(s) for s in (*PLAN_SHEET_NAMES, "Plan Errors"))
 
 @dataclass(frozen=True)
 class Column:
-    """A column of an input sheet: the field it fills, its title, synonyms, and if required.
-
-    ``later`` holds synonyms of worse ranks, each group taken only when no column of a better
-    rank is there (SPEC 3.9: ``Currency``, then ``Name``, name the asset only without a Symbol).
-    """
+    """A column of an input sheet: the field it fills, its title, synonyms, and if required."""
 
     field: str
     title: str
     synonyms: tuple[str, ...] = ()
     required: bool = False
-    later: tuple[tuple[str, ...], ...] = ()
 
     @property
     def names(self) -> str:
         return self.title + (f" (or {', '.join(self.synonyms)})" if self.synonyms else "")
-
-    def ranked(self):
-        """(rank, name) for every name of the column, rank 0 the best."""
-        yield from ((0, n) for n in (self.title, *self.synonyms))
-        for rank, group in enumerate(self.later, start=1):
-            yield from ((rank, n) for n in group)
 
 
 #: The holdings fields, their titles and which are required. Their words, in every language and
