@@ -1756,15 +1756,13 @@ def _take(rng: random.Random, words: Words, fld: str, taken: set[str], rank: int
 
 def _mixed_holdings(rng: random.Random, base: str, others: list[str]) -> list[Holding]:
     """Stocks in the base currency on most rows (3.10: the base currency is the one most rows
-    are in), the rest in ``others``."""
-    n_base = rng.randint(2, 5)
-    n_other = [rng.randint(1, max(1, n_base - 1)) for _ in others]
-    while sum(n_other) >= n_base * 2 and max(n_other) > 1:
-        n_other[n_other.index(max(n_other))] -= 1
+    are in: strictly more than any other), the rest in ``others``."""
+    n_base = rng.randint(2, min(5, len(_STOCKS[base])))
     holdings = draw_holdings(rng, "stock", base, n_base)
-    for c, k in zip(others, n_other):
-        holdings += draw_holdings(rng, "stock", c, k)
-    assert max(sum(h.currency == c for h in holdings) for c in others) < n_base
+    for c in others:
+        holdings += draw_holdings(rng, "stock", c, rng.randint(1, n_base - 1))
+    rows = Counter(h.currency for h in holdings)
+    assert all(rows[c] < rows[base] for c in others), rows
     rng.shuffle(holdings)
     return holdings
 
