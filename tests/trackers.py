@@ -13,8 +13,12 @@ The book comes as a :class:`~derisk_xl.workbook.grid.WorkbookGrid` (what the fil
 give, so thousands run through ``parse_inputs`` in seconds) and as a real ``.xlsx``
 (:meth:`Tracker.write_xlsx`), for the cell scan. :func:`check` compares a reading with the truth.
 
-    python -m tests.trackers --seed 7 --dump tracker-7.xlsx     # one book, its truth, the reading
-    python -m tests.trackers --seed 0 --count 5000 [--dump DIR]  # a campaign: failures by feature
+    python -m tests.trackers --seed 7 --show --dump tracker-7.xlsx   # one book, truth, reading
+    python -m tests.trackers --seed 0 --count 5000 [--dump DIR]       # a campaign, by feature
+    python -m tests.trackers --seed 0 --count 5000 --only numbers:none  # the books with a feature
+
+A seed gives the same book for the same vocabulary data: the header words are drawn from it, so
+a change of the tables (a word added, a rank changed) draws other books from the same seeds.
 """
 
 from __future__ import annotations
@@ -66,7 +70,7 @@ _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 
 
 @dataclass(frozen=True, eq=False)
-class Vocabulary:
+class WordIndex:
     """Every table, and each written word's meanings over all of them: a word is written over a
     column only when it means one thing in every table (SPEC 3.9 item 9: the tables are one
     vocabulary), so the truth never rests on which table a reader consults first."""
@@ -141,7 +145,7 @@ def _bare_forms(phrase: str, qualifiers: frozenset[str]) -> set[str]:
     return out - {whole}
 
 
-def _vocabulary_index() -> Vocabulary:
+def _vocabulary_index() -> WordIndex:
     tables = vocabularies()
     meanings: dict[str, set[str]] = defaultdict(set)
     qualifiers = frozenset(norm_word(q) for t in tables for q in t.qualifiers)
@@ -168,7 +172,7 @@ def _vocabulary_index() -> Vocabulary:
         own = meanings[norm_word(w)]
         if any(b in meanings and meanings[b] != own for b in _bare_forms(w, qualifiers)):
             own.add("doubtful")
-    return Vocabulary(tables, {w: frozenset(m) for w, m in meanings.items()}, qualifiers)
+    return WordIndex(tables, {w: frozenset(m) for w, m in meanings.items()}, qualifiers)
 
 
 VOCAB = _vocabulary_index()
@@ -242,60 +246,114 @@ _CRYPTO = (("BTC", "Bitcoin", 20000, 62000), ("ETH", "Ethereum", 1500, 4000),
            ("AAVE", "Aave", 50, 300), ("MKR", "Maker", 1000, 3000), ("INJ", "Injective", 10, 40),
            ("YFI", "yearn.finance", 5000, 30000), ("GRT", "The Graph", 0.1, 0.4))
 _STOCKS = {
-    "USD": (("AAPL", "Apple", 150, 230), ("MSFT", "Microsoft", 300, 450), ("NVDA", "NVIDIA", 100, 900),
-            ("AMZN", "Amazon", 100, 200), ("GOOGL", "Alphabet", 100, 180), ("TSLA", "Tesla", 150, 300),
-            ("META", "Meta", 300, 550), ("JPM", "JPMorgan", 150, 220), ("KO", "Coca-Cola", 55, 70),
-            ("BRK.B", "Berkshire Hathaway", 350, 450), ("V", "Visa", 230, 290), ("T", "AT&T", 15, 20),
-            ("PLTR", "Palantir", 15, 30), ("AMD", "AMD", 100, 200), ("XOM", "Exxon Mobil", 90, 120)),
-    "EUR": (("SAP", "SAP", 120, 200), ("SIE", "Siemens", 120, 190), ("ALV", "Allianz", 200, 280),
-            ("ASML", "ASML", 600, 900), ("MC", "LVMH", 600, 850), ("AIR", "Airbus", 120, 170),
-            ("BAS", "BASF", 40, 55), ("ENEL", "Enel", 5, 7), ("ITX", "Inditex", 35, 50),
-            ("INGA", "ING", 12, 17), ("DTE", "Deutsche Telekom", 20, 28), ("IWDA", "iShares MSCI World", 70, 95)),
-    "GBP": (("SHEL", "Shell", 24, 30), ("HSBA", "HSBC", 6, 8), ("ULVR", "Unilever", 38, 48),
-            ("AZN", "AstraZeneca", 95, 125), ("VWRL", "Vanguard FTSE All-World", 95, 115),
-            ("BP", "BP", 4, 5.5), ("LLOY", "Lloyds", 0.45, 0.6)),
-    "INR": (("RELIANCE", "Reliance Industries", 2400, 3000), ("TCS", "Tata Consultancy", 3500, 4200),
-            ("INFY", "Infosys", 1400, 1900), ("HDFCBANK", "HDFC Bank", 1400, 1700),
-            ("ITC", "ITC", 400, 480), ("SBIN", "State Bank of India", 550, 800),
-            ("WIPRO", "Wipro", 400, 550), ("BHARTIARTL", "Bharti Airtel", 1000, 1500)),
-    "JPY": (("7203.T", "Toyota", 2500, 3500), ("6758.T", "Sony", 12000, 14000),
-            ("9984.T", "SoftBank Group", 7000, 9500), ("8306.T", "MUFG", 1300, 1700)),
-    "KRW": (("005930.KS", "Samsung Electronics", 70000, 85000), ("000660.KS", "SK Hynix", 150000, 200000),
-            ("035420.KS", "NAVER", 170000, 220000)),
-    "PLN": (("PKN", "Orlen", 55, 70), ("PKO", "PKO BP", 45, 60), ("CDR", "CD Projekt", 110, 150),
-            ("PZU", "PZU", 45, 55)),
-    "TRY": (("THYAO", "Türk Hava Yolları", 250, 320), ("ASELS", "Aselsan", 45, 60),
-            ("GARAN", "Garanti BBVA", 80, 110), ("BIMAS", "BİM", 400, 520)),
-    "RUB": (("SBER", "Сбербанк", 250, 320), ("GAZP", "Газпром", 150, 180), ("LKOH", "Лукойл", 6500, 7500)),
-    "CNY": (("600519.SS", "贵州茅台", 1500, 1800), ("000858.SZ", "五粮液", 130, 160),
-            ("601318.SS", "中国平安", 40, 50)),
-    "TWD": (("2330.TW", "台積電", 700, 1000), ("2317.TW", "鴻海", 100, 200), ("2454.TW", "聯發科", 900, 1300)),
-    "IDR": (("BBCA.JK", "Bank Central Asia", 9000, 10500), ("TLKM.JK", "Telkom Indonesia", 3000, 4000),
-            ("BBRI.JK", "Bank Rakyat Indonesia", 4500, 6000)),
-    "BRL": (("PETR4", "Petrobras", 35, 42), ("VALE3", "Vale", 60, 70), ("ITUB4", "Itaú Unibanco", 30, 36)),
-    "CAD": (("SHOP", "Shopify", 90, 120), ("RY", "Royal Bank of Canada", 130, 150), ("ENB", "Enbridge", 48, 56)),
+    "USD": (
+        ("AAPL", "Apple", 150, 230), ("MSFT", "Microsoft", 300, 450),
+        ("NVDA", "NVIDIA", 100, 900), ("AMZN", "Amazon", 100, 200),
+        ("GOOGL", "Alphabet", 100, 180), ("TSLA", "Tesla", 150, 300), ("META", "Meta", 300, 550),
+        ("JPM", "JPMorgan", 150, 220), ("KO", "Coca-Cola", 55, 70),
+        ("BRK.B", "Berkshire Hathaway", 350, 450), ("V", "Visa", 230, 290), ("T", "AT&T", 15, 20),
+        ("PLTR", "Palantir", 15, 30), ("AMD", "AMD", 100, 200), ("XOM", "Exxon Mobil", 90, 120),
+    ),
+    "EUR": (
+        ("SAP", "SAP", 120, 200), ("SIE", "Siemens", 120, 190), ("ALV", "Allianz", 200, 280),
+        ("ASML", "ASML", 600, 900), ("MC", "LVMH", 600, 850), ("AIR", "Airbus", 120, 170),
+        ("BAS", "BASF", 40, 55), ("ENEL", "Enel", 5, 7), ("ITX", "Inditex", 35, 50),
+        ("INGA", "ING", 12, 17), ("DTE", "Deutsche Telekom", 20, 28),
+        ("IWDA", "iShares MSCI World", 70, 95),
+    ),
+    "GBP": (
+        ("SHEL", "Shell", 24, 30), ("HSBA", "HSBC", 6, 8), ("ULVR", "Unilever", 38, 48),
+        ("AZN", "AstraZeneca", 95, 125), ("VWRL", "Vanguard FTSE All-World", 95, 115),
+        ("BP", "BP", 4, 5.5), ("LLOY", "Lloyds", 0.45, 0.6),
+    ),
+    "INR": (
+        ("RELIANCE", "Reliance Industries", 2400, 3000), ("TCS", "Tata Consultancy", 3500, 4200),
+        ("INFY", "Infosys", 1400, 1900), ("HDFCBANK", "HDFC Bank", 1400, 1700),
+        ("ITC", "ITC", 400, 480), ("SBIN", "State Bank of India", 550, 800),
+        ("WIPRO", "Wipro", 400, 550), ("BHARTIARTL", "Bharti Airtel", 1000, 1500),
+    ),
+    "JPY": (
+        ("7203.T", "Toyota", 2500, 3500), ("6758.T", "Sony", 12000, 14000),
+        ("9984.T", "SoftBank Group", 7000, 9500), ("8306.T", "MUFG", 1300, 1700),
+    ),
+    "KRW": (
+        ("005930.KS", "Samsung Electronics", 70000, 85000),
+        ("000660.KS", "SK Hynix", 150000, 200000), ("035420.KS", "NAVER", 170000, 220000),
+    ),
+    "PLN": (
+        ("PKN", "Orlen", 55, 70), ("PKO", "PKO BP", 45, 60), ("CDR", "CD Projekt", 110, 150),
+        ("PZU", "PZU", 45, 55),
+    ),
+    "TRY": (
+        ("THYAO", "Türk Hava Yolları", 250, 320), ("ASELS", "Aselsan", 45, 60),
+        ("GARAN", "Garanti BBVA", 80, 110), ("BIMAS", "BİM", 400, 520),
+    ),
+    "RUB": (
+        ("SBER", "Сбербанк", 250, 320), ("GAZP", "Газпром", 150, 180),
+        ("LKOH", "Лукойл", 6500, 7500),
+    ),
+    "CNY": (
+        ("600519.SS", "贵州茅台", 1500, 1800), ("000858.SZ", "五粮液", 130, 160),
+        ("601318.SS", "中国平安", 40, 50),
+    ),
+    "TWD": (
+        ("2330.TW", "台積電", 700, 1000), ("2317.TW", "鴻海", 100, 200), ("2454.TW", "聯發科", 900, 1300),
+    ),
+    "IDR": (
+        ("BBCA.JK", "Bank Central Asia", 9000, 10500),
+        ("TLKM.JK", "Telkom Indonesia", 3000, 4000),
+        ("BBRI.JK", "Bank Rakyat Indonesia", 4500, 6000),
+    ),
+    "BRL": (
+        ("PETR4", "Petrobras", 35, 42), ("VALE3", "Vale", 60, 70),
+        ("ITUB4", "Itaú Unibanco", 30, 36),
+    ),
+    "CAD": (
+        ("SHOP", "Shopify", 90, 120), ("RY", "Royal Bank of Canada", 130, 150),
+        ("ENB", "Enbridge", 48, 56),
+    ),
 }
-_FUNDS = (("Parag Parikh Flexi Cap Fund - Direct Growth", 60, 80),
-          ("Axis Bluechip Fund - Direct Growth", 50, 65), ("Mirae Asset Large Cap Fund", 90, 110),
-          ("SBI Small Cap Fund - Direct Growth", 150, 180), ("HDFC Index Fund Nifty 50 Plan", 200, 230),
-          ("ICICI Prudential Balanced Advantage Fund", 60, 70), ("Kotak Emerging Equity Fund", 100, 125))
-_VENUES = {"crypto": ("Binance", "Coinbase", "Kraken", "Ledger", "Trezor", "MetaMask", "Bybit", "KuCoin"),
-           "stock": ("Degiro", "IBKR", "Schwab", "Fidelity", "Trading 212", "eToro", "Zerodha"),
-           "fund": ("Groww", "Zerodha Coin", "Kuvera")}
+_FUNDS = (
+    ("Parag Parikh Flexi Cap Fund - Direct Growth", 60, 80),
+    ("Axis Bluechip Fund - Direct Growth", 50, 65), ("Mirae Asset Large Cap Fund", 90, 110),
+    ("SBI Small Cap Fund - Direct Growth", 150, 180), ("HDFC Index Fund Nifty 50 Plan", 200, 230),
+    ("ICICI Prudential Balanced Advantage Fund", 60, 70),
+    ("Kotak Emerging Equity Fund", 100, 125),
+)
+_VENUES = {
+    "crypto": (
+        "Binance", "Coinbase", "Kraken", "Ledger", "Trezor", "MetaMask", "Bybit", "KuCoin",
+    ),
+    "stock": (
+        "Degiro", "IBKR", "Schwab", "Fidelity", "Trading 212", "eToro", "Zerodha",
+    ),
+    "fund": (
+        "Groww", "Zerodha Coin", "Kuvera",
+    ),
+}
 #: The currency a language's stock trackers are kept in.
 _LANG_CURRENCY = {"en": ("USD", "GBP", "INR", "CAD", "EUR"), "de": ("EUR",), "fr": ("EUR",),
                   "es": ("EUR",), "pt": ("BRL", "EUR"), "it": ("EUR",), "nl": ("EUR",),
                   "pl": ("PLN",), "tr": ("TRY",), "ru": ("RUB",), "zh-Hans": ("CNY",),
                   "zh-Hant": ("TWD",), "ja": ("JPY",), "ko": ("KRW",), "id": ("IDR",)}
-_SHEET_NAMES = {"en": ("Portfolio", "Sheet1", "Dashboard", "My Portfolio", "Positions", "Tracker",
-                       "Investments", "Summary", "Crypto"),
-                "de": ("Depot", "Tabelle1", "Übersicht", "Bestand"), "fr": ("Portefeuille", "Feuil1"),
-                "es": ("Cartera", "Hoja1", "Resumen"), "pt": ("Carteira", "Planilha1"),
-                "it": ("Portafoglio", "Foglio1"), "nl": ("Portefeuille", "Blad1", "Overzicht"),
-                "pl": ("Portfel", "Arkusz1"), "tr": ("Portföy", "Sayfa1"), "ru": ("Портфель", "Лист1"),
-                "zh-Hans": ("投资组合", "持仓", "Sheet1"), "zh-Hant": ("投資組合", "持倉", "工作表1"),
-                "ja": ("ポートフォリオ", "保有資産", "Sheet1"), "ko": ("포트폴리오", "보유자산", "Sheet1"),
-                "id": ("Portofolio", "Aset", "Sheet1")}
+_SHEET_NAMES = {
+    "en": ("Portfolio", "Sheet1", "Dashboard", "My Portfolio", "Positions", "Tracker",
+           "Investments", "Summary", "Crypto"),
+    "de": ("Depot", "Tabelle1", "Übersicht", "Bestand"),
+    "fr": ("Portefeuille", "Feuil1"),
+    "es": ("Cartera", "Hoja1", "Resumen"),
+    "pt": ("Carteira", "Planilha1"),
+    "it": ("Portafoglio", "Foglio1"),
+    "nl": ("Portefeuille", "Blad1", "Overzicht"),
+    "pl": ("Portfel", "Arkusz1"),
+    "tr": ("Portföy", "Sayfa1"),
+    "ru": ("Портфель", "Лист1"),
+    "zh-Hans": ("投资组合", "持仓", "Sheet1"),
+    "zh-Hant": ("投資組合", "持倉", "工作表1"),
+    "ja": ("ポートフォリオ", "保有資産", "Sheet1"),
+    "ko": ("포트폴리오", "보유자산", "Sheet1"),
+    "id": ("Portofolio", "Aset", "Sheet1"),
+}
 
 
 def minor(currency: str) -> int:
@@ -903,7 +961,8 @@ def _asset_columns(rng, plan: Plan, holdings: list[Holding], head, word, tags) -
     if "error-tickers" in plan.extras:
         # item 10: asset cells that are Excel errors (#VALUE! of linked data types) beside a
         # readable identifier column of the same table: that column is the asset
-        cols.append(Col("error_asset", head("asset", None), [ExcelError("#VALUE!")] * len(holdings)))
+        cols.append(Col("error_asset", head("asset", None),
+                        [ExcelError("#VALUE!")] * len(holdings)))
     phrase = word("asset")
     cols.append(Col("asset", head("asset", "Asset", phrase=phrase), [h.cell for h in holdings]))
     rank = max(int(m.split(":")[1]) for m in _means(phrase))
@@ -1572,9 +1631,9 @@ def _layout_simple(rng: random.Random, book: Book, plan: Plan, holdings: list[Ho
 
 
 def _summary(kind: str, plan: Plan, holdings: list[Holding], placed: Placed, book: Book) -> str:
-    return (f"{kind}: {plan.market} book in {plan.currency}, {len(holdings)} "
-            f"rows on {sheet_ref(placed.sheet.name, coordinate(placed.header_row, placed.first_col))}"
-            f", sheets {', '.join(s.name for s in book.sheets)}")
+    where = sheet_ref(placed.sheet.name, coordinate(placed.header_row, placed.first_col))
+    return (f"{kind}: {plan.market} book in {plan.currency}, {len(holdings)} rows on {where}, "
+            f"sheets {', '.join(s.name for s in book.sheets)}")
 
 
 # -- numbers before words (SPEC 3.9 item 8) ------------------------------------------------------
@@ -1619,8 +1678,8 @@ def numbers_book(rng: random.Random, tags: list[str]) -> tuple[Book, Truth, str]
     if rule == "currency":  # rule 3: money named in a factor's header is the price
         heads["price"] = _with_currency(rng, plan.words, heads["price"], currency, "plain", tags)
     value_known = _chance(rng, 0.4)
-    heads["value"] = header_form(rng, plan.words, "value", field_word(rng, plan.words, "value", taken),
-                                 None, tags) if value_known else unknown_head("value")
+    heads["value"] = header_form(rng, plan.words, "value", field_word(
+        rng, plan.words, "value", taken), None, tags) if value_known else unknown_head("value")
     if rule == "none" and _chance(rng, 0.3):  # a currency on the value is no factor's (rule 3)
         heads["value"] = _with_currency(rng, plan.words, heads["value"], "USD", "plain", tags)
         tags.append("numbers:value-names-currency")
@@ -1677,7 +1736,8 @@ def currency_book(rng: random.Random, tags: list[str]) -> tuple[Book, Truth, str
         return _header_pair(rng, tags)
     words = rng.choice([t for t in LANGUAGES if VOCAB.words(t, "asset", 1)])
     base = rng.choice(("USD", "EUR", "GBP", "CAD"))
-    others = rng.sample([c for c in _FX_CURRENCIES if c != base and c in _STOCKS], rng.randint(1, 2))
+    others = rng.sample([c for c in _FX_CURRENCIES if c != base and c in _STOCKS],
+                        rng.randint(1, 2))
     holdings = _mixed_holdings(rng, base, others)
     plan = Plan(words, "stock", base, None, "with" if _chance(rng, 0.5) else "none")
     taken: set[str] = set()
@@ -1688,8 +1748,9 @@ def currency_book(rng: random.Random, tags: list[str]) -> tuple[Book, Truth, str
             _number_col("quantity", header_form(rng, words, "quantity",
                                                 _take(rng, words, "quantity", taken), None, tags),
                         [h.quantity for h in holdings], places=8),
-            _number_col("price", header_form(rng, words, "price", _take(rng, words, "price", taken),
-                                             None, tags), [h.price for h in holdings], "#,##0.00", 8)]
+            _number_col("price", header_form(rng, words, "price",
+                                             _take(rng, words, "price", taken), None, tags),
+                        [h.price for h in holdings], "#,##0.00", 8)]
     mapping = {"Asset": asset_h, "Quantity": cols[2].header, "Price": cols[3].header}
     book = Book()
     rates = {c: rate(c, base) for c in others}
