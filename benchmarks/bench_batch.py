@@ -161,7 +161,7 @@ def profile_one(book: Path, out: Path) -> list[str]:
     """Where a warm worker's time goes for one workbook: each pipeline step, timed in-process."""
     import datetime as dt
 
-    from derisk_xl.batch import warm_worker
+    from derisk_xl.batch.worker import warm_worker
     from derisk_xl.core.plan import make_plan
     from derisk_xl.pipeline import RunOptions
     from derisk_xl.report import render_pdf

@@ -36,7 +36,7 @@ def run() -> list[str]:
     real = fresh_process([*CHECK, str(book)], repeat=5, cwd=ROOT)
     out.append(line(f"derisk check {book.name} (fresh process)", real, base, "at most 2×"))
 
-    from derisk_xl.workbook.source import load_grid
+    from derisk_xl.workbook.scan import load_grid
     from derisk_xl.workbook.tables import find_holdings
 
     for path in (example, book):

@@ -310,8 +310,9 @@ def cmd_lite(args: argparse.Namespace) -> int:
     try:
         main, reqs = lite.write_files(args.folder, button)
     except OSError as exc:
-        print(f"Error: could not write into {args.folder}: {exc.strerror or exc}", file=sys.stderr)
-        return 1
+        from .fsutil import os_problem
+
+        raise os_problem(exc, f"write main.py and requirements.txt into {args.folder}") from exc
     print(f"Wrote {main} and {reqs}: paste each into the xlwings Lite editor's tab of the same "
           "name (README: 'Excel everywhere: xlwings Lite').")
     return 0

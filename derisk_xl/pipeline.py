@@ -168,9 +168,10 @@ def check_one(source: Path, *, as_of: dt.date | None = None, today: dt.date | No
 class Prepared:
     """One workbook planned in memory, nothing written yet: what a worker hands back.
 
-    ``workbook`` and ``pdf`` are the bytes to write (``pdf`` None when no PDF is kept);
-    ``status`` is ``planned``, ``failed`` (``issues`` says why) or ``skipped-unchanged``.
-    Small enough to send from a Dask worker to the client, which writes the files itself.
+    ``workbook`` is the planned workbook's bytes, ``pdf`` the PDF's when one was rendered (to
+    keep, to mail, or both: :attr:`RunOptions.renders_pdf`); ``status`` is ``planned``,
+    ``failed`` (``issues`` says why) or ``skipped-unchanged``. Small enough to send from a Dask
+    worker to the client, which writes the files itself.
     """
 
     status: RunStatus
@@ -178,8 +179,6 @@ class Prepared:
     issues: tuple[Issue, ...] = ()
     workbook: bytes | None = None
     pdf: bytes | None = None
-    # the PDF to mail when none is kept (``--email --no-pdf``)
-    mail_pdf: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -250,10 +249,7 @@ def prepare(source: Path, data: bytes | None, options: RunOptions, *,
         data, _ = read_source(source)
     from .workbook.writer import planned_bytes
 
-    workbook = planned_bytes(data, plan)
-    kept = computed.pdf if options.pdf else None
-    return Prepared("planned", plan, computed.issues, workbook, kept,
-                    None if options.pdf else computed.pdf)
+    return Prepared("planned", plan, computed.issues, planned_bytes(data, plan), computed.pdf)
 
 
 def existing_fingerprint(source: Path, options: RunOptions) -> str | None:
@@ -306,8 +302,9 @@ def apply(source: Path, prepared: Prepared, options: RunOptions, stamp: Stamp | 
             options.out_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise os_problem(exc, f"create the output folder {options.out_dir}") from exc
+    kept = prepared.pdf if options.pdf else None  # else rendered only to be mailed
     # the PDF first: a PDF open in a viewer refuses its rename before the workbook is touched
-    files = [(pdf_out, prepared.pdf)] if prepared.pdf is not None else []
+    files = [(pdf_out, kept)] if kept is not None else []
     files.append((workbook_out, prepared.workbook))
     try:
         atomic_write_many(files)
@@ -328,7 +325,7 @@ def apply(source: Path, prepared: Prepared, options: RunOptions, stamp: Stamp | 
         outbox = options.outbox or (options.out_dir or source.parent) / "derisk-outbox"
         try:
             delivery = deliver_report(
-                plan, prepared.pdf or prepared.mail_pdf or b"", pdf_name=pdf_out.name,
+                plan, prepared.pdf or b"", pdf_name=pdf_out.name,
                 outbox=outbox, config_path=options.mail_config,
             )
             email_status = delivery.status
@@ -338,7 +335,7 @@ def apply(source: Path, prepared: Prepared, options: RunOptions, stamp: Stamp | 
 
     return RunResult(
         source=source, status="planned", workbook=workbook_out,
-        pdf=pdf_out if prepared.pdf is not None else None, plan=plan,
+        pdf=pdf_out if kept is not None else None, plan=plan,
         issues=prepared.issues, email_status=email_status,
         seconds=time.perf_counter() - started,
     )

@@ -2,7 +2,7 @@
 worker processes, and (run as a script) a batch that the test interrupts with SIGINT.
 
 Run as ``python batch_stress_driver.py SEED COUNT``: prints ``ready``, runs ``COUNT`` tiny
-workbooks through :func:`derisk_xl.batch._run_local` on two workers while killing workers at
+workbooks through :func:`derisk_xl.batch.pool.run_local` on two workers while killing workers at
 seeded random moments, then prints one JSON line (what was reported, whether it was
 interrupted) and exits. A worker left behind would make it hang at exit; the test watches.
 """
@@ -74,7 +74,7 @@ class Killer(threading.Thread):
 
 
 def main(seed: int, count: int) -> None:
-    from derisk_xl.batch import _run_local
+    from derisk_xl.batch.pool import run_local
     from derisk_xl.pipeline import RunOptions
 
     rng = random.Random(seed)
@@ -86,7 +86,7 @@ def main(seed: int, count: int) -> None:
     outcome = "finished"
     try:
         try:
-            _run_local(work, RunOptions(pdf=False), 2, rows.append, task=sleepy_chunk)
+            run_local(work, RunOptions(pdf=False), 2, rows.append, task=sleepy_chunk)
         finally:
             signal.signal(signal.SIGINT, signal.SIG_IGN)  # a late Ctrl-C: nothing left to stop
     except KeyboardInterrupt:

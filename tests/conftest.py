@@ -1,5 +1,6 @@
-"""Shared fixtures: the SPEC section 7 case study as calculator inputs, and paths; and the
-guard that no test leaves a process running (issue #14)."""
+"""Shared fixtures: the SPEC section 7 case study as calculator inputs, and paths; the
+guard that no test leaves a process running (issue #14); and CI's rule that no skip is silent
+(tests/needs.py, issue #20)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from needs import CORPUS, ROOT, judge, needs
 
 from derisk_xl.core.model import PlanInputs, Position, Settings
 
@@ -21,8 +23,6 @@ from derisk_xl.core.model import PlanInputs, Position, Settings
 # any test imports xlwings. The product never imports xlwings.pro.
 os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
 
-ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT.parent / "shared" / "corpus"
 WORKBOOKS = ROOT / "workbooks"
 AS_OF = dt.date(2026, 11, 28)
 
@@ -52,10 +52,35 @@ def case_study() -> PlanInputs:
 
 @pytest.fixture
 def corpus_dir() -> Path:
-    if not CORPUS.is_dir():
-        pytest.skip(f"the Excel-made corpus is not beside this clone ({CORPUS}); "
-                    "these tests need ../shared/corpus")
+    needs("corpus")
     return CORPUS
+
+
+# -- what a test needs from outside the repository (tests/needs.py) ---------------------------
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "needs(*things): skip unless every thing named in "
+                                       "tests/needs.py is here (under CI's strict step: fail)")
+
+
+def pytest_runtest_setup(item):
+    for mark in item.iter_markers("needs"):
+        needs(*mark.args)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    judge(report)
+    return report
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(collector):
+    report = yield
+    judge(report)
+    return report
 
 
 # -- no process outlives its test ---------------------------------------------------------------

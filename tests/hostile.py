@@ -16,11 +16,14 @@ EXAMPLE = Path(__file__).resolve().parent.parent / "workbooks" / "example.xlsx"
 
 
 def example_parts(source: Path = EXAMPLE) -> dict[str, bytes]:
+    """The parts of ``source`` (by default example.xlsx), name → bytes, in zip order: edit
+    some and :func:`write_parts` makes the variant."""
     with zipfile.ZipFile(source) as z:
         return {i.filename: z.read(i) for i in z.infolist()}
 
 
 def write_parts(path: Path, parts: dict[str, bytes]) -> Path:
+    """A zip package at ``path`` holding ``parts`` (as :func:`example_parts` gives them)."""
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
         for name, data in parts.items():
             z.writestr(name, data)
@@ -28,9 +31,9 @@ def write_parts(path: Path, parts: dict[str, bytes]) -> Path:
 
 
 def _raw_entry(z: zipfile.ZipFile, name: str, raw: bytes, crc: int, size: int) -> None:
-    from derisk_xl.workbook.package import _info, _write_raw
+    from derisk_xl.workbook.package.archive import entry_info, write_raw
 
-    _write_raw(z, _info(name, (1980, 1, 1, 0, 0, 0), zipfile.ZIP_DEFLATED, 0o600 << 16),
+    write_raw(z, entry_info(name, (1980, 1, 1, 0, 0, 0), zipfile.ZIP_DEFLATED, 0o600 << 16),
                raw, crc, size)
 
 

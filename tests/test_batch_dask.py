@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from needs import needs
 
 from derisk_xl.batch import run_batch
 from derisk_xl.pipeline import RunOptions
@@ -20,7 +21,8 @@ AS_OF = dt.date(2026, 11, 28)
 
 @pytest.fixture(scope="module")
 def cluster():
-    distributed = pytest.importorskip("distributed")
+    import distributed
+
     with distributed.LocalCluster(host="127.0.0.1", processes=True, n_workers=2,
                                   threads_per_worker=1, dashboard_address=None) as c:
         yield c
@@ -61,17 +63,6 @@ def test_dask_cluster_gives_the_same_summary_as_the_local_pool(tmp_path, cluster
 # ---------------------------------------------------------------------------------------------
 
 
-def _can_hide_folders() -> bool:
-    """Root in a system that allows a private mount namespace (``unshare -m``)."""
-    import subprocess
-
-    if shutil.which("unshare") is None:
-        return False
-    probe = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c",
-                            "mount -t tmpfs none /mnt"], capture_output=True)
-    return probe.returncode == 0
-
-
 def _kill_once(marker: str) -> None:
     """Run on every worker: the first workbook any worker starts after this kills its own
     process (SIGKILL, mid-task); the nanny starts a fresh worker without this patch."""
@@ -101,9 +92,9 @@ def blind_workers(tmp_path):
     import subprocess
     import sys
 
-    distributed = pytest.importorskip("distributed")
-    if not _can_hide_folders():
-        pytest.skip("needs root and unshare -m to hide the client's folders from the workers")
+    import distributed
+
+    needs("private-mounts")  # to hide the client's folders from the workers
     with distributed.LocalCluster(host="127.0.0.1", processes=True, n_workers=0,
                                   dashboard_address=":0") as cluster:
         workers = subprocess.Popen(
@@ -127,9 +118,8 @@ def blind_workers(tmp_path):
 
 def test_workers_that_cannot_see_the_inputs_still_plan_every_workbook(tmp_path, blind_workers):
     cluster, _ = blind_workers
-    import subprocess
-
     from conftest import ROOT
+    from test_report import pdf_text
 
     make_folder(tmp_path / "clients", good=3)
     brand = tmp_path / "brand" / "report"     # a desk's own title block, also out of sight
@@ -151,8 +141,7 @@ def test_workers_that_cannot_see_the_inputs_still_plan_every_workbook(tmp_path, 
         assert plan_sheets_of(tmp_path / "out" / name) == PLAN_SHEETS
         pdf = tmp_path / "out" / f"{Path(name).stem}-derisk-plan.pdf"
         assert pdf.read_bytes()[:5] == b"%PDF-" and row.pdf == str(pdf)
-        text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True)
-        assert "Blind Desk Mark" in text.stdout      # the templates went to the workers
+        assert "Blind Desk Mark" in pdf_text(pdf.read_bytes())[0]  # the templates went there
     assert not [p for p in (tmp_path / "out").iterdir() if p.name.startswith(".")]
 
     # skip-unchanged and resume work the same without a shared disk

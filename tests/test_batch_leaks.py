@@ -22,7 +22,8 @@ import pytest
 from concurrent.futures.process import BrokenProcessPool
 
 from batch_stress_driver import Killer, sleepy_chunk, tasks
-from derisk_xl.batch import BatchRow, _run_local
+from derisk_xl.batch import BatchRow
+from derisk_xl.batch.pool import run_local
 from derisk_xl.pipeline import RunOptions
 from test_batch_units import dying_chunk
 
@@ -32,15 +33,15 @@ DIED = "the worker process died"
 
 
 def run_bounded(tasks_, *, jobs=2, task=sleepy_chunk, done=None, limit=120.0):
-    """``_run_local`` in a thread, bounded: a hang fails the test instead of the session.
+    """``run_local`` in a thread, bounded: a hang fails the test instead of the session.
 
-    Returns the rows reported and what ``_run_local`` raised (None when it returned)."""
+    Returns the rows reported and what ``run_local`` raised (None when it returned)."""
     rows: list[BatchRow] = []
     raised: list[BaseException | None] = [None]
 
     def body():
         try:
-            _run_local(tasks_, RunOptions(pdf=False), jobs, done or rows.append, task=task)
+            run_local(tasks_, RunOptions(pdf=False), jobs, done or rows.append, task=task)
         except BaseException as exc:  # noqa: BLE001 - handed to the test
             raised[0] = exc
 
@@ -100,7 +101,7 @@ def test_a_worker_started_while_the_pool_breaks_is_ended(monkeypatch):
     monkeypatch.setattr(multiprocessing.context.SpawnProcess, "start",
                         register_after_the_first_dies)
     monkeypatch.setattr(concurrent.futures.Future, "set_exception", set_exception_slowly)
-    monkeypatch.setattr("derisk_xl.batch.warm_worker", slow_to_start)
+    monkeypatch.setattr("derisk_xl.batch.pool.warm_worker", slow_to_start)
     work = [("crash00.xlsx", "crash00.xlsx")] + [
         (f"book{i:02d}.xlsx", f"book{i:02d}.xlsx") for i in range(1, 6)]
     rows, raised = run_bounded(work, task=dying_chunk, limit=60)
@@ -195,7 +196,7 @@ def session_members(sid: int) -> list[str]:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads sessions from /proc")
+@pytest.mark.needs("procfs")  # reads sessions from /proc
 def test_one_or_two_ctrl_c_at_random_moments_leave_no_process():
     """A batch in its own session (as in a terminal) gets Ctrl-C once or twice at seeded
     random moments, to the whole group (workers still starting die of it; started ones ignore

@@ -10,10 +10,10 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from derisk_xl.batch import (
-    SUMMARY_NAME, BatchRow, _run_local, collect_workbooks, output_clashes,
-    remove_stale_temp_files, write_summary,
-)
+from derisk_xl.batch import BatchRow
+from derisk_xl.batch.collect import collect_workbooks, output_clashes, remove_stale_temp_files
+from derisk_xl.batch.pool import run_local
+from derisk_xl.batch.summary import SUMMARY_NAME, write_summary
 from derisk_xl.pipeline import RunOptions
 
 
@@ -141,7 +141,7 @@ def test_a_dying_worker_fails_only_its_own_workbook_and_the_batch_goes_on(count)
     tasks[3] = ("crash03.xlsx", "crash03.xlsx")
     tasks[-2] = ("crash-late.xlsx", "crash-late.xlsx")
     rows: list[BatchRow] = []
-    _run_local(tasks, RunOptions(pdf=False), 2, rows.append, task=dying_chunk)
+    run_local(tasks, RunOptions(pdf=False), 2, rows.append, task=dying_chunk)
     by_file = {r.file: r for r in rows}
     assert len(rows) == count and len(by_file) == count  # each reported once
     failed = sorted(f for f, r in by_file.items() if r.status == "failed")

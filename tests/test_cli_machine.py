@@ -133,6 +133,15 @@ def test_new_into_a_missing_folder_or_under_a_file_is_one_error_line(tmp_path: P
     assert files_in(tmp_path) == ["somefile"]
 
 
+def test_lite_into_a_folder_under_a_file_or_on_a_full_disk_is_one_error_line(tmp_path: Path):
+    (tmp_path / "somefile").write_text("not a folder")
+    line = one_error_line(derisk("lite", "somefile/lite", cwd=tmp_path))
+    assert "somefile/lite" in line and "a part of the path is a file, not a folder" in line
+    line = one_error_line(derisk_failing(tmp_path, "write", "main.py", "ENOSPC", "lite", "lite"))
+    assert "lite" in line and "disk is full" in line
+    assert files_in(tmp_path) == ["lite", "somefile"]  # the folder it made, and nothing in it
+
+
 def test_run_out_to_a_path_that_cannot_be_created_is_one_error_line(tmp_path: Path):
     book = case_book(tmp_path / "in")
     before = digest(book)

@@ -17,19 +17,16 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+import xlwings as xw
 
 import officejs
 from derisk_xl.batch import run_batch
 from derisk_xl.core.plan import make_plan
 from derisk_xl.pipeline import RunOptions
 from derisk_xl.workbook.reader import parse_inputs, read_workbook
-from tests.conftest import ROOT
+from needs import REALBOOKS
 
-xw = pytest.importorskip("xlwings")
-if not getattr(xw, "__pro__", False):
-    pytest.skip("xlwings' remote engine (its pro package) did not load", allow_module_level=True)
-
-REALBOOKS = ROOT.parent / "shared" / "realbooks"
+pytestmark = pytest.mark.needs("xlwings-remote")
 TODAY = dt.date(2026, 12, 1)
 
 
@@ -51,9 +48,8 @@ def error_cells(issues) -> set[str]:
     return {i.location for i in issues if i.severity == "error"}
 
 
+@pytest.mark.needs("realbooks")
 def test_file_batch_and_button_read_every_real_tracker_alike(tmp_path, monkeypatch):
-    if not REALBOOKS.is_dir():
-        pytest.skip(f"the real trackers are not beside this clone ({REALBOOKS})")
     books = tmp_path / "in"
     shutil.copytree(REALBOOKS, books, ignore=shutil.ignore_patterns("*.md"))
     report = run_batch([str(books)], RunOptions(out_dir=tmp_path / "out", pdf=False,

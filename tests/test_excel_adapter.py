@@ -9,9 +9,10 @@ import json
 import os
 
 import pytest
+from fake_excel import FakeBook, FakeSheet
+from needs import needs
 
 from derisk_xl.excel import adapter
-from derisk_xl.excel.fake import FakeBook, FakeSheet
 
 
 def test_desktop_gather_reads_every_sheet_but_ours():
@@ -27,9 +28,9 @@ def test_desktop_gather_reads_every_sheet_but_ours():
 
 
 def remote_book(names):
-    xw = pytest.importorskip("xlwings")
-    if not getattr(xw, "__pro__", False):
-        pytest.skip("xlwings' remote engine did not load")
+    import xlwings as xw
+
+    needs("xlwings-remote")
     sheet = {"values": [[""]], "tables": [], "pictures": [], "shapes": [], "charts": [],
              "notes": [], "print_area": None, "visibility": "Visible", "pivot_tables": [],
              "show_gridlines": True}

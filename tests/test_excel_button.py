@@ -1,7 +1,7 @@
 """The button's entry point, pressed through the xlwings calls it makes in Excel.
 
 No live Excel exists on these machines: ``xw.Book.caller`` is patched to hand back an in-memory
-double (derisk_xl.excel.fake) that answers those calls as xlwings does. Expected figures are the
+double (tests/fake_excel.py) that answers those calls as xlwings does. Expected figures are the
 SPEC section 7 case study's.
 """
 
@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 import xlwings as xw
+from fake_excel import ErrorValue, FakeBook, FakeSheet
+from needs import needs
 
-from derisk_xl.excel import button, vba
-from derisk_xl.excel.fake import ErrorValue, FakeBook, FakeSheet
+from derisk_xl.excel import adapter, button, vba
 
 PLAN_SHEETS = ["Plan Summary", "Plan Trades", "Plan Futures", "Plan Hedge", "Plan Ladder",
                "Plan Stress"]
@@ -125,6 +126,7 @@ def test_case_study_press_writes_spec7_plan(press, tmp_path):
     pdf = tmp_path / "Client Smith 2026-derisk-plan.pdf"
     assert pdf.read_bytes()[:5] == b"%PDF-"
     from pypdf import PdfReader
+    needs("dejavu")
     text = "".join(page.extract_text() for page in PdfReader(pdf).pages)
     assert "6,843.75" in text and "2,773.80" in text
     assert str(pdf) in book.app.status_bar
@@ -208,7 +210,7 @@ def test_reads_are_bulk_not_per_cell(tmp_path):
         book = make_book(str(tmp_path / "x.xlsm"), {"Holdings": rows, "Settings": SETTINGS},
                          formats={("Holdings", f"C2:C{n + 1}"): "#,##0.00"})
         book.calls = 0
-        button.read_grid(book)
+        adapter.gather(book)
         return book.calls
 
     assert calls_to_read(200) == calls_to_read(5) <= 20
@@ -231,7 +233,7 @@ def test_bad_input_lists_every_problem_with_its_cell(press, tmp_path):
         assert cell in prompt
     assert "#N/A" in prompt and "Fee bps" in prompt
     assert "Traceback" not in prompt and "File \"" not in prompt
-    assert alert["title"] == button.TITLE
+    assert alert["title"] == adapter.TITLE
 
     errors = book.sheets["Plan Errors"].rows()
     assert errors[0] == ["#", "Cell", "Problem"]
@@ -393,8 +395,6 @@ def test_a_press_that_fails_while_writing_sheets_leaves_no_half_plan(press, tmp_
                                                                     monkeypatch):
     book = case_study_book(tmp_path)
     press(book)
-    from derisk_xl.excel import adapter  # both doors write their sheets through it
-
     real = adapter.write_sheet
     calls = []
 
@@ -404,7 +404,7 @@ def test_a_press_that_fails_while_writing_sheets_leaves_no_half_plan(press, tmp_
             raise RuntimeError("Excel stopped answering")
         return real(book_, spec)
 
-    monkeypatch.setattr(adapter, "write_sheet", flaky)
+    monkeypatch.setattr(adapter, "write_sheet", flaky)  # both doors write their sheets through it
     press(book)
     assert len(calls) == 3
     assert not any(name in book.sheets for name in PLAN_SHEETS)

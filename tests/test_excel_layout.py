@@ -14,12 +14,12 @@ import datetime as dt
 from types import SimpleNamespace
 
 import openpyxl
+from fake_excel import FakeBook, FakeSheet
 from test_excel_button import case_study_book, press, private_temp  # noqa: F401 (fixtures)
 from test_writer_golden import input_workbook
 from test_writer_plans import case_study_plan
 
-from derisk_xl.excel.adapter import gather
-from derisk_xl.excel.fake import FakeBook, FakeSheet
+from derisk_xl.excel.adapter import gather, write_sheet
 from derisk_xl.excel.layout import apply_layout
 from derisk_xl.workbook.plan_sheets import FINGERPRINT_LABEL, plan_sheets
 from derisk_xl.workbook.reader import parse_inputs
@@ -110,7 +110,6 @@ def test_remote_engine_freezes_and_sets_the_print_area(tmp_path):
     apply_layout(sheet, spec)
     assert sheet.frozen == ["1:1"]
     assert sheet.page_setup.print_area == "$A$1:$K$46"
-    assert sheet.values[(1, 1)] == "De-risk plan — Smith & Sons — as of 2026-11-28"
     reasons = next(b for b in spec.blocks if b.table == "PlanSignals")
     first = reasons.header_row + 2
     expected = {(first + r, reasons.left + 3) for r in range(len(reasons.rows))}
@@ -134,9 +133,16 @@ def test_desktop_excel_gets_the_window_and_page_setup_through_its_api(tmp_path):
     assert ps.CenterFooter == "Page &P of &N"
 
 
-def test_an_excel_without_layout_calls_still_gets_its_heading(tmp_path):
-    """The plain double has no freeze_panes, page_setup or api: nothing but the looks is lost."""
+def test_an_excel_without_layout_calls_still_gets_the_sheet_and_its_heading(tmp_path):
+    """The plain double has no freeze_panes, page_setup or api: nothing but the looks is lost,
+    and the heading, written with the cells, is there."""
     spec = summary_spec()
-    sheet = FakeSheet(FakeBook(str(tmp_path / "b.xlsx")), spec.name)
-    apply_layout(sheet, spec)
-    assert sheet.values == {(1, 1): spec.heading[0]} and (1, 1) in sheet.bold
+    book = FakeBook(str(tmp_path / "b.xlsx"))
+    book.sheets._items.append(FakeSheet(book, "Holdings"))
+    bare = FakeSheet(book, spec.name)
+    apply_layout(bare, spec)
+    assert bare.values == {} and not bare.bold
+
+    sheet = write_sheet(book, spec)
+    assert sheet.values[(1, 1)] == "De-risk plan — Smith & Sons — as of 2026-11-28"
+    assert (1, 1) in sheet.bold and book.sheets.names == ["Holdings", spec.name]

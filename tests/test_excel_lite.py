@@ -21,15 +21,13 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+import xlwings as xw
 
 import officejs
+from derisk_xl.excel import lite
+from derisk_xl.workbook.plan_sheets import PLAN_SHEET_NAMES
 
-xw = pytest.importorskip("xlwings")
-if not getattr(xw, "__pro__", False):
-    pytest.skip("xlwings' remote engine (its pro package) did not load", allow_module_level=True)
-
-from derisk_xl.excel import lite  # noqa: E402
-from derisk_xl.workbook.plan_sheets import PLAN_SHEET_NAMES  # noqa: E402
+pytestmark = pytest.mark.needs("xlwings-remote")
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "workbooks" / "example.xlsx"

@@ -95,8 +95,8 @@ print(json.dumps({"status": result.status, "message": result.message,
 
 
 @pytest.mark.slow
+@pytest.mark.needs("xlwings-remote")
 def test_lite_path_plans_without_heavy_or_compiled_packages(tmp_path):
-    pytest.importorskip("xlwings")
     data, formats = officejs.payload(ROOT / "workbooks" / "example.xlsx")
     book = tmp_path / "payload.json"
     book.write_text(json.dumps([data, [[s, r, c, f] for (s, r, c), f in formats.items()]]))

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import re
-import shutil
 import struct
 import subprocess
 import zipfile
@@ -14,6 +13,7 @@ from pathlib import Path
 import olefile
 import pytest
 from hypothesis import given, settings, strategies as st
+from needs import needs, soffice
 from oletools.olevba import VBA_Parser, decompress_stream
 
 from derisk_xl.excel import vba
@@ -199,12 +199,10 @@ def _xlsm_with(project: bytes, path: Path) -> Path:
 def libreoffice_basic(xlsm: Path, tmp_path: Path) -> dict[str, str]:
     """Convert with LibreOffice to .ods and return its Basic modules (what it read of our VBA)
     plus the content.xml under the key ``content.xml``."""
-    soffice = shutil.which("soffice") or shutil.which("libreoffice")
-    if soffice is None:
-        pytest.skip("LibreOffice is not installed (apt-get install libreoffice-calc-nogui)")
+    needs("libreoffice")
     out = tmp_path / "ods"
     profile = (tmp_path / "lo-profile").as_uri()
-    subprocess.run([soffice, f"-env:UserInstallation={profile}", "--headless", "--convert-to",
+    subprocess.run([soffice(), f"-env:UserInstallation={profile}", "--headless", "--convert-to",
                     "ods", "--outdir", str(out), str(xlsm)], check=True, capture_output=True,
                    timeout=180)
     ods = out / (xlsm.stem + ".ods")

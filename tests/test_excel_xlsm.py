@@ -132,7 +132,7 @@ def test_renamed_copy_runs_the_same_command(xlsm, tmp_path, monkeypatch):
     assert commands == run_python_commands(xlsm)
     assert not any("Client" in c or "derisk.xlsm" in c or "Smith" in c for c in commands)
     # run the command as RunPython would, with the renamed book as the caller
-    from derisk_xl.excel.fake import load_book
+    from fake_excel import load_book
 
     book = load_book(renamed)
     monkeypatch.setattr(xw.Book, "caller", classmethod(lambda cls: book))

@@ -23,6 +23,7 @@ from test_writer_plans import hand_case_study
 
 from derisk_xl.core.issues import InputError
 from derisk_xl.workbook import package
+from derisk_xl.workbook.package import scratch, splice
 from derisk_xl.workbook.plan_sheets import PLAN_SHEET_NAMES
 from derisk_xl.workbook.writer import write_plan
 
@@ -170,7 +171,7 @@ def input_values(path: Path, names) -> dict:
 def stream_mode(request, monkeypatch) -> str:
     """Both ways the plan tables' rows are written: cell by cell through XlsxWriter (small
     tables) and streamed as text (big ones; forced here for every table)."""
-    monkeypatch.setattr(package, "STREAM_ROWS", 0 if request.param == "streamed-rows" else 10**9)
+    monkeypatch.setattr(scratch, "STREAM_ROWS", 0 if request.param == "streamed-rows" else 10**9)
     return request.param
 
 
@@ -196,7 +197,7 @@ def test_rich_xlsx_keeps_every_part(tmp_path):
             "xl/sharedStrings.xml")
 
 
-@pytest.mark.skipif(vba_project() is None, reason="no vbaProject.bin: ../shared/corpus absent")
+@pytest.mark.needs("corpus")  # for a vbaProject.bin made by Excel
 @pytest.mark.usefixtures("stream_mode")
 def test_xlsm_keeps_macros_and_button(tmp_path):
     source = rich_workbook(tmp_path / "button.xlsm", vba_project())
@@ -284,20 +285,37 @@ def corpus_files(*needles: str) -> list[Path]:
             if any(any(n.lower() in name.lower() for name in names) for n in needles)]
 
 
-@pytest.mark.parametrize("feature", ["threadedComments", "pivotTable", "externalLink",
-                                     "ctrlProp", "vbaProject", "slicer"])
+#: Parts of Excel's that a plan must not lose, each carried by some corpus file. Slicers are
+#: not here: no corpus file has one, so no test could show they survive, and a case that skips
+#: on every run only teaches its readers to ignore skips (test_no_corpus_file_carries_a_slicer).
+FEATURES = ["threadedComments", "pivotTable", "externalLink", "ctrlProp", "vbaProject"]
+
+
+@pytest.mark.parametrize("feature", FEATURES)
 def test_corpus_features_survive(corpus_dir, tmp_path, feature):
-    files = sorted(corpus_files(feature), key=lambda p: p.stat().st_size)[:3]
-    if not files:
-        pytest.skip(f"no corpus file carries {feature}")
-    for source in files:
+    """The three smallest corpus files with the feature that are planned keep everything. A
+    file may be refused with a clear message, but a feature whose every file is refused is
+    shown to survive by none: that fails."""
+    kept, refused = 0, []
+    for source in sorted(corpus_files(feature), key=lambda p: p.stat().st_size):
         try:
             first, second = run_twice(source, tmp_path)
-        except InputError as exc:  # refused with a clear message is acceptable, never silent
+        except InputError as exc:
             assert str(exc)
+            refused.append(f"{source.name}: {exc}")
             continue
         assert_nothing_lost(source.read_bytes(), first)
         assert first == second, source.name
+        kept += 1
+        if kept == 3:
+            break
+    assert kept, f"no corpus file carrying {feature} was planned:\n" + "\n".join(refused)
+
+
+def test_no_corpus_file_carries_a_slicer(corpus_dir):
+    """Why FEATURES leaves slicers out. When a file with a slicer joins the corpus this fails:
+    add "slicer" to FEATURES."""
+    assert corpus_files("slicer") == []
 
 
 STRICT = ["poi/SimpleStrict.xlsx", "poi/sample.strict.xlsx", "poi/57914.xlsx",
@@ -341,7 +359,7 @@ def test_failed_generation_leaves_files_untouched(tmp_path, monkeypatch):
     def boom(*a, **k):
         raise RuntimeError("injected failure while assembling the zip")
 
-    monkeypatch.setattr(package, "_write_zip", boom)
+    monkeypatch.setattr(splice, "write_zip", boom)
     with pytest.raises(RuntimeError):
         write_plan(source, source, hand_case_study())
     assert source.read_bytes() == before
@@ -401,7 +419,7 @@ def _check_corpus_file(path: str, load: bool = True, stream: bool = False) -> st
 
     from derisk_xl.workbook.plan_sheets import plan_sheets
 
-    package.STREAM_ROWS = 0 if stream else 10**9
+    scratch.STREAM_ROWS = 0 if stream else 10**9
 
     specs = _SPECS.get("specs")
     if specs is None:

@@ -85,7 +85,7 @@ def test_settings_keys_win_over_the_sheet():
 
 
 def test_an_fx_excel_table_in_a_real_workbook(tmp_path: Path):
-    from derisk_xl.workbook.source import load_grid
+    from derisk_xl.workbook.scan import load_grid
 
     wb = Workbook()
     ws = wb.active

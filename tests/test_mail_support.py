@@ -22,7 +22,7 @@ RECIPIENTS = ("ana@example.com", "ben@example.org", "cy@example.net")
 
 def hand_plan(**settings_overrides) -> Plan:
     """A plan with the case study's headline numbers (SPEC 7), built by hand so these tests do
-    not depend on the calculator; :func:`real_plan` uses the calculator when it is there."""
+    not depend on the calculator; :func:`real_plan` is the calculator's."""
     d = Decimal
     settings = Settings.for_model("Balanced De-Risk", client="Acme Capital",
                                   report_recipients=RECIPIENTS, **settings_overrides)
@@ -50,13 +50,11 @@ def with_settings(plan: Plan, **overrides) -> Plan:
     return replace(plan, settings=replace(plan.settings, **overrides))
 
 
-def real_plan() -> Plan | None:
-    """The calculator's plan of the case study, with recipients, once core/plan.py exists."""
-    try:
-        from derisk_xl.core.plan import make_plan
-    except ImportError:
-        return None
+def real_plan() -> Plan:
+    """The calculator's plan of the case study, with recipients."""
     from conftest import case_study_inputs
+
+    from derisk_xl.core.plan import make_plan
 
     inputs = case_study_inputs()
     inputs = replace(inputs, settings=replace(inputs.settings, client="Acme Capital",

@@ -57,6 +57,22 @@ def test_fresh_workbook_has_dropdowns(fresh):
     assert "Balanced De-Risk" in validations[f"B{keys['Model']}"]
 
 
+def test_input_sheets_print_like_the_plan_sheets(fresh):
+    """One page wide, landscape when wide, the header row on every page, file, sheet and page
+    numbers in the page header and footer; no print area, so added rows print too
+    (tests/test_new_print_pdf.py prints them with LibreOffice)."""
+    wb = openpyxl.load_workbook(fresh)
+    for name in INPUT_SHEETS:
+        ws = wb[name]
+        assert ws.sheet_properties.pageSetUpPr.fitToPage is True, name
+        assert ws.page_setup.fitToWidth in (None, 1) and ws.page_setup.fitToHeight == 0, name
+        assert ws.print_title_rows == "$1:$1" and not ws.print_area, name
+        assert (ws.oddHeader.left.text, ws.oddHeader.center.text) == ("&F", "&A"), name
+        assert ws.oddFooter.center.text == "Page &P of &N", name
+    landscape = {n for n in INPUT_SHEETS if wb[n].page_setup.orientation == "landscape"}
+    assert landscape == {"Holdings", "Futures", "Settings"}  # the starter's prices: 4 assets
+
+
 def test_fresh_workbook_reads_without_problems(fresh):
     result = read_workbook(fresh, as_of=None, today=dt.date.today())
     assert result.issues == ()

@@ -3,6 +3,8 @@ its permissions, never while Excel has it open), and unchanged inputs are not pl
 
 from __future__ import annotations
 
+import email
+import email.policy
 import hashlib
 import os
 import shutil
@@ -115,3 +117,20 @@ def test_a_failed_read_leaves_the_file_byte_for_byte(tmp_path: Path):
     assert result.status == "failed"
     assert result.issues and "bad.xlsx" in result.error
     assert sha(bad) == before
+
+
+def test_a_pdf_rendered_only_to_be_mailed_goes_out_with_the_message_and_is_not_written(
+        book: Path, tmp_path: Path, monkeypatch):
+    """``--email --no-pdf``: the report is attached to the message, and no PDF file appears."""
+    for name in [n for n in os.environ if n.startswith("DERISK_SMTP_")]:
+        monkeypatch.delenv(name)  # no SMTP: the message stays in the outbox, to be read here
+    out = tmp_path / "out"
+    result = run_one(book, RunOptions(out_dir=out, as_of=AS_OF, pdf=False, email=True))
+    assert result.status == "planned" and result.pdf is None, result.issues
+    assert not list(out.glob("*.pdf"))
+    (eml,) = (out / "derisk-outbox").glob("*.eml")
+    message = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+    (pdf,) = [part for part in message.iter_attachments()
+              if part.get_content_type() == "application/pdf"]
+    assert pdf.get_filename() == "case-study-derisk-plan.pdf"
+    assert pdf.get_content()[:5] == b"%PDF-"

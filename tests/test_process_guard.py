@@ -82,13 +82,13 @@ def alive(pid: int) -> bool:
     return state not in (b"Z", b"X")
 
 
-@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
+@pytest.mark.needs("procfs")  # reads processes from /proc
 def test_the_guard_fails_and_kills_what_a_test_or_the_session_leaves(tmp_path):
     (tmp_path / "pytest.ini").write_text("[pytest]\n")
     (tmp_path / "conftest.py").write_text((TESTS / "conftest.py").read_text() + LATE_START)
     (tmp_path / "test_inner.py").write_text(INNER_TESTS)
     pids = tmp_path / "pids.txt"
-    env = {**os.environ, "GUARD_PIDS": str(pids)}
+    env = {**os.environ, "GUARD_PIDS": str(pids), "PYTHONPATH": str(TESTS)}  # conftest's needs
     done = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q",
                            "test_inner.py"], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=180)

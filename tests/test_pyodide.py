@@ -18,11 +18,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from needs import PYODIDE_CACHE, pyodide_xlwings_wheel
 
 import conftest
 
 ROOT = Path(__file__).resolve().parent.parent
-CACHE = ROOT / ".cache" / "pyodide"
+pytestmark = pytest.mark.needs("node", "pyodide")  # asked before the wheel is built
 RUNNER = Path(__file__).resolve().parent / "pyodide" / "run.mjs"
 DIGEST = Path(__file__).resolve().parent / "pyodide" / "plan_digest.py"
 LITE = Path(__file__).resolve().parent / "pyodide" / "lite_press.py"
@@ -81,7 +82,6 @@ def script(folder: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
-    pytest.importorskip("hatchling")
     out = tmp_path_factory.mktemp("wheel")
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
                     "-q", "-w", str(out), str(ROOT)], check=True, capture_output=True,
@@ -89,32 +89,18 @@ def wheel(tmp_path_factory) -> Path:
     return next(out.glob("derisk_xl-*.whl"))
 
 
-def xlwings_wheel() -> Path | None:
-    try:
-        import xlwings
-    except ImportError:
-        return None
-    found = CACHE / "wheels" / f"xlwings-{xlwings.__version__}-py3-none-any.whl"
-    return found if found.exists() else None
-
-
 @pytest.fixture(scope="module")
 def pyodide_run(wheel, tmp_path_factory) -> dict:
     """One Pyodide under Node for both tests: the digest of SPEC 7, and (where xlwings' pure
     wheel is in the cache) the Lite press on the example workbook. Their answers by name."""
     node = shutil.which("node")
-    if node is None:
-        pytest.skip("Node.js is not installed, so Pyodide cannot run here")
-    pyodide = CACHE / "node_modules" / "pyodide"
-    micropip = sorted((CACHE / "wheels").glob("micropip-*.whl"))
-    if not (pyodide / "pyodide.mjs").exists() or not micropip:
-        pytest.skip(f"Pyodide is not in {CACHE}: run .ci/pyodide (npm install pyodide, and "
-                    "micropip's wheel) first")
+    pyodide = PYODIDE_CACHE / "node_modules" / "pyodide"
+    micropip = sorted((PYODIDE_CACHE / "wheels").glob("micropip-*.whl"))
     folder = tmp_path_factory.mktemp("pyodide")
     scripts, wheels = [digest_script(folder)], [wheel]
     formats = folder / "formats.json"
     formats.write_text("{}")
-    lite = xlwings_wheel()
+    lite = pyodide_xlwings_wheel()
     if lite is not None:
         scripts.append(lite_script(folder, formats))
         wheels.insert(0, lite)
@@ -179,13 +165,12 @@ def test_spec7_plans_the_same_in_pyodide_from_the_wheel(pyodide_run, tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.needs("pyodide-xlwings")  # without it, pyodide_run does not press Lite
 def test_lite_press_in_pyodide_queues_the_same_actions_as_in_cpython(pyodide_run, monkeypatch):
     """The whole Lite script in Pyodide, from xlwings' and our wheels, with the percent
     formats asked of a stand-in of the Office.js client through ``js.xlwings`` exactly as
     xlwings Lite asks: the actions it queues for Excel are those the same press queues in
     CPython (tests/test_excel_lite.py shows those make derisk run's plan sheets)."""
-    if "LITE" not in pyodide_run:
-        pytest.skip(f"xlwings' pure wheel is not in {CACHE / 'wheels'}: run .ci/pyodide")
     import asyncio
 
     import officejs

@@ -13,6 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hostile import example_parts, write_parts
 
 from derisk_xl.core.model import DEFAULT_TIERS
 from derisk_xl.workbook.reader import read_workbook
@@ -352,15 +353,12 @@ def test_excel_error_written_as_raw_xml(tmp_path):
     """An error cell as Excel itself writes it: ``<c t="e"><v>#DIV/0!</v></c>``, no formula."""
     path = xlsx(tmp_path / "raw.xlsx", {"Holdings": [HEAD, ["BTC", 1, 123456789, 1]]})
     part = "xl/worksheets/sheet1.xml"
-    with zipfile.ZipFile(path) as z:
-        parts = {n: z.read(n) for n in z.namelist()}
+    parts = example_parts(path)
     xml = parts[part].decode()
     assert '<c r="C2"><v>123456789</v></c>' in xml
     parts[part] = xml.replace('<c r="C2"><v>123456789</v></c>',
                               '<c r="C2" t="e"><v>#DIV/0!</v></c>').encode()
-    with zipfile.ZipFile(path, "w") as z:
-        for n, data in parts.items():
-            z.writestr(n, data)
+    write_parts(path, parts)
     assert "#DIV/0!" in one_error(read(path), "Holdings!C2")
 
 
@@ -556,17 +554,14 @@ def test_legacy_xls(tmp_path):
 
 def test_xml_entity_bomb_is_refused_without_expanding(tmp_path):
     path = xlsx(tmp_path / "bomb.xlsx", {"Holdings": BASIC})
-    with zipfile.ZipFile(path) as z:
-        parts = {n: z.read(n) for n in z.namelist()}
+    parts = example_parts(path)
     entities = "".join(f'<!ENTITY l{i} "{"&l%d;" % (i - 1) * 10}">' for i in range(1, 10))
     dtd = f'<!DOCTYPE sst [<!ENTITY l0 "lol">{entities}]>'
     xml = parts["xl/sharedStrings.xml"].decode()
     head, _, rest = xml.partition("?>")
     parts["xl/sharedStrings.xml"] = (head + "?>" + dtd + rest.replace(
         "<t>BTC</t>", "<t>&l9;</t>")).encode()
-    with zipfile.ZipFile(path, "w") as z:
-        for n, data in parts.items():
-            z.writestr(n, data)
+    write_parts(path, parts)
     msg = one_error(read(path), "")
     assert "refused" in msg and "xl/sharedStrings.xml" in msg
 

@@ -34,12 +34,14 @@ def variant(tmp_path: Path, name: str, part: str, edit) -> Path:
     return write_parts(tmp_path / name, parts)
 
 
-def check_in_child(path: Path, limit_mb: int = 1500) -> subprocess.CompletedProcess:
-    """``derisk check`` in a child whose address space is capped, so that an allocation of tens
-    of GB fails the test (exit 134 and no Error: line) instead of the machine."""
+def check_in_child(path: Path, limit_mb: int = 1500, *options: str
+                   ) -> subprocess.CompletedProcess:
+    """``derisk check`` (or ``derisk OPTIONS… path``) in a child whose address space is capped,
+    so that an allocation of tens of GB fails the test (exit 134 and no Error: line) instead of
+    the machine."""
+    argv = [*(options or ("check",)), str(path)]
     code = (f"import resource, sys; resource.setrlimit(resource.RLIMIT_AS, ({limit_mb << 20}, "
-            f"{limit_mb << 20})); from derisk_xl.cli import main; sys.exit(main(['check', "
-            f"{str(path)!r}]))")
+            f"{limit_mb << 20})); from derisk_xl.cli import main; sys.exit(main({argv!r}))")
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           cwd=ROOT, timeout=120, env={"PYTHONPATH": str(ROOT), "PATH": ""})
 
@@ -124,14 +126,21 @@ def test_absurd_or_reversed_table_ref_is_never_asked_of_calamine(tmp_path, ref):
     assert "ready to plan: 20 position(s)" in proc.stdout
 
 
-def test_absurd_input_table_is_refused_by_name(tmp_path):
+def holdings_table(path: Path, ref: str) -> Path:
+    """The example with its holdings as the Excel Table "Holdings" of range ``ref`` on a sheet
+    named Book: the table, an input, is what names the holdings."""
     parts = example_parts()
     parts["xl/workbook.xml"] = parts["xl/workbook.xml"].replace(b'name="Holdings"',
                                                                 b'name="Book"')
     parts["xl/tables/table1.xml"] = re.sub(
         rb'(name|displayName)="tblHoldings"', rb'\1="Holdings"',
-        re.sub(rb' ref="[^"]+"', b' ref="L21:A1"', parts["xl/tables/table1.xml"], count=1))
-    path = write_parts(tmp_path / "t.xlsx", parts)
+        re.sub(rb' ref="[^"]+"', f' ref="{ref}"'.encode(), parts["xl/tables/table1.xml"],
+               count=1))
+    return write_parts(path, parts)
+
+
+def test_absurd_input_table_is_refused_by_name(tmp_path):
+    path = holdings_table(tmp_path / "t.xlsx", "L21:A1")
     result = read(path)
     assert errors(result) == ["t.xlsx: the Excel Table 'Holdings' on sheet 'Book' has the "
                               "reversed range 'L21:A1'; open the file in Excel and save it "
@@ -144,6 +153,87 @@ def test_shared_strings_count_no_part_could_hold_is_refused(tmp_path):
     proc = check_in_child(path)
     assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
     assert "claims 2,000,000,000 strings" in proc.stderr
+
+
+FAR = "99999999999"  # far past Excel's last row (1,048,576): calamine reserved 155 GB for it
+
+
+def far_row(sheet: bytes) -> bytes:
+    return sheet.replace(b"</sheetData>",
+                         f'<row r="{FAR}"><c r="A{FAR}"><v>1</v></c></row></sheetData>'.encode())
+
+
+@pytest.mark.parametrize("edit", [
+    pytest.param(far_row, id="row-and-cell"),
+    pytest.param(lambda s: s.replace(b"</sheetData>", f'<row r="{FAR}"><c><v>1</v></c></row>'
+                                                      "</sheetData>".encode()), id="row-only"),
+    pytest.param(lambda s: re.sub(rb'(<row r="3"[^>]*>)', rf'\1<c r="M{FAR}"><v>1</v></c>'.encode(),
+                                  s, count=1), id="cell-only"),
+    pytest.param(lambda s: re.sub(rb'(<row r="3"[^>]*>)', rb'\1<c r="AAAAAAAAAAAAAAAAAAAA3"><v>1'
+                                  rb'</v></c>', s, count=1), id="column"),
+])
+def test_a_cell_far_past_excels_grid_is_refused_by_name(tmp_path, edit):
+    path = variant(tmp_path, "far.xlsx", "xl/worksheets/sheet1.xml", edit)
+    proc = check_in_child(path)
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr and "panicked" not in proc.stderr, proc.stderr
+    assert proc.stderr.startswith("Error: ")
+    assert ("far.xlsx: the sheet 'Holdings' has a cell past the last row or column a sheet can "
+            "have (row 1,048,576, column XFD)") in proc.stderr
+
+
+def test_run_refuses_it_too_and_writes_nothing(tmp_path):
+    path = variant(tmp_path, "far.xlsx", "xl/worksheets/sheet1.xml", far_row)
+    before = path.read_bytes()
+    proc = check_in_child(path, 1500, "run", "--out", str(tmp_path / "out"))
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert "the sheet 'Holdings' has a cell past the last row" in proc.stderr
+    assert path.read_bytes() == before and not (tmp_path / "out").exists()
+
+
+def test_a_far_row_on_a_sheet_that_is_no_input_leaves_that_sheet_unread(tmp_path):
+    parts = example_parts()
+    parts["xl/workbook.xml"] = parts["xl/workbook.xml"].replace(b'name="Prices"', b'name="Notes"')
+    parts["xl/worksheets/sheet6.xml"] = far_row(parts["xl/worksheets/sheet6.xml"])
+    path = write_parts(tmp_path / "notes.xlsx", parts)
+    proc = check_in_child(path)
+    assert proc.returncode == 0 and "panicked" not in proc.stderr, proc.stderr
+    assert "ready to plan: 20 position(s)" in proc.stdout
+    result = read(path)
+    assert [i.location for i in result.issues] == ["Notes"]
+    assert "past the last row" in result.issues[0].message
+    assert result.issues[0].message.endswith("It was not read.")
+
+
+@pytest.mark.parametrize("attributes", [' ref="A1:L1"', ' ref="A1:L2" totalsRowCount="1"'])
+def test_a_table_of_its_header_alone_is_left_out_when_it_is_no_input(tmp_path, attributes):
+    """Excel's own table with no data rows: calamine panics on it ("invalid range bounds")."""
+    path = variant(tmp_path, "table.xlsx", "xl/tables/table1.xml",
+                   lambda t: re.sub(rb' ref="[^"]+"', attributes.encode(), t, count=1))
+    proc = check_in_child(path)
+    assert proc.returncode == 0 and "panicked" not in proc.stderr, proc.stderr
+    assert "ready to plan: 20 position(s)" in proc.stdout  # the Holdings sheet, read as a sheet
+
+
+def test_a_holdings_table_of_its_header_alone_has_no_positions(tmp_path):
+    path = holdings_table(tmp_path / "empty.xlsx", "A1:L1")
+    proc = check_in_child(path)
+    assert proc.returncode == 1 and "panicked" not in proc.stderr, proc.stderr
+    empty = ("Book!A1:L1: Book!A1:L1 (the Excel Table Holdings) has a holdings header (Asset ← "
+             "Asset, Quantity ← Quantity, Price ← Price")
+    assert errors(read(path))[0].startswith(empty), errors(read(path))
+    assert "but no positions under it" in errors(read(path))[0]
+    assert empty in proc.stderr
+
+
+def test_a_table_is_known_by_its_display_name_as_calamine_knows_it(tmp_path):
+    """name and displayName differ: the reversed range is still never asked of calamine."""
+    path = variant(tmp_path, "table.xlsx", "xl/tables/table1.xml",
+                   lambda t: re.sub(rb' ref="[^"]+"', b' ref="L21:A1"', t, count=1)
+                   .replace(b'name="tblHoldings"', b'name="tblOther"', 1))
+    proc = check_in_child(path)
+    assert proc.returncode == 0 and "panicked" not in proc.stderr, proc.stderr
+    assert "ready to plan: 20 position(s)" in proc.stdout
 
 
 # -- parts the plan does not need ------------------------------------------------------------

@@ -11,6 +11,8 @@ import datetime as dt
 import zipfile
 from pathlib import Path
 
+from hostile import example_parts, write_parts
+
 from derisk_xl.workbook import reader, scan
 
 BOMBS = {"poi/54764.xlsx", "poi/54764-2.xlsx"}
@@ -49,9 +51,7 @@ def test_strict_open_xml_values_are_read(corpus_dir):
 
 def test_a_strict_workbook_with_holdings_is_read_properly(corpus_dir, tmp_path):
     """Excel's Strict file with its first sheet renamed Holdings and given holdings rows."""
-    src = corpus_dir / "poi/SimpleStrict.xlsx"
-    with zipfile.ZipFile(src) as z:
-        parts = {n: z.read(n) for n in z.namelist()}
+    parts = example_parts(corpus_dir / "poi/SimpleStrict.xlsx")
     parts["xl/workbook.xml"] = parts["xl/workbook.xml"].replace(
         b'<sheet name="Sheet1"', b'<sheet name="Holdings"')
     ns = b"http://purl.oclc.org/ooxml/spreadsheetml/main"
@@ -66,10 +66,7 @@ def test_a_strict_workbook_with_holdings_is_read_properly(corpus_dir, tmp_path):
         b'<c r="B2"><v>0.5</v></c><c r="C2"><v>40000</v></c></row><row r="3">' +
         s(b"A3", b"ETH") + b'<c r="B3"><v>2</v></c><c r="C3" t="e"><v>#N/A</v></c></row>'
         b"</sheetData></worksheet>")
-    path = tmp_path / "strict.xlsx"
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, data in parts.items():
-            z.writestr(name, data)
+    path = write_parts(tmp_path / "strict.xlsx", parts)
     result = reader.read_workbook(path, as_of=None, today=dt.date(2026, 1, 1))
     errors = {i.location: i.message for i in result.issues if i.severity == "error"}
     assert list(errors) == ["Holdings!C3"] and "#N/A" in errors["Holdings!C3"]

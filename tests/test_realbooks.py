@@ -16,18 +16,15 @@ import pytest
 from derisk_xl.core.plan import make_plan
 from derisk_xl.pipeline import RunOptions, run_one
 from derisk_xl.workbook.reader import read_workbook
-from tests.conftest import ROOT
+from needs import REALBOOKS, needs
 from tests.test_fidelity_writer import assert_nothing_lost
 
-REALBOOKS = ROOT.parent / "shared" / "realbooks"
 TODAY = dt.date(2026, 12, 1)
 
 
 @pytest.fixture(scope="module")
 def books() -> Path:
-    if not REALBOOKS.is_dir():
-        pytest.skip(f"the real trackers are not beside this clone ({REALBOOKS}); these tests "
-                    "need ../shared/realbooks")
+    needs("realbooks")
     return REALBOOKS
 
 
@@ -215,6 +212,7 @@ def test_check_and_run_say_what_was_read_and_json_carries_it(books, tmp_path):
 def test_the_pdf_method_note_names_what_was_read(books, tmp_path):
     from pypdf import PdfReader
 
+    needs("dejavu")
     done = run_one(books / "06_sachin_crypto_portfolio.xlsx",
                    RunOptions(out_dir=tmp_path, today=TODAY))
     assert done.status == "planned", done.issues

@@ -13,6 +13,7 @@ import re
 import pdfplumber
 import pypdf
 import pytest
+from needs import needs
 from test_report_plans import case_study_plan, long_plan
 
 from derisk_xl.report import ReportRenderer, render_html, render_pdf
@@ -33,6 +34,7 @@ SECTIONS = [  # headings in the order the report prints them
 
 def pdf_text(pdf: bytes) -> list[str]:
     """Text per page, with non-breaking spaces as spaces and runs of blanks collapsed."""
+    needs("dejavu")
     with pdfplumber.open(io.BytesIO(pdf)) as doc:
         pages = [page.extract_text() or "" for page in doc.pages]
     return [re.sub(r"[ \u00a0\u202f]+", " ", p) for p in pages]
@@ -148,6 +150,7 @@ class Collect(logging.Handler):
 
 
 @pytest.mark.parametrize("paper", ["a4", "letter"])
+@pytest.mark.needs("harfbuzz-subset", "dejavu")  # else WeasyPrint warns of the machine
 def test_weasyprint_logs_no_warning(paper):
     """A fresh renderer (stylesheet parsed inside the test) on a long plan: nothing at WARNING+."""
     handler = Collect()

@@ -11,6 +11,7 @@ import shutil
 
 import pdfplumber
 import pytest
+from needs import needs
 from test_report_plans import HOSTILE_ASSET, HOSTILE_CLIENT, HOSTILE_TITLE, hostile_plan
 
 from derisk_xl.core.issues import EnvironmentProblem
@@ -18,6 +19,7 @@ from derisk_xl.report import ReportRenderer, default_template_dir, render_html
 
 
 def text_of(pdf: bytes) -> str:
+    needs("dejavu")
     with pdfplumber.open(io.BytesIO(pdf)) as doc:
         text = "\n".join(p.extract_text() or "" for p in doc.pages)
     return re.sub(r"[ \u00a0]+", " ", text)

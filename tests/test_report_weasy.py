@@ -6,12 +6,14 @@ from __future__ import annotations
 import io
 
 import pdfplumber
+from needs import needs
 from test_report_plans import case_study_plan, long_plan
 
 from derisk_xl.report import ReportRenderer
 
 
 def page_texts(pdf: bytes) -> list[str]:
+    needs("dejavu")
     with pdfplumber.open(io.BytesIO(pdf)) as doc:
         return [p.extract_text() or "" for p in doc.pages]
 

@@ -46,18 +46,18 @@ def written(tmp_path_factory, request) -> Path:
     """The case study written twice: small tables cell by cell through XlsxWriter (the default
     for a plan this size), and every table a chart does not read streamed as text (what a big
     plan gets). Every golden test below runs on both files."""
-    from derisk_xl.workbook import package
+    from derisk_xl.workbook.package import scratch
 
     folder = tmp_path_factory.mktemp("golden")
     source = input_workbook(folder)
     dest = folder / "out" / source.name
     dest.parent.mkdir()
-    saved = package.STREAM_ROWS
-    package.STREAM_ROWS = 0 if request.param == "streamed-rows" else 10**9
+    saved = scratch.STREAM_ROWS
+    scratch.STREAM_ROWS = 0 if request.param == "streamed-rows" else 10**9
     try:
         write_plan(source, dest, case_study_plan())
     finally:
-        package.STREAM_ROWS = saved
+        scratch.STREAM_ROWS = saved
     return dest
 
 

@@ -51,8 +51,6 @@ def test_plan_summary_entry_pointing_at_holdings_is_refused_and_nothing_deleted(
 
 
 def test_self_closing_types_and_relationships_are_opened(tmp_path):
-    from test_fidelity_writer import parts as unzip
-
     def edit(parts):
         ct = parts["[Content_Types].xml"].decode()
         parts["[Content_Types].xml"] = re.sub(
@@ -62,7 +60,7 @@ def test_self_closing_types_and_relationships_are_opened(tmp_path):
     result = run(path, tmp_path)
     # an empty [Content_Types].xml lists nothing, but the plan parts it gains are listed
     assert result.status == "planned", result.error
-    out = unzip((tmp_path / "out" / "book.xlsx").read_bytes())
+    out = example_parts(tmp_path / "out" / "book.xlsx")
     assert b"derisk_plan_" in out["[Content_Types].xml"]
 
 
@@ -124,9 +122,7 @@ def test_planned_file_missing_one_of_our_parts(tmp_path):
     path = book(tmp_path, lambda parts: None)
     first = run(path, tmp_path)
     assert first.status == "planned"
-    planned = tmp_path / "out" / "book.xlsx"
-    with zipfile.ZipFile(planned) as z:
-        parts = {i.filename: z.read(i) for i in z.infolist()}
+    parts = example_parts(tmp_path / "out" / "book.xlsx")
     ours = sorted(n for n in parts if "derisk_plan_" in n and n.endswith(".xml")
                   and "/worksheets/" in n)
     del parts[ours[0]]
@@ -171,11 +167,9 @@ def test_a_users_own_sheet_named_plan_summary_is_not_deleted(tmp_path):
 def test_plan_sheets_saved_again_by_excel_are_still_replaced(tmp_path):
     """Excel renames every part when it saves (sheet7.xml, table9.xml) but keeps table names:
     a re-run still recognises and replaces its plan sheets."""
-    from test_fidelity_writer import parts as unzip
-
     path = book(tmp_path, lambda parts: None)
     assert run(path, tmp_path).status == "planned"
-    planned = unzip((tmp_path / "out" / "book.xlsx").read_bytes())
+    planned = example_parts(tmp_path / "out" / "book.xlsx")
     renamed = {}
     for name, data in planned.items():
         new = name.replace("derisk_plan_", "xl_")

@@ -9,22 +9,22 @@ Skips where LibreOffice is not installed.
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import zipfile
 
 import pytest
+from needs import soffice
 from test_fidelity_writer import rich_workbook
 from test_writer_stream import HOSTILE, many_trades_plan
 
-from derisk_xl.workbook import package
+from derisk_xl.workbook.package import scratch
 from derisk_xl.workbook.plan_sheets import PLAN_SHEET_NAMES
 from derisk_xl.workbook.writer import write_plan
 
-SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
+SOFFICE = soffice()
 
 pytestmark = [
-    pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed"),
+    pytest.mark.needs("libreoffice"),
     pytest.mark.filterwarnings("ignore:.*extension is not supported:UserWarning"),
 ]
 
@@ -32,7 +32,7 @@ pytestmark = [
 def test_libreoffice_opens_every_sheet_and_keeps_text_as_text(tmp_path, monkeypatch):
     import openpyxl
 
-    monkeypatch.setattr(package, "STREAM_ROWS", 50)  # 60 trades: the streamed path
+    monkeypatch.setattr(scratch, "STREAM_ROWS", 50)  # 60 trades: the streamed path
     planned = tmp_path / "planned.xlsx"
     write_plan(rich_workbook(tmp_path / "rich.xlsx"), planned, many_trades_plan(60))
     with zipfile.ZipFile(planned) as z:

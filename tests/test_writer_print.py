@@ -15,6 +15,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from hostile import example_parts, write_parts
 from test_fidelity_writer import assert_nothing_lost, rich_workbook
 from test_writer_golden import input_workbook
 from test_writer_plans import case_study_plan
@@ -169,8 +170,7 @@ def test_a_sheet_moved_between_plan_sheets_keeps_its_own_print_titles(tmp_path):
     together, Notes moves, and its local name must follow it (localSheetId is a tab index)."""
     once = tmp_path / "once.xlsx"
     write_plan(rich_workbook(tmp_path / "rich.xlsx"), once, client_plan())
-    with zipfile.ZipFile(once) as z:
-        parts = {i.filename: z.read(i) for i in z.infolist()}
+    parts = example_parts(once)
     xml = parts["xl/workbook.xml"].decode()
     notes = re.search(r'<sheet name="Notes"[^>]*/>', xml).group(0)
     xml = xml.replace(notes, "")
@@ -181,10 +181,7 @@ def test_a_sheet_moved_between_plan_sheets_keeps_its_own_print_titles(tmp_path):
     xml = xml.replace("<definedNames>", '<definedNames><definedName name="_xlnm.Print_Titles" '
                       "localSheetId=\"2\">Notes!$1:$2</definedName>")
     parts["xl/workbook.xml"] = xml.encode()
-    moved = tmp_path / "moved.xlsx"
-    with zipfile.ZipFile(moved, "w") as z:
-        for name, data in parts.items():
-            z.writestr(name, data)
+    moved = write_parts(tmp_path / "moved.xlsx", parts)
     assert openpyxl.load_workbook(moved)["Notes"].print_title_rows == "$1:$2"
 
     again = tmp_path / "again.xlsx"

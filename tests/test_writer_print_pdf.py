@@ -11,7 +11,6 @@ Skips where LibreOffice (soffice) is not installed; .ci/run installs it.
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -19,17 +18,17 @@ from pathlib import Path
 import pdfplumber
 import pytest
 from conftest import ROOT, WORKBOOKS
+from needs import soffice
 from test_fidelity_writer import rich_workbook
 from test_writer_stream import many_trades_plan
 
 from derisk_xl.workbook.plan_sheets import PLAN_SHEET_NAMES
 from derisk_xl.workbook.writer import write_plan
 
-SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
+SOFFICE = soffice()
 
 pytestmark = [
-    pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed: it is "
-                       "the independent application that prints the sheets here"),
+    pytest.mark.needs("libreoffice"),  # the independent application that prints the sheets
     pytest.mark.filterwarnings("ignore:.*extension is not supported:UserWarning"),
 ]
 

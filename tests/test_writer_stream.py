@@ -1,4 +1,4 @@
-"""Big plan tables are streamed as text (package.stream_rows): the cells must mean exactly what
+"""Big plan tables are streamed as text (package/rows.py): the cells must mean exactly what
 XlsxWriter's would, and user text must never become a formula.
 
 XlsxWriter is the oracle: the same plan written cell by cell through it and streamed must read
@@ -21,7 +21,7 @@ from test_fidelity_writer import rich_workbook
 from test_writer_plans import hand_case_study
 
 from derisk_xl.core.model import Trade
-from derisk_xl.workbook import package
+from derisk_xl.workbook.package import rows, scratch
 from derisk_xl.workbook.plan_sheets import PLAN_SHEET_NAMES, Block, Column, SheetSpec
 from derisk_xl.workbook.writer import write_plan
 
@@ -62,7 +62,7 @@ def write(tmp: Path, plan, stream_rows: int, monkeypatch, name: str) -> Path:
     if not source.exists():
         rich_workbook(source)
     dest = tmp / f"{name}.xlsx"
-    monkeypatch.setattr(package, "STREAM_ROWS", stream_rows)
+    monkeypatch.setattr(scratch, "STREAM_ROWS", stream_rows)
     write_plan(source, dest, plan)
     return dest
 
@@ -160,10 +160,10 @@ def _one_cell_text(text: str, stream: bool) -> str:
     """The <t> content for ``text`` as streamed, or as XlsxWriter writes its shared string."""
     block = Block("T", "", (Column("Name", "text", 10),), ((text,),))
     if stream:
-        row = next(package.stream_rows(block, {"text": 1, "date": 2}))
+        row = next(rows.stream_rows(block, {"text": 1, "date": 2}))
         return ET.fromstring(row).find(".//t").text or ""
-    scratch = package.render_scratch((SheetSpec("S", (block,), (10,)),))
-    with zipfile.ZipFile(io.BytesIO(scratch)) as z:
+    book = scratch.render_scratch((SheetSpec("S", (block,), (10,)),))
+    with zipfile.ZipFile(io.BytesIO(book)) as z:
         root = ET.fromstring(z.read("xl/sharedStrings.xml"))
     ns = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
     return [t.text or "" for t in root.iter(f"{ns}t")][-1]

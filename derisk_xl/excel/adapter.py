@@ -1,14 +1,16 @@
-"""The one adapter over xlwings' ``Book`` API, shared by both Excel doors.
+"""The one adapter over xlwings' ``Book`` API, shared by both Excel doors: the ends of a press
+that touch the open workbook.
 
 Desktop Excel (RunPython, :mod:`derisk_xl.excel.button`) and xlwings Lite (an ``@script`` in
 Pyodide inside Excel, :mod:`derisk_xl.excel.lite`) hand us the same kind of object, an
-``xw.Book``; the press is the same three steps on both:
+``xw.Book``, and run the same press (:mod:`derisk_xl.excel.press`): gather, compute, apply.
+This module is the two ends:
 
 - gather: every worksheet but our own plan sheets, plus the Excel Tables, into a
   :class:`WorkbookGrid` (the reader picks the holdings table from it, SPEC 3.9);
-- compute: :func:`derisk_xl.pipeline.compute`, before anything is written;
 - apply: the plan sheets from their :class:`SheetSpec`\\ s, through the Book API, so Excel itself
-  keeps every other part of the workbook.
+  keeps every other part of the workbook; or the problems on a ``Plan Errors`` sheet and in a
+  message box, the previous plan taken away.
 
 Where the engines differ, the difference lives here and nowhere else:
 
@@ -29,31 +31,18 @@ Pyodide; xlwings itself is never imported (the door hands us the book).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 from typing import Any, Generator, Iterable, Sequence
 
 from ..core.issues import Issue
 from ..workbook.grid import ERROR_CODES, ExcelError, SheetGrid, TableRef, WorkbookGrid
+from .layout import apply_layout, freeze
 
 TITLE = "De-risk plan"
 ERRORS_SHEET = "Plan Errors"
 ALERT_LINES = 12  # a message box shows the first problems; the sheet lists them all
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class PressResult:
-    """What a press did: ``planned`` with the PDF's path (None in xlwings Lite) and any
-    warnings, ``invalid`` with the problems in the inputs, or ``failed`` with the unexpected
-    error's text."""
-
-    status: str
-    pdf: Path | None = None
-    issues: tuple[Issue, ...] = ()
-    message: str = ""
 
 
 def our_sheets() -> frozenset[str]:
@@ -287,10 +276,9 @@ def add_sheet(book: Any, name: str, index: int | None) -> Any:
 def write_sheet(book: Any, spec: Any) -> Any:
     """Replace (or add) one plan sheet from its :class:`SheetSpec`: values in one write per
     block (blocks may sit side by side, from their ``left`` column), number formats per column
-    run, bold titles and headers, widths, Tables, the chart; then what the spec says beyond
-    cells (heading, wrapped text, frozen rows, print setup) through :mod:`.layout`."""
+    run, bold titles and headers, widths, Tables, the chart, the heading lines; then its looks
+    (wrapped text, frozen rows, print setup) through :mod:`.layout`."""
     from ..workbook.plan_sheets import TABLE_STYLE
-    from .layout import apply_layout
 
     remote = is_remote(book)
     index = delete_sheet(book, spec.name)
@@ -322,7 +310,12 @@ def write_sheet(book: Any, spec: Any) -> Any:
         sheet.range((1, col)).column_width = _points(width) if remote else width
     if spec.chart is not None:
         _chart(sheet, spec.chart)
-    apply_layout(sheet, spec)  # heading, wrapped text, frozen rows, print setup: each guarded
+    for row, line in enumerate(spec.heading, start=1):
+        if line:
+            cell = sheet.range((row, 1))
+            cell.value = excel_value(line)  # text, never a formula
+            cell.font.bold = row == 1
+    apply_layout(sheet, spec)  # wrapped text, frozen rows, print setup: each guarded
     return sheet
 
 
@@ -406,8 +399,6 @@ def show_errors(book: Any, problems: Sequence[Issue]) -> None:
     remote = is_remote(book)
     for col, width in ((1, 5), (2, 22), (3, 100)):
         sheet.range((1, col)).column_width = _points(width) if remote else width
-    from .layout import freeze
-
     freeze(sheet, 1)
     sheet.activate()
     lines = [f"• {p}" for p in problems[:ALERT_LINES]]
@@ -419,22 +410,6 @@ def show_errors(book: Any, problems: Sequence[Issue]) -> None:
         title=TITLE, mode="critical")
 
 
-def after_failure(book: Any, log_failure) -> str:
-    """A press failed unexpectedly: take an earlier plan away too; the sentence that says so."""
-    try:
-        removed = remove_stale_plan(book)
-    except Exception as err:
-        log_failure(err)
-        return ""
-    return f" The previous plan's sheets ({', '.join(removed)}) were removed." if removed else ""
-
-
-def short(exc: BaseException) -> str:
-    """An exception as one sentence for a message box."""
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text if len(text) <= 200 else text[:197] + "…"
-
-
-__all__ = ["ALERT_LINES", "ERRORS_SHEET", "PressResult", "TITLE", "add_sheet", "apply_plan",
-           "delete_sheet", "excel_rows", "excel_value", "gather", "gather_async", "is_remote",
-           "our_sheets", "short", "show_errors", "write_sheet"]
+__all__ = ["ALERT_LINES", "ERRORS_SHEET", "TITLE", "add_sheet", "apply_plan", "delete_sheet",
+           "excel_rows", "excel_value", "gather", "gather_async", "is_remote", "our_sheets",
+           "remove_stale_plan", "show_errors", "write_sheet"]

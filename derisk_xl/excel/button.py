@@ -1,12 +1,9 @@
 """What the "Build de-risk plan" button runs in desktop Excel, through xlwings' RunPython.
 
-The three steps of every entry point, through the adapter both Excel doors share
-(:mod:`derisk_xl.excel.adapter`): gather (every worksheet but the plan sheets, read in bulk into
-a :class:`WorkbookGrid`), compute (``parse_inputs``, ``make_plan``, the plan sheets as data and
-the PDF — all before anything is written), apply (the plan sheets written through Excel, so
-Excel itself keeps every other part of the workbook; the PDF saved beside the workbook). The
-workbook is not saved: the user decides that, as after any edit. xlwings Lite presses the same
-adapter without the PDF (:mod:`derisk_xl.excel.lite`).
+The desktop door of the press both Excel doors share (:mod:`derisk_xl.excel.press`): the open
+book is gathered at once (desktop Excel answers number formats immediately), the PDF is saved
+beside the workbook before any plan sheet is written through Excel, and the outcome goes on the
+status bar. The workbook is not saved: the user decides that, as after any edit.
 
 Problems in the inputs become a ``Plan Errors`` sheet and a message box listing cells; anything
 unexpected becomes one short sentence in a message box with the detail in a log file. No
@@ -22,84 +19,53 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from .adapter import (
-    ERRORS_SHEET, TITLE, PressResult, after_failure, apply_plan, gather, short,
-    show_errors, write_sheet,
-)
+from .adapter import gather
+from .press import PressResult, failed, press
 
 LOG_FILE = Path(tempfile.gettempdir()) / "derisk-xl-button.log"
 
 log = logging.getLogger(__name__)
 
-read_grid = gather  # the name the button's tests know
 
-
-def build_plan(today: dt.date | None = None) -> PressResult | None:
+def build_plan(today: dt.date | None = None) -> PressResult:
     """The button's entry point: ``RunPython "import derisk_xl.excel; derisk_xl.excel.build_plan()"``.
 
-    Catches everything: a user sees a message box, never a Python traceback.
+    Plans the open book, gathered at once, the PDF kept beside the workbook; the outcome on
+    the status bar. Catches everything: a user sees a message box, never a Python traceback.
     """
     book = None
     try:
         import xlwings as xw
 
         book = xw.Book.caller()
-        return press(book, today=today or dt.date.today())
+        result = press(book, gather(book), today=today or dt.date.today(), keep_pdf=save_pdf)
+        if result.status == "planned":
+            book.app.status_bar = result.message
+        return result
     except Exception as exc:  # the last line of defence: a sentence for the user, detail to a log
         detail = _log_failure(exc)
-        if book is not None:
-            gone = after_failure(book, lambda err: _log_failure(
-                err, note="could not remove the previous plan sheets"))
-            try:
-                book.app.alert(
-                    f"The de-risk plan could not be built: {short(exc)}\n\n"
-                    f"Nothing in the input sheets was changed.{gone} Details: {detail}",
-                    title=TITLE, mode="critical")
-            except Exception:
-                _log_failure(exc, note="could not show the message box either")
-        return PressResult("failed", message=str(exc))
-
-
-def press(book: Any, *, today: dt.date) -> PressResult:
-    """Plan the open ``book``: gather, compute, apply."""
-    from ..pipeline import compute
-    from ..workbook.reader import parse_inputs
-
-    # gather
-    read = parse_inputs(gather(book), as_of=None, today=today)
-
-    # compute: everything that can fail happens before the workbook is touched
-    computed = compute(read)
-    plan = computed.plan
-    if plan is None:
-        show_errors(book, computed.issues)
-        return PressResult("invalid", issues=computed.issues)
-    from .. import __version__
-    from ..workbook.plan_sheets import plan_sheets
-
-    specs = plan_sheets(plan, version=__version__)
-    pdf_path, note = pdf_destination(book)
-
-    # apply: the PDF first, so a disk that refuses it stops the press before a sheet changes
-    from ..fsutil import atomic_write_bytes, os_problem
-
-    try:
-        pdf_path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(pdf_path, computed.pdf)
-    except OSError as exc:
-        raise os_problem(exc, f"write the PDF {pdf_path}") from exc
-    apply_plan(book, specs)
-    warnings = computed.issues
-    message = f"De-risk plan built ({plan.status}). PDF: {pdf_path}{note}"
-    if warnings:
-        message += f" — {len(warnings)} warning(s) on Plan Summary."
-    book.app.status_bar = message
-    return PressResult("planned", pdf=pdf_path, issues=warnings, message=message)
+        if book is None:
+            return PressResult("failed", message=str(exc))
+        return failed(book, exc, details=f"Details: {detail}", log_failure=_log_failure)
 
 
 # ---------------------------------------------------------------------------------------------
 # Where the PDF goes; failures
 # ---------------------------------------------------------------------------------------------
+
+
+def save_pdf(book: Any, pdf: bytes) -> tuple[Path, str]:
+    """Write the press's PDF where :func:`pdf_destination` says; a disk that refuses it is one
+    sentence, and the press stops before any sheet changes."""
+    from ..fsutil import atomic_write_bytes, os_problem
+
+    path, note = pdf_destination(book)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(path, pdf)
+    except OSError as exc:
+        raise os_problem(exc, f"write the PDF {path}") from exc
+    return path, note
 
 
 def pdf_destination(book: Any) -> tuple[Path, str]:
@@ -137,5 +103,4 @@ def _log_failure(exc: BaseException, note: str = "") -> str:
         return f"the log {LOG_FILE} could not be written ({err})"
 
 
-__all__ = ["ERRORS_SHEET", "LOG_FILE", "PressResult", "TITLE", "build_plan", "pdf_destination",
-           "press", "read_grid", "show_errors", "write_sheet"]
+__all__ = ["LOG_FILE", "build_plan", "pdf_destination", "save_pdf"]

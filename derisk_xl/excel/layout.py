@@ -1,10 +1,10 @@
-"""What a plan sheet's spec says beyond cells and Tables, applied through xlwings.
+"""How a plan sheet looks beyond its cells and Tables, applied through xlwings.
 
-The heading lines, wrap-text on long text, the frozen header rows and the print setup
-(:class:`~derisk_xl.workbook.plan_sheets.PrintSetup`). Every step but the heading is a courtesy
-that some Excel cannot do (xlwings' desktop engine has no ``freeze_panes``; page setup beyond
-the print area exists only through Excel's own object model on Windows), so each is tried on
-its own and a refusal is logged, never shown: the figures are what the user pressed for.
+Wrap-text on long text, the frozen header rows and the print setup
+(:class:`~derisk_xl.workbook.plan_sheets.PrintSetup`). Each is a courtesy that some Excel cannot
+do (xlwings' desktop engine has no ``freeze_panes``; page setup beyond the print area exists
+only through Excel's own object model on Windows), so each is tried on its own and a refusal is
+logged, never shown: the figures, which :mod:`.adapter` writes, are what the user pressed for.
 """
 
 from __future__ import annotations
@@ -18,15 +18,9 @@ _XL_LANDSCAPE, _XL_PORTRAIT = 2, 1
 
 
 def apply_layout(sheet: Any, spec: Any) -> None:
-    """Heading, wrapped text, frozen rows and print setup of ``spec`` on the xlwings ``sheet``."""
+    """Wrapped text, frozen rows and print setup of ``spec`` on the xlwings ``sheet``."""
     from ..workbook.plan_sheets import WRAPPED_KINDS
-    from .adapter import excel_value
 
-    for row, line in enumerate(spec.heading, start=1):
-        if line:
-            cell = sheet.range((row, 1))
-            cell.value = excel_value(line)  # text, never a formula
-            cell.font.bold = row == 1
     _try("wrap text", _wrap, sheet, spec, WRAPPED_KINDS)
     if spec.freeze_rows:
         _try("freeze the header rows", _freeze, sheet, spec.freeze_rows)

@@ -6,8 +6,8 @@ The Lite editor's ``main.py`` (written by ``derisk lite``, :data:`MAIN_PY`) hold
     async def build_plan(book: xw.Book):
         await derisk_xl.excel.lite.build_plan(book)
 
-and this module does the press through the same adapter as the desktop button
-(:mod:`derisk_xl.excel.adapter`), so the plan sheets are the same wherever the press happens.
+and this module is the Lite door of the press the desktop button runs too
+(:mod:`derisk_xl.excel.press`), so the plan sheets are the same wherever the press happens.
 It is async because Lite reads number formats only on demand (``await
 range.get_number_format()``), and a percent-formatted cell means what it shows (SPEC 3).
 
@@ -20,74 +20,41 @@ standard library and our pure modules (a test runs it with every compiled extens
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import traceback
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from .adapter import (
-    TITLE, PressResult, after_failure, apply_plan, gather_async, short, show_errors,
-)
-
-log = logging.getLogger(__name__)
+from .adapter import gather_async
+from .press import PressResult, alert, failed, press
 
 NO_PDF = ("No PDF in xlwings Lite: print the plan sheets (File › Export › PDF), or run "
           "`derisk run` on the saved workbook for the PDF report.")
 
 
-async def press(book: Any, *, today: dt.date) -> PressResult:
-    """Plan the open ``book``: gather, compute (no PDF), apply."""
-    from ..pipeline import compute
-    from ..workbook.reader import parse_inputs
-
-    # gather
-    read = parse_inputs(await gather_async(book), as_of=None, today=today)
-
-    # compute: everything that can fail happens before the workbook is touched
-    computed = compute(read, pdf=False)
-    plan = computed.plan
-    if plan is None:
-        show_errors(book, computed.issues)
-        return PressResult("invalid", issues=computed.issues)
-    from .. import __version__
-    from ..workbook.plan_sheets import plan_sheets
-
-    specs = plan_sheets(plan, version=__version__)
-
-    # apply
-    apply_plan(book, specs)
-    warnings = computed.issues
-    message = f"De-risk plan built ({plan.status}): {len(specs)} plan sheets written."
-    if warnings:
-        message += f" {len(warnings)} warning(s) on Plan Summary."
-    message += " " + NO_PDF
-    return PressResult("planned", issues=warnings, message=message)
-
-
 async def build_plan(book: Any, today: dt.date | None = None) -> PressResult:
-    """The Lite script's body. Catches everything: the user sees a message box and the
-    output pane's text, never a traceback in a dialog."""
+    """The Lite script's body: the open book gathered on demand, planned without a PDF.
+    Catches everything: the user sees a message box and the output pane's text, never a
+    traceback in a dialog."""
     try:
-        result = await press(book, today=today or dt.date.today())
+        result = press(book, await gather_async(book), today=today or dt.date.today())
         if result.status == "planned":
+            result = replace(result, message=f"{result.message} {NO_PDF}")
             print(result.message)
-            _alert(book, result.message, mode="info")
+            alert(book, result.message, mode="info")
         return result
     except Exception as exc:  # the last line of defence: a sentence for the user
         print("The de-risk plan could not be built; details follow.")
-        print("".join(traceback.format_exception(exc)))
-        gone = after_failure(book, lambda err: print("".join(traceback.format_exception(err))))
-        _alert(book, f"The de-risk plan could not be built: {short(exc)}\n\nNothing in the input "
-                     f"sheets was changed.{gone} The details are in xlwings Lite's output pane.",
-               mode="critical")
-        return PressResult("failed", message=str(exc))
+        _print_failure(exc)
+        return failed(book, exc, details="The details are in xlwings Lite's output pane.",
+                      log_failure=_print_failure)
 
 
-def _alert(book: Any, prompt: str, *, mode: str) -> None:
-    try:
-        book.app.alert(prompt, title=TITLE, mode=mode)
-    except Exception:  # an older client without alerts: the output pane has said it
-        log.info("no message box", exc_info=True)
+def _print_failure(exc: BaseException, note: str = "") -> None:
+    """The detail of a failure, in xlwings Lite's output pane (its only log)."""
+    if note:
+        print(note)
+    print("".join(traceback.format_exception(exc)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -165,5 +132,5 @@ def write_files(folder: Path, button: str = DEFAULT_BUTTON) -> tuple[Path, Path]
     return main, reqs
 
 
-__all__ = ["DEFAULT_BUTTON", "MAIN_PY", "NO_PDF", "build_plan", "main_py", "press",
-           "requirements_txt", "write_files"]
+__all__ = ["DEFAULT_BUTTON", "MAIN_PY", "NO_PDF", "build_plan", "main_py", "requirements_txt",
+           "write_files"]

@@ -214,8 +214,10 @@ class _Formats:
         return None
 
 
-def _width(title: str) -> int:
-    return max(10, len(title) + 4)
+def _width(title: str, values: Sequence[object] = ()) -> int:
+    """A column wide enough for its title and its text, so a symbol is not cut off on the
+    page by the next column's cell."""
+    return max(10, len(title) + 4, *(len(v) + 2 for v in values if isinstance(v, str)))
 
 
 def _write(ws, r: int, c: int, value: object, fmt) -> None:
@@ -245,9 +247,10 @@ def _table(wb, ws, f: _Formats, name: str, headers: Sequence[str],
         "style": "Table Style Medium 2",
         "columns": [{"header": h, "header_format": f.header} for h in headers],
     })
+    widths = [_width(title, [row.get(title) for row in rows]) for title in headers]
     for c, title in enumerate(headers):
         fmt = f.for_column(title)
-        ws.set_column(c, c, _width(title), fmt)
+        ws.set_column(c, c, widths[c], fmt)
         for r, row in enumerate(rows, start=1):
             value = row.get(title)
             if isinstance(value, Percent):
@@ -261,6 +264,7 @@ def _table(wb, ws, f: _Formats, name: str, headers: Sequence[str],
                 + ", ".join(CHOICES[title]),
             })
     ws.freeze_panes(1, 0)
+    _print_setup(ws, widths)
 
 
 def _settings(ws, f: _Formats, book: InputBook) -> None:
@@ -295,10 +299,11 @@ def _settings(ws, f: _Formats, book: InputBook) -> None:
             ws.write_string(r, 2, note, f.note)
         if key in CHOICES:
             ws.data_validation(r, 1, r, 1, {"validate": "list", "source": list(CHOICES[key])})
-    ws.set_column(0, 0, 26)
-    ws.set_column(1, 1, 30)
-    ws.set_column(2, 2, 60)
+    widths = (26, 30, 60)
+    for c, width in enumerate(widths):
+        ws.set_column(c, c, width)
     ws.freeze_panes(1, 0)
+    _print_setup(ws, widths)
 
 
 def _prices(ws, f: _Formats, prices: Mapping[str, Sequence[object]]) -> None:
@@ -316,6 +321,18 @@ def _prices(ws, f: _Formats, prices: Mapping[str, Sequence[object]]) -> None:
         for r, value in enumerate(prices.get(title, ()), start=1):
             _write(ws, r, c, value, fmt)
     ws.freeze_panes(1, 1)
+    _print_setup(ws, [12] * len(headers))
+
+
+def _print_setup(ws, widths: Sequence[float]) -> None:
+    """The plan sheets' print setup (landscape when wide, one page wide, the header row on
+    every page, "Page X of Y"), with the file's name where a plan sheet names the client (the
+    Client setting may change after this is written; a page header is fixed text). No print
+    area: Excel prints the used range, so the rows a user adds to a table print too."""
+    from .package.scratch import page_setup
+    from .plan_sheets import sheet_print_setup
+
+    page_setup(ws, sheet_print_setup(tuple(widths), None, 1, ("&F", "")), names=True)
 
 
 def price_path(end_price: float, days: int, *, seed: int, vol: float = 0.04,

@@ -161,6 +161,7 @@ class PrintSetup:
         pages tall as the rows need (Excel's "Fit all columns on one page").
       area: the print area on the sheet itself (``$A$1:$K$40``), as xlwings'
         ``page_setup.print_area`` takes it; the workbook stores it as ``_xlnm.Print_Area``.
+        None prints the used range: an input sheet's table grows as the user types.
       title_rows: rows repeated at the top of every page (``$1:$1``), Excel's
         ``PrintTitleRows``; stored as ``_xlnm.Print_Titles``.
       header, footer: (left, center, right) sections in Excel's header codes (``&A`` the
@@ -169,7 +170,7 @@ class PrintSetup:
     """
 
     landscape: bool
-    area: str
+    area: str | None
     title_rows: str
     header: tuple[str, str, str]
     footer: tuple[str, str, str]
@@ -333,14 +334,23 @@ def block_row_heights(block: Block, widths: tuple[float, ...]) -> dict[int, floa
 
 
 def print_setup(spec: SheetSpec, plan: Plan) -> PrintSetup:
-    """Landscape when wide, one page wide, header rows on every page, client, as-of, pages."""
+    """A plan sheet's: its cells, the client and the as-of date in the page header."""
     client = _header_text(plan.settings.client) if plan.settings.client else ""
-    last = column_letter(spec.last_col)
+    return sheet_print_setup(
+        spec.widths, f"$A$1:${column_letter(spec.last_col)}${spec.last_row + 1}",
+        spec.freeze_rows, (client, f"As of {plan.as_of.isoformat()}"))
+
+
+def sheet_print_setup(widths: tuple[float, ...], area: str | None, title_rows: int,
+                      header: tuple[str, str]) -> PrintSetup:
+    """How a sheet prints, plan sheet or input sheet: landscape when wide, one page wide, its
+    ``title_rows`` header rows on every page, ``header`` left and right of the sheet's name
+    (header codes), "Page X of Y" below."""
     return PrintSetup(
-        landscape=sum(spec.widths) > PORTRAIT_WIDTH,
-        area=f"$A$1:${last}${spec.last_row + 1}",
-        title_rows=f"$1:${max(spec.freeze_rows, 1)}",
-        header=(client, "&A", f"As of {plan.as_of.isoformat()}"),
+        landscape=sum(widths) > PORTRAIT_WIDTH,
+        area=area,
+        title_rows=f"$1:${max(title_rows, 1)}",
+        header=(header[0], "&A", header[1]),
         footer=("", "Page &P of &N", ""),
     )
 
@@ -630,5 +640,6 @@ __all__ = [
     "Block", "ChartSpec", "Column", "FINGERPRINT_LABEL", "Kind", "NUMBER_FORMATS",
     "PLAN_SHEET_NAMES", "PrintSetup", "SheetSpec", "TABLE_STYLE", "WRAPPED_KINDS", "a1_range",
     "block_row_heights", "hedge_line", "number_formats", "plan_sheets", "print_setup",
+    "sheet_print_setup",
     "summary_title",
 ]

@@ -21,7 +21,7 @@ from pathlib import Path
 from ..core.issues import Issue
 from .contract import ReadResult, parse_inputs
 from .settings_sheet import SETTINGS_KEYS
-from .source import load_grid
+from .scan import load_grid
 from .vocabulary import (
     FUTURES_COLUMNS, HOLDINGS_COLUMNS, INPUT_SHEETS, LOTS_COLUMNS, TIERS_COLUMNS, norm,
 )

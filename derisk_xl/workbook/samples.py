@@ -39,7 +39,9 @@ def case_study_book() -> InputBook:
 
 
 def example_book() -> InputBook:
-    """A post-rally crypto portfolio over four venues, with futures, lots and 90 days of prices."""
+    """A post-rally crypto portfolio over four venues, with futures, lots and 90 days of prices.
+
+    Long because it is data: one literal per sheet, as a user would type the rows."""
     d = dt.date
     holdings = [
         {"Asset": "BTC", "Quantity": 1.2, "Price": 96800, "Avg Cost": 28500, "Category": "core",

@@ -21,7 +21,7 @@ from .grid import (
 )
 from .headers import may_hold_holdings
 from .source import (
-    MAX_SHEET_CELLS, Refused, _plain, file_issue, local_name, package_bounds, part_rels,
+    Refused, _plain, file_issue, local_name, open_workbook, package_bounds, part_rels,
     skim_sheet,
 )
 from .vocabulary import INPUT_NORMS, PLAN_NORMS, norm
@@ -225,64 +225,6 @@ def _scan_fast(data: bytes, shown_styles: dict[int, str]) -> _SheetScan | None:
     return scan
 
 
-_ROW_FAST = re.compile(rb'<row r="([0-9]{1,9})"')
-_CELL_FAST = re.compile(rb'<c r="([A-Z]{1,3})[0-9]')
-_ROW_NUMBER = re.compile(rb'\sr="0*([0-9]{1,9})"')
-_ROW_TAG = re.compile(rb"<(?:[\w.-]+:)?row[\s>/]")
-_CELL_COLUMN = re.compile(rb'\sr="([A-Za-z]{1,3})[0-9]')
-_BARE_CELL = re.compile(rb"<(?:[\w.-]+:)?c(?=[\s>/])(?![^>]*\sr=)")
-_CELL_ROW = re.compile(rb'\sr="[A-Za-z]{1,3}0*([0-9]{1,9})"')
-_VALUE_CELL = re.compile(rb'\sr="([A-Za-z]{1,3})0*([0-9]{1,9})"[^>]*(?<!/)>')
-
-
-def _column_index(letters: bytes) -> int:
-    col = 0
-    for ch in letters.upper():
-        col = col * 26 + ch - 64
-    return col
-
-
-def _greater_than(n: int) -> bytes:
-    """A pattern for a decimal number (no leading zeros) greater than ``n``."""
-    digits = str(n)
-    alts = [f"[1-9][0-9]{{{len(digits)},}}"]
-    for i, d in enumerate(digits):
-        if d != "9":
-            alts.append(f"{digits[:i]}[{int(d) + 1}-9][0-9]{{{len(digits) - i - 1}}}")
-    return ("(?:" + "|".join(alts) + ")").encode()
-
-
-def sheet_extent(data: bytes) -> tuple[int, int]:
-    """(rows, columns) of the rectangle from A1 to the last cell of a skimmed sheet part: what
-    calamine allocates densely. Excel and the libraries write ``<row r="7"`` and ``<c r="B7"``
-    first, which literal-prefixed patterns find fast (~0.1 s for 100,000 rows); any other
-    markup takes the general patterns. When the estimate (row tags, column letters) is too
-    big, it is redone exactly over the cells that can hold a value (a styled empty cell,
-    ``<c r="XFD9" s="1"/>``, holds none)."""
-    row_numbers = _ROW_FAST.findall(data)
-    cell_letters = _CELL_FAST.findall(data)
-    canonical = (len(row_numbers) == data.count(b"<row")
-                 and len(cell_letters) == data.count(b"<c ")
-                 and b"<c>" not in data and b"<c/>" not in data and b":row" not in data)
-    if not canonical:
-        row_numbers = _ROW_NUMBER.findall(data)
-        cell_letters = _CELL_COLUMN.findall(data)
-    rows = max(max((int(x) for x in row_numbers), default=0), len(_ROW_TAG.findall(data))
-               if not canonical else len(row_numbers))
-    lead = rb'<c r="' if canonical else rb'\sr="'
-    beyond = re.compile(lead + rb'[A-Za-z]{1,3}0*' + _greater_than(rows) + rb'"')
-    if beyond.search(data):  # a cell below its row's number: take the cells' own numbers
-        rows = max([rows] + [int(r) for r in _CELL_ROW.findall(data)])
-    bare = 0 if canonical else len(_BARE_CELL.findall(data))
-    cols = max((_column_index(c) for c in set(cell_letters)), default=0) + bare
-    if rows * cols <= MAX_SHEET_CELLS:
-        return rows, cols
-    exact = _VALUE_CELL.findall(data)
-    rows = max((int(r) for _, r in exact), default=0)
-    cols = max((_column_index(c) for c, _ in exact), default=0) + bare
-    return rows, cols
-
-
 class CalaminePanic(Exception):
     """calamine panicked (PyO3's PanicException derives from BaseException, so no ``except
     Exception`` would catch it); re-raised as an ordinary exception of ours."""
@@ -325,6 +267,11 @@ def _sheets_to_read(book, sheet_names: tuple[str, ...]) -> list[str]:
             and kinds.get(s, "WorkSheet").endswith("WorkSheet")]
 
 
+def load_grid(path: Path) -> tuple[WorkbookGrid | None, tuple[Issue, ...]]:
+    """Read the workbook at ``path`` into a grid, or say (as issues) why it cannot be read."""
+    return open_workbook(path, load_cells)
+
+
 def load_cells(path: Path, zf, workbook_part: str) -> tuple[WorkbookGrid | None, tuple[Issue, ...]]:
     """Every worksheet's values; the facts calamine lacks only for the sheets that can hold
     inputs (named as an input sheet, or with a header naming an asset, a quantity and a price
@@ -354,6 +301,10 @@ def load_cells(path: Path, zf, workbook_part: str) -> tuple[WorkbookGrid | None,
             if tname in bounds.bad_tables:  # never asked of calamine: it would abort or panic
                 if _is_input_name(tname):
                     return file_issue(bounds.bad_tables[tname])
+                continue
+            if tname in bounds.empty_tables:  # its header alone: calamine would panic too
+                if _is_input_name(tname):
+                    tables.append(bounds.empty_tables[tname])
                 continue
             try:
                 t = _calamine(book.get_table_by_name, tname)

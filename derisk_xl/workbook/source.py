@@ -8,13 +8,16 @@ part map (sheet name → part) serves the cell scan, which reads the facts calam
 
 from __future__ import annotations
 
-import posixpath
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable, TypeVar
 
 from ..core.issues import Issue
-from .grid import WorkbookGrid
+from .grid import TableRef, parse_coordinate
+from .parts import DamagedPart, Rel, relationships, rels_name
+
+Loaded = TypeVar("Loaded")
 
 # =============================================================================================
 # Loading (I/O)
@@ -29,6 +32,8 @@ MAX_XML_PART = 256 << 20
 #: The cells of the rectangle from A1 to a sheet's last value, which calamine and the grid
 #: allocate densely (~40 bytes each): e.g. 100,000 rows by 50 columns.
 MAX_SHEET_CELLS = 5_000_000
+#: Excel's grid: no sheet it writes has a cell past XFD1048576.
+EXCEL_ROWS, EXCEL_COLUMNS = 1_048_576, 16_384
 
 
 class Refused(Exception):
@@ -39,8 +44,12 @@ def file_issue(message: str) -> tuple[None, tuple[Issue, ...]]:
     return None, (Issue("", message),)
 
 
-def load_grid(path: Path) -> tuple[WorkbookGrid | None, tuple[Issue, ...]]:
-    """Read the workbook at ``path`` into a grid, or say (as issues) why it cannot be read."""
+def open_workbook(path: Path, read: Callable[[Path, object, str], Loaded]
+                  ) -> Loaded | tuple[None, tuple[Issue, ...]]:
+    """``read(path, zipfile, workbook part)`` of the workbook at ``path``, or what stops it as
+    issues: the file is missing, a folder, legacy, encrypted, not a workbook, damaged or
+    refused. ``read`` is scan.load_cells, passed in: the scan imports this module, not the
+    other way round."""
     path = Path(path)
     name = path.name
     if not path.exists():
@@ -61,10 +70,7 @@ def load_grid(path: Path) -> tuple[WorkbookGrid | None, tuple[Issue, ...]]:
 
     try:
         with zipfile.ZipFile(path) as zf:
-            workbook_part = _check_package(zf, name)
-            from .scan import load_cells
-
-            return load_cells(path, zf, workbook_part)
+            return read(path, zf, _check_package(zf, name))
     except Refused as exc:
         return file_issue(str(exc))
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError,
@@ -144,13 +150,12 @@ def _check_package(zf, name: str) -> str:
         raise Refused(f"{name} is password-protected (encrypted); remove the password in Excel.")
     workbook_part = None
     if "_rels/.rels" in names:
-        import xml.etree.ElementTree as ET
-
-        root = ET.fromstring(zf.read("_rels/.rels"))
-        for rel in root:
-            if rel.get("Type", "").endswith("/officeDocument"):
-                workbook_part = posixpath.normpath(rel.get("Target", "").lstrip("/"))
-                break
+        try:
+            rels = _relationships(zf, "", name)
+        except DamagedPart as exc:
+            raise _damaged(name, exc) from None
+        workbook_part = next((r.target for r in rels if r.type.endswith("/officeDocument")),
+                             None)
     if workbook_part is None and "xl/workbook.xml" in names:
         workbook_part = "xl/workbook.xml"
     if workbook_part is not None and workbook_part.endswith(".bin"):
@@ -185,23 +190,24 @@ def _has_dtd(zf, part: str) -> bool:
 
 
 def part_rels(zf, part: str) -> dict[str, str]:
-    """Relationship id → target part name, for ``part``."""
-    import xml.etree.ElementTree as ET
+    """Relationship id → target part name, for ``part``; external targets left out."""
+    return {r.id: r.target for r in _relationships(zf, part) if not r.external}
 
-    folder, base = posixpath.split(part)
-    rels_name = posixpath.join(folder, "_rels", base + ".rels")
-    try:
-        root = ET.fromstring(zf.read(rels_name))
-    except KeyError:
-        return {}
-    out = {}
-    for rel in root:
-        target = rel.get("Target", "")
-        if rel.get("TargetMode") == "External":
-            continue
-        full = target.lstrip("/") if target.startswith("/") else posixpath.join(folder, target)
-        out[rel.get("Id", "")] = posixpath.normpath(full)
-    return out
+
+def _relationships(zf, part: str, name: str = "") -> list[Rel]:
+    """The relationships of ``part`` (none when it has no relationships part), the part's size
+    bounded first (``name``, the file's, is for that refusal); DamagedPart when malformed."""
+    rels = rels_name(part)
+    if rels not in zf.NameToInfo:
+        return []
+    _verify(zf, rels, name, "the relationships part")
+    return relationships(zf.read(rels), part)
+
+
+def _damaged(name: str, exc: DamagedPart) -> Refused:
+    """A damaged relationships part that says which part is the workbook or which sheet is
+    which: without it there is nothing to read."""
+    return Refused(f"{name}: {exc} Open it in Excel and save it again.")
 
 
 # =============================================================================================
@@ -222,6 +228,8 @@ class Bounds:
       sheets: worksheet name → part name, in workbook order.
       too_big: worksheet name → why calamine must not load it (a sentence naming the sheet).
       bad_tables: Excel Table name → why calamine must not load it.
+      empty_tables: Excel Table name → the table, for one with no data rows (its header
+        alone), which calamine cannot load either ("invalid range bounds").
       source: what to open with calamine: the path, or an in-memory copy of the package whose
         workbook part lists only its worksheets (macro, dialog and unknown sheets dropped).
       skims: worksheet part → its cells (:func:`skim_sheet`), kept for the cell scan while they
@@ -231,6 +239,7 @@ class Bounds:
     sheets: dict[str, str]
     too_big: dict[str, str]
     bad_tables: dict[str, str]
+    empty_tables: dict[str, TableRef]
     source: object
     skims: dict[str, bytes] = field(default_factory=dict)
 
@@ -274,10 +283,9 @@ def package_bounds(path: Path, zf, workbook_part: str) -> Bounds:
         _check_shared_strings(zf, sst, name)
     too_big: dict[str, str] = {}
     bad_tables: dict[str, str] = {}
+    empty_tables: dict[str, TableRef] = {}
     skims: dict[str, bytes] = {}
     kept = 0
-    from .scan import sheet_extent  # scan imports this module: asked for here, once
-
     for sheet, part in sheets.items():
         if part not in zf.NameToInfo:
             continue
@@ -286,7 +294,13 @@ def package_bounds(path: Path, zf, workbook_part: str) -> Bounds:
         if kept + len(skim) <= MAX_XML_PART:
             skims[part] = skim
             kept += len(skim)
-        if rows * cols > MAX_SHEET_CELLS:
+        if rows > EXCEL_ROWS or cols > EXCEL_COLUMNS:
+            too_big[sheet] = (
+                f"{name}: the sheet {sheet!r} has a cell past the last row or column a sheet "
+                f"can have (row {EXCEL_ROWS:,}, column XFD), which Excel never writes: the "
+                "file is damaged or was not saved by Excel; open it in Excel and save it "
+                "again, or restore it from a copy.")
+        elif rows * cols > MAX_SHEET_CELLS:
             too_big[sheet] = (
                 f"{name}: the sheet {sheet!r} spans {rows:,} rows by {cols:,} columns from A1 to "
                 f"its last cell ({rows * cols:,} cells, more than the {MAX_SHEET_CELLS:,} a "
@@ -294,42 +308,25 @@ def package_bounds(path: Path, zf, workbook_part: str) -> Bounds:
                 "data (Ctrl+End shows the last one) and save again.")
         for tpart in _table_parts(zf, part, name):
             _verify(zf, tpart, name, tpart)
-            problem, tname = _table_problem(zf, tpart, sheet, name)
+            tname, problem, empty = _table_problem(zf, tpart, sheet, name)
             if problem or sheet in too_big:  # loading a table loads its whole sheet
                 bad_tables[tname] = problem or too_big[sheet]
+            elif empty is not None:
+                empty_tables[tname] = empty
     source: object = str(path)
     if others:
         source = _worksheets_only(zf, workbook_part, root, rels)
-    return Bounds(sheets, too_big, bad_tables, source, skims)
-
-
-def _rels_of(part: str) -> str:
-    folder, base = posixpath.split(part)
-    return posixpath.join(folder, "_rels", base + ".rels")
+    return Bounds(sheets, too_big, bad_tables, empty_tables, source, skims)
 
 
 def _rels_typed(zf, part: str, name: str = "") -> dict[str, tuple[str, str]]:
-    """Relationship id → (type, target part) for ``part``; external targets left out.
-    ``name`` is the workbook's file name, for a refusal."""
-    import xml.etree.ElementTree as ET
-
-    rels = _rels_of(part)
-    if rels not in zf.NameToInfo:
-        return {}
-    _verify(zf, rels, name, "the relationships part")
+    """Relationship id → (type, target part) for the workbook part; external targets left
+    out. ``name`` is the workbook's file name, for a refusal."""
     try:
-        root = ET.fromstring(zf.read(rels))
-    except ET.ParseError:
-        return {}
-    folder = posixpath.dirname(part)
-    out = {}
-    for rel in root:
-        if rel.get("TargetMode") == "External":
-            continue
-        target = rel.get("Target", "")
-        full = target.lstrip("/") if target.startswith("/") else posixpath.join(folder, target)
-        out[rel.get("Id", "")] = (rel.get("Type", ""), posixpath.normpath(full))
-    return out
+        rels = _relationships(zf, part, name)
+    except DamagedPart as exc:
+        raise _damaged(name, exc) from None
+    return {r.id: (r.type, r.target) for r in rels if not r.external}
 
 
 def _verify(zf, part: str, name: str, what: str) -> None:
@@ -383,6 +380,75 @@ def skim_sheet(zf, part: str, name: str = "", what: str = "", *, verify: bool = 
             tail = chunk[-64:]
 
 
+# Row numbers and column letters of any length: one far past Excel's grid is what these look
+# for (<row r="99999999999">), read with a cap so that a thousand digits cost nothing.
+_ROW_FAST = re.compile(rb'<row r="([0-9]+)"')
+_CELL_FAST = re.compile(rb'<c r="([A-Z]+)[0-9]')
+_ROW_NUMBER = re.compile(rb'\sr="0*([0-9]+)"')
+_ROW_TAG = re.compile(rb"<(?:[\w.-]+:)?row[\s>/]")
+_CELL_COLUMN = re.compile(rb'\sr="([A-Za-z]+)[0-9]')
+_BARE_CELL = re.compile(rb"<(?:[\w.-]+:)?c(?=[\s>/])(?![^>]*\sr=)")
+_CELL_ROW = re.compile(rb'\sr="[A-Za-z]+0*([0-9]+)"')
+_VALUE_CELL = re.compile(rb'\sr="([A-Za-z]+)0*([0-9]+)"[^>]*(?<!/)>')
+_FAR = 1 << 50  # past any grid: what a longer number or name counts as
+
+
+def _row_number(digits: bytes) -> int:
+    return int(digits) if len(digits) <= 15 else _FAR
+
+
+def _column_index(letters: bytes) -> int:
+    if len(letters) > 10:
+        return _FAR
+    col = 0
+    for ch in letters.upper():
+        col = col * 26 + ch - 64
+    return col
+
+
+def _greater_than(n: int) -> bytes:
+    """A pattern for a decimal number (no leading zeros) greater than ``n``."""
+    digits = str(n)
+    alts = [f"[1-9][0-9]{{{len(digits)},}}"]
+    for i, d in enumerate(digits):
+        if d != "9":
+            alts.append(f"{digits[:i]}[{int(d) + 1}-9][0-9]{{{len(digits) - i - 1}}}")
+    return ("(?:" + "|".join(alts) + ")").encode()
+
+
+def sheet_extent(data: bytes) -> tuple[int, int]:
+    """(rows, columns) of the rectangle from A1 to the last cell of a skimmed sheet part: what
+    calamine allocates densely. Excel and the libraries write ``<row r="7"`` and ``<c r="B7"``
+    first, which literal-prefixed patterns find fast (~0.1 s for 100,000 rows); any other
+    markup takes the general patterns. When the estimate (row tags, column letters) is too
+    big, it is redone exactly over the cells that can hold a value (a styled empty cell,
+    ``<c r="XFD9" s="1"/>``, holds none), and so it is when it passes Excel's grid."""
+    row_numbers = _ROW_FAST.findall(data)
+    cell_letters = _CELL_FAST.findall(data)
+    canonical = (len(row_numbers) == data.count(b"<row")
+                 and len(cell_letters) == data.count(b"<c ")
+                 and b"<c>" not in data and b"<c/>" not in data and b":row" not in data)
+    if not canonical:
+        row_numbers = _ROW_NUMBER.findall(data)
+        cell_letters = _CELL_COLUMN.findall(data)
+    rows = max(max((_row_number(x) for x in row_numbers), default=0),
+               len(_ROW_TAG.findall(data)) if not canonical else len(row_numbers))
+    lead = rb'<c r="' if canonical else rb'\sr="'
+    beyond = re.compile(lead + rb'[A-Za-z]+0*' + _greater_than(rows) + rb'"')
+    if beyond.search(data):  # a cell below its row's number: take the cells' own numbers
+        rows = max([rows] + [_row_number(r) for r in _CELL_ROW.findall(data)])
+    bare = 0 if canonical else len(_BARE_CELL.findall(data))
+    cols = max((_column_index(c) for c in set(cell_letters)), default=0) + bare
+    if rows * cols <= MAX_SHEET_CELLS and rows <= EXCEL_ROWS and cols <= EXCEL_COLUMNS:
+        return rows, cols
+    exact = _VALUE_CELL.findall(data)
+    # a cell without its reference sits in the row its row tag numbers: that row counts
+    exact_rows = max((_row_number(r) for _, r in exact), default=0)
+    rows = max(exact_rows, rows) if bare else exact_rows
+    cols = max((_column_index(c) for c, _ in exact), default=0) + bare
+    return rows, cols
+
+
 def _check_shared_strings(zf, part: str, name: str) -> None:
     """calamine reserves room for uniqueCount strings up front: a count no part of this size
     could hold is a crafted file (2,000,000,000 strings ask for 48 GB)."""
@@ -400,20 +466,29 @@ def _check_shared_strings(zf, part: str, name: str) -> None:
 
 
 def _table_parts(zf, sheet_part: str, name: str) -> list[str]:
-    return [t for k, t in _rels_typed(zf, sheet_part, name).values()
-            if k.endswith("/table") and t in zf.NameToInfo]
+    """The sheet's Excel Table parts. A sheet whose relationships part is damaged has none
+    here, and the read goes on: calamine, which reads that part too, then loads no table at
+    all (:func:`scan.load_cells` asks again without tables), and the sheet's cells are read."""
+    try:
+        rels = _relationships(zf, sheet_part, name)
+    except DamagedPart:
+        return []
+    return [r.target for r in rels if not r.external and r.type.endswith("/table")
+            and r.target in zf.NameToInfo]
 
 
-def _table_problem(zf, part: str, sheet: str, name: str) -> tuple[str | None, str]:
-    """(why calamine must not load this table, or None; the table's name)."""
+def _table_problem(zf, part: str, sheet: str, name: str
+                   ) -> tuple[str, str | None, TableRef | None]:
+    """(the table's name as calamine knows it; why calamine must not load it, or None; the
+    table itself when it has no data rows, which calamine cannot load either)."""
     import xml.etree.ElementTree as ET
 
     try:
         root = ET.fromstring(zf.read(part))
     except ET.ParseError as exc:
-        return (f"{name}: the Excel Table in {part} is not well-formed XML ({_plain(exc)}).",
-                "")
-    tname = root.get("name") or root.get("displayName") or ""
+        return ("", f"{name}: the Excel Table in {part} is not well-formed XML "
+                    f"({_plain(exc)}).", None)
+    tname = root.get("displayName") or root.get("name") or ""
     ref = root.get("ref", "")
     where = f"the Excel Table {tname!r} on sheet {sheet!r}"
     try:
@@ -421,23 +496,33 @@ def _table_problem(zf, part: str, sheet: str, name: str) -> tuple[str | None, st
         r0, c0 = _cell(a)
         r1, c1 = _cell(b or a)
     except ValueError:
-        return f"{name}: {where} has the range {ref[:40]!r}, which is not a range.", tname
+        return tname, f"{name}: {where} has the range {ref[:40]!r}, which is not a range.", None
     if r1 < r0 or c1 < c0:
-        return (f"{name}: {where} has the reversed range {ref!r}; open the file in Excel and "
-                "save it again.", tname)
+        return tname, (f"{name}: {where} has the reversed range {ref!r}; open the file in Excel "
+                       "and save it again."), None
     cells = (r1 + 1) * (c1 + 1)
     if cells > MAX_SHEET_CELLS:
-        return (f"{name}: {where} spans {ref} ({cells:,} cells from A1, more than the "
-                f"{MAX_SHEET_CELLS:,} a table may have here); resize it to its data "
-                "(Table Design › Resize Table).", tname)
-    return None, tname
+        return tname, (f"{name}: {where} spans {ref} ({cells:,} cells from A1, more than the "
+                       f"{MAX_SHEET_CELLS:,} a table may have here); resize it to its data "
+                       "(Table Design › Resize Table)."), None
+    header = _row_count(root.get("headerRowCount"), 1)
+    if r1 - r0 + 1 - header - _row_count(root.get("totalsRowCount"), 0) < 1:
+        if not header:  # Excel keeps a data row in a table without a header row
+            return tname, f"{name}: {where} has neither a header row nor data rows.", None
+        return tname, None, TableRef(tname, sheet, r0 + header - 1, c0, r0 + header - 1, c1)
+    return tname, None, None
+
+
+def _row_count(text: str | None, default: int) -> int:
+    try:
+        return max(int(text), 0) if text is not None else default
+    except ValueError:
+        return default
 
 
 def _cell(ref: str) -> tuple[int, int]:
-    from .grid import parse_coordinate
-
     r, c = parse_coordinate(ref)
-    if r < 0 or c < 0 or r >= 1_048_576 or c >= 16_384:
+    if r < 0 or c < 0 or r >= EXCEL_ROWS or c >= EXCEL_COLUMNS:
         raise ValueError(ref)
     return r, c
 

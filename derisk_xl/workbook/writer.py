@@ -42,9 +42,7 @@ def read_plan_fingerprint(path: Path) -> str | None:
     Reads only the package's sheet list and the Plan Summary part, so a batch can skip an
     unchanged workbook without loading it. Any unreadable file simply has no fingerprint.
     """
-    import xml.etree.ElementTree as ET
-
-    from .package import _resolve, rels_name
+    from .parts import parse_part, relationships, rels_name
 
     try:
         with zipfile.ZipFile(path) as z:
@@ -54,42 +52,38 @@ def read_plan_fingerprint(path: Path) -> str | None:
                 name = names.get(part.lower())
                 return z.read(name) if name else None
 
-            def rels(part: str) -> dict[str, str]:
+            def rels(part: str) -> list:
                 data = read(rels_name(part))
-                if not data or b"<!DOCTYPE" in data:
-                    return {}
-                return {r.get("Id", ""): _resolve(part, r.get("Target", ""))
-                        for r in ET.fromstring(data)}
+                return relationships(data, part) if data else []
 
-            root_rels = ET.fromstring(read("_rels/.rels") or b"<r/>")
-            wb_part = next((_resolve("", r.get("Target", "")) for r in root_rels
-                            if r.get("Type", "").endswith("/officeDocument")), None)
+            wb_part = next((r.target for r in rels("")
+                            if r.type.endswith("/officeDocument")), None)
             wb = read(wb_part) if wb_part else None
-            if not wb or b"<!DOCTYPE" in wb:
+            if not wb:
                 return None
-            by_id = rels(wb_part)
+            by_id = {r.id: r.target for r in rels(wb_part)}
             sheet_part = None
-            for s in ET.fromstring(wb).iter():
+            for s in parse_part(wb, wb_part).iter():
                 if s.tag.endswith("}sheet") and s.get("name", "").lower() == "plan summary":
                     rid = next((v for k, v in s.attrib.items() if k.endswith("}id")), None)
                     sheet_part = by_id.get(rid)
             data = read(sheet_part) if sheet_part else None
-            if not data or b"<!DOCTYPE" in data:
+            if not data or b"<!DOCTYPE" in data:  # parsed as a stream: checked here
                 return None
             return _fingerprint_in(data, lambda: _shared(read, by_id))
     except (OSError, zipfile.BadZipFile, KeyError, ValueError, SyntaxError):
-        return None
+        return None  # DamagedPart is a ValueError: a damaged file simply has no fingerprint
 
 
 def _shared(read, by_id: dict[str, str]) -> list[str]:
-    import xml.etree.ElementTree as ET
+    from .parts import parse_part
 
     part = next((p for p in by_id.values() if p.lower().endswith("sharedstrings.xml")), None)
     data = read(part) if part else None
-    if not data or b"<!DOCTYPE" in data:
+    if not data:
         return []
     return ["".join(t.text or "" for t in si.iter() if t.tag.endswith("}t"))
-            for si in ET.fromstring(data)]
+            for si in parse_part(data, part)]
 
 
 def _fingerprint_in(sheet: bytes, shared) -> str | None:

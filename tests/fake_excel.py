@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-from ..workbook.grid import parse_coordinate
+from derisk_xl.workbook.grid import parse_coordinate
 
 _EXCEL_TYPES = (type(None), bool, int, float, str, dt.date, dt.datetime, dt.time)
 
