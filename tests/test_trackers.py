@@ -155,7 +155,7 @@ def test_the_grid_is_what_the_file_loader_reads(tmp_path):
     """The generator's grid is the file's: the grid campaign stands for files (values as
     calamine gives them; errors, percent formats and hidden rows where the scan looks)."""
     from derisk_xl.workbook.grid import ExcelError
-    from derisk_xl.workbook.source import load_grid
+    from derisk_xl.workbook.reader import load_grid
 
     def values(sheet):
         rows = [[None if isinstance(v, ExcelError) else v for v in r] for r in sheet.rows]
