@@ -36,37 +36,6 @@ ROOT = Path(__file__).resolve().parent.parent
 #: fail the suite; :func:`test_pending_features_still_fail` fails as soon as a feature reads
 #: right on every book that has it, so that it leaves this list. Nothing else is excused.
 PENDING: dict[str, str] = {
-    # SPEC 3.9 item 2
-    "stacked:titled": "item 2: blocks of the same columns are read together, a title between "
-                      "them or not",
-    "totals:label-after-a-number": "item 2: a totals row is known by its first TEXT cell",
-    **{f"totals:label-{code}": "item 2/9: the totals words of every language table"
-       for code in ("en", "de", "es", "fr", "id", "it", "ja", "ko", "nl", "pl", "pt", "ru",
-                    "tr", "zh-Hans", "zh-Hant")},
-    # item 5
-    "column:category-one-label": "item 5: a Category of labels is read as labels, one label "
-                                 "on every row too",
-    # item 8, 12
-    "decoy:value-as-quantity": "item 8: Quantity × Price = Value decides, whatever the header",
-    "numbers:words": "item 8: unknown words; words on one factor tell quantity from price",
-    "numbers:currency": "item 8: a currency in a factor's header makes it the price",
-    "numbers:stablecoin": "item 8: stablecoins at 1 tell the price",
-    "numbers:repeat": "item 8: one asset on two rows at one price tells the price",
-    "numbers:none": "item 8: two readings are refused, naming both and the setting",
-    "numbers:hand": "item 12: Settings Quantity Column / Price Column",
-    # item 10
-    "sheet:log-first": "item 10: a candidate that is a log is set aside, the next is tried",
-    "column:error-tickers": "item 10: #VALUE! asset cells beside a readable Symbol column",
-    # item 11
-    "sheet:user-settings": "item 11: a Settings sheet none of whose keys are ours is the "
-                           "user's own",
-    "settings:derisk": "item 11: our settings on Derisk Settings",
-    "sheet:user-prices": "item 11: a Prices sheet with no Date column is the user's own",
-    "bounded:unknown-words": "item 8: a big book whose words are all unknown, read by numbers",
-    # SPEC 3.10
-    **{f"currencies:{kind}": "3.10: several currencies, each kind of rate, or none (refused)"
-       for kind in ("value-column", "header-pair", "rate-column", "fx-sheet", "fx-table",
-                    "settings", "none", "btc-usd")},
 }
 
 

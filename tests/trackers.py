@@ -1895,8 +1895,13 @@ def _btc_priced(rng: random.Random, tags: list[str]) -> tuple[Book, Truth, str]:
                          totals=rng.choice((None, "labelled")))
     mapping = {"Asset": "Ticker", "Quantity": "Quantity", "Price": named}
     tags.append("currencies:btc-beside-usd")
-    return book, planned_truth(plan, holdings, placed, mapping, "USD"), \
-        _summary("currencies (BTC prices beside USD)", plan, holdings, placed, book)
+    summary = _summary("currencies (BTC prices beside USD)", plan, holdings, placed, book)
+    if len(holdings) == 1:
+        # one row cannot show the named column is the same price at one rate (3.10; realbook
+        # 19, whose 'USD equivalent' is the value): refused, naming the setting that picks
+        return book, Truth("refused", reason="two readings", names=("Current Price", named)), \
+            summary
+    return book, planned_truth(plan, holdings, placed, mapping, "USD"), summary
 
 
 # -- snapshots, stacked wallets (SPEC 3.9 items 2 and 3) ----------------------------------------

@@ -18,7 +18,6 @@ from .grid import CellValue, SheetGrid, sheet_ref
 from .headers import Header, blank, is_number, read_header_row
 from .numeric_text import text_number
 from . import vocabulary
-from .vocabulary import norm
 
 _TICKER = re.compile(r"[A-Z0-9][A-Z0-9.\-/:]{0,14}")
 

@@ -21,7 +21,6 @@ from decimal import Decimal
 from ..core.currencies import MINOR_UNITS, STABLECOINS, is_currency, tracks
 from ..core.issues import Issue
 from ..core.model import Rate, Settings
-from .grid import coordinate, sheet_ref
 from .headers import HoldingsTable, blank, header_word
 from .identity import number_of
 from .mapping import HAND_KEYS as FIELD_COLUMN

@@ -33,6 +33,8 @@ MOST = 0.5
 #: Rows looked at: the shortlist is drawn from the first rows, then checked on more.
 SHORTLIST_ROWS = 12
 CHECK_ROWS = 300
+#: Rows the factors are told apart on (a stablecoin or a repeated asset may come late).
+TELL_ROWS = 20_000
 #: Tables wider than this many numeric columns are looked at in their first ones only.
 MAX_NUMERIC_COLUMNS = 60
 #: A column is numeric when at least this share of its non-empty cells are numbers (numeric
@@ -356,8 +358,6 @@ def resolve(sheet: SheetGrid, words: Mapping[int, HeaderWord], words_columns: di
                                  numeric)
     if not identities:
         return Reading(columns)
-    assets = [sheet.value(r, asset_col) for r in sample] if asset_col is not None else \
-        [None] * len(sample)
     kinds = {i: _kind(i, words) for i in identities}
     costs = [i for i in identities if kinds[i] == "cost"]
     values = [i for i in identities if kinds[i] == "value"]
@@ -381,13 +381,16 @@ def resolve(sheet: SheetGrid, words: Mapping[int, HeaderWord], words_columns: di
     # double, named by the words' own rule)
     values.sort(key=lambda i: (-i.held, p_words not in (i.x, i.y), i.z, i.x))
     best = values[0]
-    q, told = _quantity_of(best, words, hand, costs, assets, sheet, sample)
+    every = list(rows[:TELL_ROWS])
+    assets = [sheet.value(r, asset_col) for r in every] if asset_col is not None else \
+        [None] * len(every)
+    q, told = _quantity_of(best, words, hand, costs, assets, sheet, every)
     rival = next((i for i in values[1:] if i.z != best.z and {i.x, i.y} != {best.x, best.y}),
                  None) if guessed else None
     if rival is not None and not ({"price", "value"} & set(hand)):
         # two products of the same quantity, and no word says which is the value (and which
         # the cost): two readings
-        q2, _ = _quantity_of(rival, words, hand, costs, assets, sheet, sample)
+        q2, _ = _quantity_of(rival, words, hand, costs, assets, sheet, every)
         first = _assign(columns, best, q if q is not None else best.x)
         second = _assign(columns, rival, q2 if q2 is not None else rival.x)
         return Reading(first, _evidence(best, ""), other=second)

@@ -17,7 +17,9 @@ from typing import Mapping, Sequence
 
 from .grid import SheetGrid, column_letter
 from .headers import Header, blank, header_word
-from .identity import CHECK_ROWS, Profile, number_of, profiles, resolve, valid_words
+from .identity import (
+    CHECK_ROWS, TELL_ROWS, Profile, number_of, profiles, resolve, valid_words,
+)
 from .vocabulary import FIELD_TITLES, HeaderWord, norm
 
 #: The fields a user may map by hand, with the Settings key of each (SPEC 3.9 item 12).
@@ -189,9 +191,9 @@ def settle(sheet: SheetGrid, header: Header, hand: HandMapping | None = None,
     """The header with the mapping its rows bear out (see the module docstring)."""
     c0, c1 = header.first_col, header.last_col
     if rows is None:
-        rows = rough_rows(sheet, header)
+        rows = rough_rows(sheet, header, TELL_ROWS)
     words = header_words(sheet, header.row, c0, c1)
-    prof = profiles(sheet, rows, c0, c1)
+    prof = profiles(sheet, rows[:CHECK_ROWS], c0, c1)
     hand_cols: dict[str, int] = {}
     if hand:
         hand_cols, _ = hand.columns(sheet, header.row, c0, c1)
@@ -202,9 +204,10 @@ def settle(sheet: SheetGrid, header: Header, hand: HandMapping | None = None,
         hand_cols.values())
     note = ""
     if "asset" in proposal and "asset" not in hand_cols:
-        proposal, note = _readable_asset(sheet, rows, proposal, prof, words)
+        proposal, note = _readable_asset(sheet, rows[:CHECK_ROWS], proposal, prof, words)
     if "asset" not in proposal:
-        a = _identifier(prof, words, set(proposal.values()) | index | set(others), sheet, rows)
+        a = _identifier(prof, words, set(proposal.values()) | index | set(others), sheet,
+                        rows[:CHECK_ROWS])
         if a is not None:
             proposal["asset"] = a
     reading = resolve(sheet, words, proposal, rows, c0, c1, hand_cols, others | index,
