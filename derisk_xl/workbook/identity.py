@@ -16,6 +16,7 @@ Pure over the grid: every door (file, batch, Excel) reads through it.
 from __future__ import annotations
 
 import bisect
+import functools
 import math
 from dataclasses import dataclass
 from typing import Iterable, Mapping, Sequence
@@ -59,14 +60,21 @@ def number_of(v: object) -> float | None:
     if t is int:
         return float(v)
     if t is str:
-        x = text_number(v)
-        if x is None or x is AMBIGUOUS:
-            return None
-        try:
-            return float(x)
-        except (OverflowError, ValueError):
-            return None
+        return _text_number(v)
     return None
+
+
+@functools.lru_cache(maxsize=65536)
+def _text_number(text: str) -> float | None:
+    if not any(ch.isdigit() for ch in text):  # most text is names: no digit, no number
+        return None
+    x = text_number(text)
+    if x is None or x is AMBIGUOUS:
+        return None
+    try:
+        return float(x)
+    except (OverflowError, ValueError):
+        return None
 
 
 @dataclass(frozen=True)
@@ -125,6 +133,7 @@ def _holds(x: float, y: float, z: float, shown: int) -> bool:
     return abs(p - z) <= slack
 
 
+@functools.lru_cache(maxsize=65536)
 def _shown(z: float) -> int:
     """Decimals in the shortest repr of z: how a tracker rounded it (99 when it is not rounded)."""
     text = repr(z)
@@ -341,13 +350,15 @@ def valid_words(words_columns: dict[str, int], prof: Mapping[int, Profile]) -> d
 
 def resolve(sheet: SheetGrid, words: Mapping[int, HeaderWord], words_columns: dict[str, int],
             rows: Sequence[int], c0: int, c1: int, hand: Mapping[str, int] | None = None,
-            others: frozenset[int] = frozenset(), asset_col: int | None = None) -> Reading:
+            others: frozenset[int] = frozenset(), asset_col: int | None = None,
+            prof: Mapping[int, Profile] | None = None) -> Reading:
     """The mapping of a block: the words' (``words_columns``), checked and completed by the
     identities its rows satisfy. ``others`` are columns whose words say what they are not
     (P&L, change, weight …): never a quantity, price or value."""
     hand = dict(hand or {})
     sample = list(rows[:CHECK_ROWS])
-    prof = profiles(sheet, sample, c0, c1)
+    if prof is None:
+        prof = profiles(sheet, sample, c0, c1)
     columns = valid_words(words_columns, prof)
     columns.update(hand)
     settled = {c for f, c in columns.items()

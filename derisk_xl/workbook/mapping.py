@@ -211,7 +211,7 @@ def settle(sheet: SheetGrid, header: Header, hand: HandMapping | None = None,
         if a is not None:
             proposal["asset"] = a
     reading = resolve(sheet, words, proposal, rows, c0, c1, hand_cols, others | index,
-                      asset_col=proposal.get("asset"))
+                      asset_col=proposal.get("asset"), prof=prof)
     columns = dict(reading.columns)
     columns.update(hand_cols)
     texts = dict(header.texts)
