@@ -64,6 +64,7 @@ class Money:
     tied: list[str] = field(default_factory=list)  # currencies with as many rows each
     row_currencies: list[str] = field(default_factory=list)
     unsure: list[tuple[str, int, int]] = field(default_factory=list)  # (field, unnamed, named)
+    single: bool = False  # every money cell is in the base currency: nothing to convert
     implied: dict[str, list[Decimal]] = field(default_factory=dict)
     implied_from: dict[str, str] = field(default_factory=dict)
     missing: dict[str, list[str]] = field(default_factory=dict)  # currency → first cells
@@ -114,6 +115,7 @@ def money_of(table: HoldingsTable, settings: Settings, given_base: bool,
     if given_base:
         money.why = "Settings Base Currency"
         _prefer_base_columns(table, money)
+        money.single = single(money)
         return money
     value = h.columns.get("value")
     at_one = _rated_at_one(money, table)
@@ -152,7 +154,15 @@ def money_of(table: HoldingsTable, settings: Settings, given_base: bool,
             money.base, money.why = "USD", ""
     money.base = counts_in(money.base)[0]
     _prefer_base_columns(table, money)
+    money.single = single(money)
     return money
+
+
+def single(money: Money) -> bool:
+    """Every money cell is in the base currency: nothing to convert (the common case, fast)."""
+    return money.row_col is None and all(
+        counts_in(money.currencies[c]) == (money.base, Decimal(1))
+        for f, c in money.columns.items() if f in _MONEY and c in money.currencies)
 
 
 def _prefer_base_columns(table: HoldingsTable, money: Money) -> None:
@@ -206,6 +216,8 @@ def to_base(money: Money, table: HoldingsTable, r: int, field_name: str, amount:
             quantity) -> Decimal | None:
     """``amount`` (a price or an average cost on row ``r``) in the base currency; None when its
     currency has no rate (recorded in ``money.missing``)."""
+    if money.single:
+        return amount
     h = table.header
     col = money.columns.get(field_name)
     cur = money.row_currency(table, r, col)
@@ -329,5 +341,5 @@ def no_rate(money: Money, table: HoldingsTable) -> Issue | None:
         "if the book is in another currency."))
 
 
-__all__ = ["Money", "SUBUNITS", "code_of", "counts_in", "money_of", "no_rate", "rates_used",
+__all__ = ["Money", "SUBUNITS", "single", "code_of", "counts_in", "money_of", "no_rate", "rates_used",
            "to_base"]

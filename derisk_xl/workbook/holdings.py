@@ -20,7 +20,7 @@ from ..core.money import ZERO
 from .grid import column_letter, coordinate, sheet_ref
 from .blocks import total_word
 from .headers import blank
-from .currency import Money, money_of, no_rate, rates_used, to_base, unsure
+from .currency import Money, money_of, no_rate, rates_used, single, to_base, unsure
 from .fx import merge_rates, read_rates
 from .identity import number_of
 from .mapping import HAND_KEYS, HandMapping
@@ -443,6 +443,7 @@ def _base_currency(p: CellReader, table: HoldingsTable, settings: Settings,
         _untie(p, money, settings)
     base = "USD" if money.base in USD_FAMILY else money.base
     money.base = base
+    money.single = single(money)
     sheet_rates, fx_issues = read_rates(p.grid, base, {r.currency for r in settings.fx})
     p.issues.extend(fx_issues)
     changes: dict[str, object] = {"base_currency": base,

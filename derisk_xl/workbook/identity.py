@@ -19,7 +19,7 @@ import bisect
 import functools
 import math
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 from .grid import ExcelError, SheetGrid
 from .numeric_text import AMBIGUOUS, text_number
@@ -351,7 +351,8 @@ def valid_words(words_columns: dict[str, int], prof: Mapping[int, Profile]) -> d
 def resolve(sheet: SheetGrid, words: Mapping[int, HeaderWord], words_columns: dict[str, int],
             rows: Sequence[int], c0: int, c1: int, hand: Mapping[str, int] | None = None,
             others: frozenset[int] = frozenset(), asset_col: int | None = None,
-            prof: Mapping[int, Profile] | None = None) -> Reading:
+            prof: Mapping[int, Profile] | None = None,
+            more: Callable[[], Sequence[int]] | None = None) -> Reading:
     """The mapping of a block: the words' (``words_columns``), checked and completed by the
     identities its rows satisfy. ``others`` are columns whose words say what they are not
     (P&L, change, weight …): never a quantity, price or value."""
@@ -392,16 +393,25 @@ def resolve(sheet: SheetGrid, words: Mapping[int, HeaderWord], words_columns: di
     # double, named by the words' own rule)
     values.sort(key=lambda i: (-i.held, p_words not in (i.x, i.y), i.z, i.x))
     best = values[0]
-    every = list(rows[:TELL_ROWS])
-    assets = [sheet.value(r, asset_col) for r in every] if asset_col is not None else \
-        [None] * len(every)
-    q, told = _quantity_of(best, words, hand, costs, assets, sheet, every)
+    every = [list(rows)]
+
+    def telling(i: Identity) -> tuple[int | None, str]:
+        while True:
+            seen = every[0]
+            assets = [sheet.value(r, asset_col) if asset_col is not None else None
+                      for r in seen]
+            q, told = _quantity_of(i, words, hand, costs, assets, sheet, seen)
+            if q is not None or more is None or len(every) > 1:
+                return q, told
+            every[:] = [list(more())] * 2  # a stablecoin or a repeated asset may come late
+
+    q, told = telling(best)
     rival = next((i for i in values[1:] if i.z != best.z and {i.x, i.y} != {best.x, best.y}),
                  None) if guessed else None
     if rival is not None and not ({"price", "value"} & set(hand)):
         # two products of the same quantity, and no word says which is the value (and which
         # the cost): two readings
-        q2, _ = _quantity_of(rival, words, hand, costs, assets, sheet, every)
+        q2, _ = telling(rival)
         first = _assign(columns, best, q if q is not None else best.x)
         second = _assign(columns, rival, q2 if q2 is not None else rival.x)
         return Reading(first, _evidence(best, ""), other=second)

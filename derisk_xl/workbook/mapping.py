@@ -11,6 +11,7 @@ to another identifier column, a pandas index is not data, and a column mapped by
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, replace
 from typing import Mapping, Sequence
@@ -190,8 +191,10 @@ def settle(sheet: SheetGrid, header: Header, hand: HandMapping | None = None,
            rows: Sequence[int] | None = None) -> Header:
     """The header with the mapping its rows bear out (see the module docstring)."""
     c0, c1 = header.first_col, header.last_col
+    more = None
     if rows is None:
-        rows = rough_rows(sheet, header, TELL_ROWS)
+        rows = rough_rows(sheet, header)
+        more = functools.partial(rough_rows, sheet, header, TELL_ROWS)
     words = header_words(sheet, header.row, c0, c1)
     prof = profiles(sheet, rows[:CHECK_ROWS], c0, c1)
     hand_cols: dict[str, int] = {}
@@ -211,7 +214,7 @@ def settle(sheet: SheetGrid, header: Header, hand: HandMapping | None = None,
         if a is not None:
             proposal["asset"] = a
     reading = resolve(sheet, words, proposal, rows, c0, c1, hand_cols, others | index,
-                      asset_col=proposal.get("asset"), prof=prof)
+                      asset_col=proposal.get("asset"), prof=prof, more=more)
     columns = dict(reading.columns)
     columns.update(hand_cols)
     texts = dict(header.texts)

@@ -535,8 +535,17 @@ def read_header(value: object) -> HeaderWord:
 
 def total_word(text: str) -> bool:
     """Whether a row's first text cell says the row sums the rows above (SPEC 3.9 item 2)."""
+    start = unicodedata.normalize("NFKC", text.lstrip()[:1]).lower()
+    if start not in _total_starts():  # a row's first text is mostly a name: decided cheaply
+        return False
     k = key(text.rstrip(": "))
     return k in _index().totals or k.startswith(("total", "subtotal", "grandtotal"))
+
+
+@functools.lru_cache(maxsize=1)
+def _total_starts() -> frozenset[str]:
+    """The first letters a totals word may begin with, in any table (``t``, ``s``, ``и``, ``合``)."""
+    return frozenset(k[:1] for k in _index().totals) | {"t", "s", "g"}
 
 
 def action_value(text: str) -> bool:
