@@ -89,8 +89,12 @@ def _filled_alike(sheet: SheetGrid, r: int, left: list[int], right: int) -> bool
     """Columns beside an empty column belong to the same table when they are filled on exactly
     the same rows (a spacer); a table beside it has rows of its own."""
     for k in range(r + 1, min(r + 1 + _FILL_ROWS, len(sheet.rows))):
-        if any(not blank(sheet.value(k, c)) for c in left) != (not blank(sheet.value(k, right))):
+        here, there = any(not blank(sheet.value(k, c)) for c in left), \
+            not blank(sheet.value(k, right))
+        if here != there:
             return False
+        if not here:  # the first row empty on both sides ends what is compared
+            return True
     return True
 
 
