@@ -346,3 +346,24 @@ def test_a_log_kept_one_sheet_per_asset_is_not_holdings(tmp_path):
     assert result.inputs is None
     msg = " ".join(errs(result).values())
     assert "a log kept one sheet per asset" in msg and "BTC!A1:E2" in msg
+
+
+def test_the_books_own_total_reaches_json_plan_summary_and_pdf(tmp_path):
+    import openpyxl
+    import pdfplumber
+
+    rows = [["Coin", "Qty", "Price", "Value"], ["BTC", 1, 60000, 60000], ["ETH", 2, 3000, 6000],
+            ["Total", None, None, 70000]]
+    path = xlsx(tmp_path / "t.xlsx", {"Portfolio": rows})
+    done = subprocess.run([sys.executable, "-m", "derisk_xl.cli", "run", str(path), "--out",
+                           str(tmp_path / "out"), "--json", "--as-of", "2026-11-28"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    said = [i for i in out["issues"] if "own total" in i["message"]]
+    assert said and said[0]["location"] == "Portfolio!D4" and said[0]["severity"] == "warning"
+    summary = openpyxl.load_workbook(out["workbook"])["Plan Summary"]
+    assert any("own total" in str(c.value) for row in summary.iter_rows() for c in row)
+    with pdfplumber.open(out["pdf"]) as pdf:
+        text = " ".join(page.extract_text() or "" for page in pdf.pages)
+    assert "70,000.00" in text and "own total" in text
