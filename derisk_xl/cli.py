@@ -23,7 +23,21 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from None
 
 
+def _column(text: str) -> tuple[str, str]:
+    """``--column quantity=Stückzahl`` → ("quantity", "Stückzahl")."""
+    from .workbook.mapping import HAND_FIELDS, hand_field
+
+    name, sep, header = text.partition("=")
+    field = hand_field(name) if sep else None
+    if field is None or not header.strip():
+        raise argparse.ArgumentTypeError(
+            f"expected FIELD=HEADER with FIELD one of {', '.join(HAND_FIELDS)}, got {text!r}")
+    return field, header.strip()
+
+
 def _parser() -> argparse.ArgumentParser:
+    from .workbook.mapping import HAND_FIELDS
+
     p = argparse.ArgumentParser(
         prog="derisk",
         description="Turn a holdings workbook into a written de-risking plan.",
@@ -53,6 +67,12 @@ def _parser() -> argparse.ArgumentParser:
                        help="where the positions are: a sheet, an Excel Table or a range such as "
                             "Portfolio!B10:H40 (wins over Settings 'Holdings Sheet'; default: "
                             "the sheet named Holdings, else the table found)")
+        c.add_argument("--column", action="append", type=_column, default=[],
+                       metavar="FIELD=HEADER", dest="columns",
+                       help="map a column of the holdings by hand: FIELD is one of "
+                            f"{', '.join(HAND_FIELDS)}; HEADER its header text or column "
+                            "letter (wins over Settings '… Column' and over what is found); "
+                            "repeat for several")
 
     run = sub.add_parser("run", help="plan one workbook: plan sheets, PDF, optional email")
     run.add_argument("book", type=Path, metavar="BOOK")
@@ -103,6 +123,7 @@ def _options(args: argparse.Namespace, *, force: bool = True):
         out_dir=args.out, as_of=args.as_of, pdf=not args.no_pdf, email=args.email,
         template_dir=args.template_dir, paper=args.paper, outbox=args.outbox,
         mail_config=args.config, force=force, holdings=args.holdings,
+        columns=tuple(args.columns),
     )
 
 
@@ -230,7 +251,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     from .core.issues import warnings
     from .pipeline import check_one
 
-    read, computed = check_one(args.book, as_of=args.as_of, holdings=args.holdings)
+    read, computed = check_one(args.book, as_of=args.as_of, holdings=args.holdings,
+                               columns=tuple(args.columns))
     errs = computed.issues if computed.plan is None else ()  # the reader's errors included
     if errs:
         print(f"Error: {args.book} has {len(errs)} problem(s):", file=sys.stderr)

@@ -41,6 +41,7 @@ class RunOptions:
     force: bool = True
     today: dt.date | None = None  # for tests; None means the machine's date
     holdings: str | None = None  # --holdings: a sheet, Excel Table or range (SPEC 3.9 item 1)
+    columns: tuple[tuple[str, str], ...] = ()  # --column FIELD=HEADER, as (field, header)
 
     @property
     def renders_pdf(self) -> bool:
@@ -143,7 +144,8 @@ def compute(read: "ReadResult", *, pdf: bool = True, template_dir: Path | None =
 
 
 def check_one(source: Path, *, as_of: dt.date | None = None, today: dt.date | None = None,
-              holdings: str | None = None) -> tuple["ReadResult", Computed]:
+              holdings: str | None = None, columns: tuple[tuple[str, str], ...] = ()
+              ) -> tuple["ReadResult", Computed]:
     """Everything ``run`` does short of writing: read, plan, and add the plan sheets to the
     package in memory (the writer's own checks of the package included), so that ``check``
     says "ready to plan" only for a file ``run`` can plan."""
@@ -151,7 +153,8 @@ def check_one(source: Path, *, as_of: dt.date | None = None, today: dt.date | No
     from .workbook.reader import read_workbook
 
     source = Path(source)
-    read = read_workbook(source, as_of=as_of, today=today or dt.date.today(), holdings=holdings)
+    read = read_workbook(source, as_of=as_of, today=today or dt.date.today(), holdings=holdings,
+                         columns=columns)
     computed = compute(read, pdf=False)
     if computed.plan is None:  # compute has no plan whenever reading found errors
         return read, computed
@@ -232,7 +235,7 @@ def prepare(source: Path, data: bytes | None, options: RunOptions, *,
 
     today = options.today or dt.date.today()
     read = read_workbook(source, as_of=options.as_of, today=today,
-                         holdings=options.holdings)
+                         holdings=options.holdings, columns=options.columns)
     if read.inputs is not None and not options.force and existing_fingerprint is not None:
         from .core.fingerprint import inputs_fingerprint
 

@@ -239,3 +239,98 @@ def test_batch_takes_the_holdings_choice_too(books, tmp_path):
     (row,) = report.rows
     assert row.status == "planned", row.error
     assert row.total.quantize(Decimal("0.01")) == Decimal("130748.58")
+
+
+# -- the whole folder: every tracker's reading, as its README says (issue #17) ---------------
+
+#: (positions, T in the base currency, base currency) of each tracker that is planned as it
+#: is, from the folder's README.
+PLANNED = {
+    "01_angus_crypto_portfolio.xlsx": (51, "152166.93", "USD"),
+    "02_karmcraft_portfolio.xlsx": (21, "76248895.87", "USD"),
+    "04_gskoupras_my_crypto_portfolio.xlsm": (8, "2686.42", "USD"),
+    "06_sachin_crypto_portfolio.xlsx": (9, "16508.56", "INR"),
+    "07_skriver_crypto_portfolio.xlsx": (2, "18129.30", "USD"),    # the latest snapshot
+    "10_blackweaver_crypto.xlsx": (3, "546.70", "USD"),           # Binance Spot, in USDT
+    "12_ahsan_portfolio.xlsx": (2, "6937675.89", "INR"),
+    "14_notfrancee_portfolio.xlsx": (3, "28771.95", "USD"),
+    "22_yann39_crypto_holdings.xlsx": (20, "270445.90", "USD"),
+    "24_ajaykohle_equity_holdings_inr.xlsx": (11, "112638.75", "USD"),  # no currency named
+    "25_jpaguirre_robinhood_portfolio.xlsx": (7, "13377.70", "USD"),
+    "26_fhashim_rebalancing_gbp.xlsx": (7, "9060.00", "USD"),      # the current price
+    "27_karthik_dividend_portfolio_inr.xlsx": (15, "74912.29", "USD"),
+    "28_atomiczagnut_cryptoportfolio.xlsx": (3, "29.68", "USD"),
+    "29_zcxixixi_asset_dashboard.xlsx": (6, "5580.48", "USD"),
+    "32_abhishek_broker_positions_inr.xlsx": (26, "211031.38", "USD"),
+    "33_igorvolochay_lots_rub.xlsx": (6, "54460.40", "USD"),       # lots added up
+}
+#: Trackers refused as they are, with words the one sentence must have, from the README.
+REFUSED = {
+    "03_dogukan_binance_portfolio.xlsx": ("no positions",),
+    "05_naveen_portfolio.xlsx": ("no price",),
+    "08_janzsob_portfolio.xlsx": ("price history",),
+    "09_coinport_crypto.xlsx": ("no asset",),
+    "11_blackweaver_actions.xlsx": ("log kept one sheet per asset",),
+    "13_ahsan_transactions.xlsx": ("no price",),
+    "15_vikas_binance.xlsx": ("no quantity",),
+    "16_manjunath_holdings.xlsx": ("Price is 0",),
+    "17_tharan_portfolio.xlsx": ("no header naming an asset, a quantity and a price",),
+    "18_cwong_crypto_tracker.xlsx": ("no asset",),
+    # a price in BTC beside its 'USD equivalent', which on its one row is the position's value:
+    # never the BTC price read as dollars, nor the value as a price
+    "19_vasthav_crypto_tracker.xlsx": ("two price columns", "Settings Price Column"),
+    "20_liammeyers_portfolio_tracker.xlsx": ("Price is empty",),
+    "21_neferyang_portfolio_tracker.xlsx": ("no quantity and no price",),
+    "23_zainansarii_crypto_portfolio_gbp.xlsx": ("#N/A",),
+    "30_fnvecchietti_defi_assets_ars.xlsx": ("Quantity is empty",),
+    "31_corourke_crypto_numbers_export.xlsx": ("no price",),
+    "34_eckdoris_dividend_holdings_noprice.xlsx": ("no price",),
+    "35_leblanke_holdings_costbasis.xlsx": ("no price",),
+    "36_arturo_binance_trade_history.xlsx": ("transaction log",),
+    "37_leomariz_crypto_extrato_brl.xlsx": ("transaction log",),
+    "38_dfinke_coin_price_snapshots.xlsx": ("no quantity",),
+    "39_imp2311_symbol_watchlist.xlsx": ("no quantity",),
+}
+
+
+def test_the_folder_holds_no_tracker_this_test_forgets(books):
+    assert {p.name for p in books.glob("*.xls*")} == set(PLANNED) | set(REFUSED)
+
+
+@pytest.mark.parametrize("name", sorted(PLANNED))
+def test_every_planned_tracker_reads_as_its_readme_says(books, name):
+    n, t, base = PLANNED[name]
+    result = read(books / name)
+    assert errors(result) == {}, result.issues
+    assert len(result.inputs.positions) == n
+    assert total(result) == Decimal(t)
+    assert result.inputs.settings.base_currency == base
+    # and no book's own total disagrees with what was read
+    assert not [w for w in warnings(result) if "own total" in w]
+
+
+@pytest.mark.parametrize("name", sorted(REFUSED))
+def test_every_refused_tracker_is_refused_saying_why(books, name):
+    result = read(books / name)
+    assert result.inputs is None
+    said = " ".join(errors(result).values())
+    for words in REFUSED[name]:
+        assert words in said, said
+
+
+def test_the_specific_cells_of_the_refusals_that_name_them(books):
+    # 23: the holdings' #N/A prices by cell; 30: the four empty quantities
+    assert {"Crypto!O8", "Crypto!O9"} <= set(errors(read(books / "23_zainansarii_crypto_portfolio_gbp.xlsx")))
+    assert set(errors(read(books / "30_fnvecchietti_defi_assets_ars.xlsx"))) == {
+        "Hoja1!C2", "Hoja1!C5", "Hoja1!C9", "Hoja1!C12"}
+
+
+def test_numbers_decide_where_words_mislead(books):
+    # 28: 'Exchange' holds the rates: Amount × Exchange = Value in $ on every row
+    src = read(books / "28_atomiczagnut_cryptoportfolio.xlsx").inputs.source
+    assert dict(src.mapping)["Price"] == "Exchange"
+    assert src.evidence.startswith("Quantity × Price = Value on 3 of 3 rows")
+    # 19 says its price is in BTC: planned in BTC, T 0.008914 (100 XRP at 0.00008914)
+    settings = books / "19_vasthav_crypto_tracker.xlsx"
+    result = read_workbook(settings, as_of=None, today=TODAY)
+    assert result.inputs is None

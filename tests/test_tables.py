@@ -173,18 +173,26 @@ def test_currency_headers_give_the_base_currency_and_inr_sales_go_to_inr_cash(tm
     s = result.inputs.settings
     assert (s.base_currency, s.stable_asset) == ("INR", "INR cash")
     assert any("INR cash" in w for w in warns(result))
-    # Settings win over the headers
+    # Settings win over the headers: the rupee prices then need a rate into USD (SPEC 3.10),
+    # and with one they are converted, never taken as dollars
     settings = [["Key", "Value"], ["Base Currency", "USD"]]
     result = read(xlsx(tmp_path / "u.xlsx", {"Dashboard": rows, "Settings": settings}))
-    assert (result.inputs.settings.base_currency, result.inputs.settings.stable_asset) == \
-        ("USD", "USDC")
+    (where, message), = errs(result).items()
+    assert where == "Dashboard!B2" and "INR (2 row(s): Dashboard!B2, Dashboard!B3)" in message
+    settings.append(["FX INR", 0.012])
+    result = read(xlsx(tmp_path / "v.xlsx", {"Dashboard": rows, "Settings": settings}))
+    s = result.inputs.settings
+    assert (s.base_currency, s.stable_asset) == ("USD", "USDC")
+    assert result.inputs.positions[0].price == Decimal("40800.000")  # 3,400,000 × 0.012
 
 
-def test_headers_naming_different_currencies_are_an_error(tmp_path):
+def test_headers_naming_different_currencies_need_a_rate(tmp_path):
     rows = [["Coin", "Qty", "Price (USD)", "Avg Cost (EUR)"], ["BTC", 1, 60000, 30000]]
     result = read(xlsx(tmp_path / "t.xlsx", {"Holdings": rows}))
     (where, message), = errs(result).items()
-    assert where == "Holdings!A1:D1" and "USD" in message and "EUR" in message
+    assert where == "Holdings!A2" and "EUR (1 row(s): Holdings!A2)" in message
+    assert "book is in USD (from the header 'Price (USD)')" in message
+    assert "Settings FX EUR" in message
 
 
 def test_pair_tickers_are_their_base_asset(tmp_path):

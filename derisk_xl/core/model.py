@@ -363,6 +363,8 @@ class HoldingsSource:
       base_currency: the currency prices are in, and where that came from.
       chosen_by: how the table was chosen (``found``, ``the sheet named Holdings``,
         ``chosen by --holdings`` …).
+      evidence: what the numbers showed when they decided the mapping (SPEC 3.9 item 8), e.g.
+        ``Quantity × Price = Value on 69 of 69 rows``; empty when the words sufficed.
       rates: the rates rows in other currencies were converted at (SPEC 3.10).
     """
 
@@ -372,12 +374,15 @@ class HoldingsSource:
     ignored: tuple[str, ...] = ()
     base_currency: str = "USD"
     chosen_by: str = ""
+    evidence: str = ""
     rates: tuple[Rate, ...] = ()
 
     @property
     def line(self) -> str:
         text = (f"Holdings read from {self.where}, {self.positions} positions: "
                 f"{mapping_words(self.mapping)}")
+        if self.evidence:
+            text += f": {self.evidence}"
         if self.ignored:
             text += f"; ignored: {', '.join(self.ignored)}"
         if self.base_currency != "USD":

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from ..core.issues import Issue, grouped
@@ -13,7 +13,9 @@ from ..core.model import (
 )
 from ..core.money import LOT_TOLERANCE, ONE, ZERO
 from .grid import WorkbookGrid, coordinate, sheet_ref
+from .fx import futures_in_base
 from .holdings import parse_holdings
+from .mapping import HandMapping
 from .settings_sheet import parse_settings
 from .typed import (
     BAD, CATEGORIES, CONTRACT_TYPES, MAX_AMOUNT, MIN_POSITIVE, SIDE_EXPECT, SIDES, CellReader,
@@ -109,7 +111,7 @@ def _parse_tiers(p: CellReader) -> tuple[Tier, ...]:
         key = norm("Tiers")
         present = any(norm(s.name) == key for s in p.grid.sheets) or \
             any(norm(t.name) == key for t in p.grid.tables)
-        return () if present else DEFAULT_TIERS
+        return () if present and "Tiers" not in p.users_own else DEFAULT_TIERS
     if region.header_row < 0:
         return ()
     out = []
@@ -270,17 +272,30 @@ def _check_domain(p: CellReader, settings: Settings, positions, futures, lots,
 
 
 def parse_inputs(grid: WorkbookGrid, *, as_of: dt.date | None, today: dt.date,
-                 holdings: str | None = None) -> ReadResult:
+                 holdings: str | None = None,
+                 columns: tuple[tuple[str, str], ...] = ()) -> ReadResult:
     """Turn a workbook's grid into calculator inputs, with every problem as an issue.
 
     ``holdings`` is the ``--holdings`` choice (a sheet, Excel Table or range); it wins over
-    Settings Holdings Sheet (SPEC 3.9 item 1).
+    Settings Holdings Sheet (SPEC 3.9 item 1). ``columns`` are ``--column FIELD=HEADER``
+    choices, (field, header or column letter); each wins over Settings ``… Column`` for its
+    field (SPEC 3.9 item 12).
     """
     p = CellReader(grid)
     settings = parse_settings(p)
-    positions, settings, source = parse_holdings(p, settings, holdings)
+    hand = p.hand or HandMapping()
+    if columns:
+        given = {f for f, _ in columns}
+        hand = HandMapping(tuple(e for e in hand.entries if e[0] not in given) +
+                           tuple((f, text, "--column") for f, text in columns))
+    positions, settings, source = parse_holdings(p, settings, holdings, hand)
     held = {pos.asset for pos in positions or ()}
-    futures = _parse_futures(p, settings, held)
+    futures, quoted, problems = futures_in_base(_parse_futures(p, settings, held), settings)
+    p.issues.extend(problems)
+    if source is not None and quoted:  # name the futures' rates beside the holdings' own
+        have = {r.currency for r in source.rates}
+        source = replace(source, rates=source.rates + tuple(
+            r for r in quoted if r.currency not in have))
     tiers = _parse_tiers(p)
     lots = _parse_lots(p, positions)
     prices = _parse_prices(p)

@@ -43,6 +43,10 @@ class Header:
     texts: dict[int, str]
     currencies: dict[str, str]
     doubles: tuple[tuple[str, int, int], ...] = ()  # (field, column read, column not read)
+    evidence: str = ""  # what the numbers showed, when they decided (SPEC 3.9 item 8)
+    other: dict[str, int] | None = None  # a second reading the numbers leave open
+    notes: tuple[str, ...] = ()  # how the reading was told apart (said in the read line)
+    hand: tuple[str, ...] = ()  # fields mapped by hand
 
     @property
     def qualifies(self) -> bool:
@@ -73,11 +77,29 @@ def read_header_row(sheet: SheetGrid, r: int, c0: int = 0, c1: int | None = None
     words = _header_words(row, c0, c1)
     if not words:
         return []
-    spans = _split_side_by_side(words, c0, c1)
+    spans = _split_side_by_side(words, c0, c1, sheet, r)
     return [h for h in (_header(sheet, r, a, b, words) for a, b in spans) if h is not None]
 
 
-def _split_side_by_side(words: dict[int, HeaderWord], c0: int, c1: int) -> list[tuple[int, int]]:
+#: Rows looked at to tell a spacer column inside a table from a gap between two tables.
+_FILL_ROWS = 30
+
+
+def _filled_alike(sheet: SheetGrid, r: int, left: list[int], right: int) -> bool:
+    """Columns beside an empty column belong to the same table when they are filled on exactly
+    the same rows (a spacer); a table beside it has rows of its own."""
+    for k in range(r + 1, min(r + 1 + _FILL_ROWS, len(sheet.rows))):
+        here, there = any(not blank(sheet.value(k, c)) for c in left), \
+            not blank(sheet.value(k, right))
+        if here != there:
+            return False
+        if not here:  # the first row empty on both sides ends what is compared
+            return True
+    return True
+
+
+def _split_side_by_side(words: dict[int, HeaderWord], c0: int, c1: int,
+                        sheet: SheetGrid | None = None, r: int = 0) -> list[tuple[int, int]]:
     seen: dict[tuple[str, int], int] = {}
     qty_seen = False
     for c in sorted(words):
@@ -86,13 +108,24 @@ def _split_side_by_side(words: dict[int, HeaderWord], c0: int, c1: int) -> list[
             qty_seen = True
         if w.field == "asset":
             key = ("asset", w.rank)
-            if key in seen and qty_seen:
+            right = {k: v for k, v in words.items() if k > c}
+            before = max((k for k in words if k < c), default=c - 1)
+            fields = {v.field for v in right.values()}
+            own = "quantity" in fields and bool(fields & {"price", "value"})
+            whole = any(v.field in ("price", "value") for k, v in words.items() if k < c)
+            left = [k for k, v in words.items() if k < c and v.field in ("asset", "quantity")]
+            parted = c - before > 1 and any(words[k].field == "asset" for k in left) and not (
+                sheet is not None and _filled_alike(sheet, r, left, c))
+            if qty_seen and whole and (key in seen and own or parted):
+                # a second table: the first is whole (it has its price or value) and the second
+                # names a quantity and a price or value of its own, or an empty column parts
+                # them (not one more name column of the same table)
                 start = c
-                while start - 1 > seen[key] and (start - 1) in words \
+                while start - 1 > seen.get(key, before) and (start - 1) in words \
                         and words[start - 1].field == "asset":
                     start -= 1
                 return [(c0, start - 1), *_split_side_by_side(
-                    {k: v for k, v in words.items() if k >= start}, start, c1)]
+                    {k: v for k, v in words.items() if k >= start}, start, c1, sheet, r)]
             seen.setdefault(key, c)
     return [(c0, c1)]
 
@@ -165,6 +198,9 @@ class HoldingsTable:
     score: int = 0
     name: str = ""
     log: str = ""  # why this table is a log and not holdings ("" when it is holdings)
+    totals: tuple[int, ...] = ()  # its totals rows (a book's own total checks the plan)
+    lots: bool = False  # purchase lots: each asset's rows are added up into one position
+    headings: tuple[int, ...] = ()  # section heading rows between positions (not planned)
 
     @property
     def where(self) -> str:
@@ -178,14 +214,30 @@ class HoldingsTable:
 
 def may_hold_holdings(rows) -> bool:
     """Whether any row of these cell values (calamine's, ``""`` for empty) is a header naming an
-    asset, a quantity and a price or value: the only sheets whose details are worth scanning."""
-    for row in rows:
-        words = [header_word(v.strip()) for v in row if type(v) is str and v.strip()
-                 and len(v) <= 80]
-        if len(words) < 3:
-            continue
-        fields = {w.field for w in words}
-        if "asset" in fields and "quantity" in fields and ("price" in fields or
-                                                           "value" in fields):
-            return True
+    asset, a quantity and a price or value, or a row of texts above rows whose numbers satisfy
+    Quantity × Price = Value (SPEC 3.9 item 8): the only sheets whose details are worth
+    scanning."""
+    from .identity import find_identities, number_of
+
+    pending = -1  # a header-like row waiting for the rows of numbers under it
+    for r, row in enumerate(rows):
+        texts = [v for v in row if type(v) is str and v.strip()]
+        if len(texts) >= 3:
+            fields = {header_word(v.strip()).field for v in texts if len(v) <= 80}
+            if "asset" in fields and "quantity" in fields and ("price" in fields or
+                                                               "value" in fields):
+                return True
+        numbers = sum(1 for v in row if type(v) in (int, float))
+        if len(texts) >= 2 and not numbers:
+            pending = r
+        elif pending >= 0 and numbers >= 3:
+            below = rows[r:r + 12]
+            width = max(len(x) for x in below)
+            cols = [c for c in range(width) if sum(
+                1 for x in below if c < len(x) and number_of(x[c]) is not None) >= 2]
+            if find_identities(below, cols):
+                return True
+            pending = -1
+        elif numbers:
+            pending = -1
     return False

@@ -10,15 +10,23 @@ Every position keeps its own Asset cell, so every message about it points there.
 from __future__ import annotations
 
 import dataclasses
+import difflib
+import math
 import re
 from decimal import Decimal
 
 from ..core.model import STABLE_NAMES, HoldingsSource, Position, Settings, mapping_words
 from ..core.money import ZERO
 from .grid import column_letter, coordinate, sheet_ref
-from .tables import Choice, HoldingsTable, find_holdings
+from .blocks import total_word
+from .headers import blank
+from .currency import Money, money_of, no_rate, rates_used, single, to_base, unsure
+from .fx import merge_rates, read_rates
+from .identity import number_of
+from .mapping import HAND_KEYS, HandMapping
+from .tables import Choice, HoldingsTable, find_holdings, refusal, taken_warnings
 from .typed import BAD, CATEGORIES, PROTECT, CellReader, Region
-from .vocabulary import CURRENCY_CODES, FIELD_TITLES, USD_FAMILY, norm
+from .vocabulary import CURRENCY_CODES, FIELD_TITLES, USD_FAMILY, norm, read_header
 
 _PAIR = re.compile(r"^([A-Z0-9.]{2,})[-/_:]([A-Z]{3,5})$")
 _MONEY_FIELDS = ("price", "value", "avg_cost", "cost_basis")
@@ -27,40 +35,106 @@ _SUFFIXES = tuple(sorted(CURRENCY_CODES - _COIN_QUOTES, key=len, reverse=True))
 _SUFFIX_SET = frozenset(_SUFFIXES)
 
 
-def parse_holdings(p: CellReader, settings: Settings, option: str | None
+def parse_holdings(p: CellReader, settings: Settings, option: str | None,
+                   hand: HandMapping | None = None
                    ) -> tuple[tuple[Position, ...] | None, Settings, HoldingsSource | None]:
-    """Positions, the settings with the base currency resolved, and what was read."""
+    """Positions, the settings with the base currency resolved, and what was read.
+
+    Found tables are tried best first (SPEC 3.9 item 10): one whose every row fails, or that has
+    no rows, is set aside with its reason and the next is tried; a refusal names them all. A
+    table chosen or named is read, or refused, on its own."""
     choice = None
     if option:
         choice = Choice(option, "--holdings", "--holdings")
     elif p.holdings_choice is not None:
         text, loc = p.holdings_choice
         choice = Choice(str(text), loc, "Settings Holdings Sheet")
-    table, found = find_holdings(p.grid, choice)
-    p.issues.extend(found)
-    if table is None:
+    found = find_holdings(p.grid, choice, hand)
+    if not found.tables:
+        p.issues.extend(found.issues or (refusal(p.grid, found),))
         return None, settings, None
+    set_aside: list[tuple[HoldingsTable, str]] = []
+    failed_rows: list = []
+    for table in found.tables:
+        if table.header.other is not None:
+            p.error(table.where, _two_readings(table))
+            return None, settings, None
+        mark = p.mark()
+        p.issues.extend(table.issues)
+        read = _read_table(p, table, settings, hand)
+        positions, new_settings, source, why = read
+        if positions or found.explicit or why is None:
+            p.issues.extend(taken_warnings(p.grid, found, table))
+            return positions, new_settings, source
+        taken = p.rollback(mark)
+        set_aside.append((table, why))
+        if not failed_rows and "every one fails" in why:
+            failed_rows = [i for i in taken if i.severity == "error"]
+    p.issues.append(refusal(p.grid, found, set_aside))
+    p.issues.extend(failed_rows)  # every problem of the best table whose rows all failed
+    return None, settings, None
+
+
+def _two_readings(table: HoldingsTable) -> str:
+    """Words and numbers leave two readings: name both and the setting that picks one."""
+    h = table.header
+    first, second = h.columns, h.other
+    def words(cols):
+        return ", ".join(f"{FIELD_TITLES[f]} ← {h.texts.get(c, column_letter(c))}"
+                         for f, c in sorted(cols.items(), key=lambda x: x[1])
+                         if f in ("quantity", "price", "value"))
+    q1, q2 = h.texts.get(first["quantity"]), h.texts.get(second["quantity"])
+    return (f"{table.where} can be read two ways: {words(first)}, or {words(second)} "
+            f"({h.evidence or 'Quantity × Price = Value'} either way), and nothing in the "
+            f"headers or the rows tells which column is the quantity. Say which with Settings "
+            f"Quantity Column ({q1!r} or {q2!r}), or run with --column quantity={_arg(q1)}.")
+
+
+def _arg(text: str | None) -> str:
+    text = text or ""
+    return text if re.fullmatch(r"[\w.%#-]+", text) else '"' + text.replace('"', '\\"') + '"'
+
+
+def _read_table(p: CellReader, table: HoldingsTable, settings: Settings,
+                hand: HandMapping | None) -> tuple[tuple[Position, ...] | None, Settings,
+                                                   HoldingsSource | None, str | None]:
+    """The positions of one table, and why it is set aside when it gives none (None: it stands,
+    with its errors)."""
     h = table.header
     sheet = table.sheet
-    for f, kept, other in h.doubles:
-        title = FIELD_TITLES[f]
-        p.warn(sheet_ref(sheet.name, coordinate(h.row, other)),
-               f"{h.texts[kept]!r} and {h.texts[other]!r} both mean {title}; "
-               f"{h.texts[kept]!r} ({coordinate(h.row, kept)}) is read, {h.texts[other]!r} "
-               "is not.")
+    if hand:
+        _, missing = hand.columns(sheet, h.row, h.first_col, h.last_col)
+        for f, text, origin in missing:
+            said = "--column" if origin == "--column" else f"Settings {HAND_KEYS[f]}"
+            p.error(origin if origin != "--column" else table.where, (
+                f"{said} is {text!r}, but the holdings header {table.where} has no such column "
+                f"(its headers: {', '.join(h.texts[c] for c in sorted(h.texts))}); give one "
+                "of them, or a column letter."))
+        if missing:
+            return None, settings, None, None
+    for note in h.notes:
+        p.warn(table.where, f"{note}.")
     _check_merged(p, table)
-    cols = dict(h.columns)
-    asset_col = cols["asset"]
+    asset_col = h.columns["asset"]
     raw = [v.strip().upper() for v in (sheet.value(r, asset_col) for r in table.rows)
            if isinstance(v, str) and v.strip()]
-    base, settings = _base_currency(p, table, settings, raw)
+    before = len(p.issues)
+    money, settings = _base_currency(p, table, settings, raw)
+    cols = money.columns
+    for f, kept, other in h.doubles:
+        if cols.get(f) == other:  # the one named in the base currency is read (SPEC 3.10)
+            kept, other = other, kept
+        p.warn(sheet_ref(sheet.name, coordinate(h.row, other)),
+               f"{h.texts[kept]!r} and {h.texts[other]!r} both mean {FIELD_TITLES[f]}; "
+               f"{h.texts[kept]!r} ({coordinate(h.row, kept)}) is read, {h.texts[other]!r} "
+               "is not.")
+    base = money.base
     quotes = {base} | (USD_FAMILY if base == "USD" else set())
     renamed: list[str] = []
     asset_cell = sheet_ref(sheet.name, column_letter(asset_col))  # + row number, per position
     region = Region("Holdings", sheet, h.row, h.first_col, h.last_col, table.last_row, cols)
     labels = _category_labels(p, table)
     out: list[Position] = []
-    rows: list[int] = []
     empty_value: list[str] = []
     for r in table.rows:
         row = sheet.rows[r] if r < len(sheet.rows) else ()
@@ -69,15 +143,19 @@ def parse_holdings(p: CellReader, settings: Settings, option: str | None
                             minimum=ZERO)
         if "price" in cols:
             price = p.number(region, r, row, "price", "Price", required=True, positive=True)
+            price = _in_base(money, table, r, "price", price, quantity)
         else:
             value = p.number(region, r, row, "value", "Value", required=True, minimum=ZERO)
+            value = _in_base(money, table, r, "value", value, quantity)
             price = _price_from_value(p, table, r, quantity, value, empty_value)
             if price is None:
                 continue
         avg = p.number(region, r, row, "avg_cost", "Avg Cost", minimum=ZERO) \
             if "avg_cost" in cols else None
+        avg = _in_base(money, table, r, "avg_cost", avg, quantity)
         basis = p.number(region, r, row, "cost_basis", "Cost Basis", minimum=ZERO) \
             if "cost_basis" in cols else None
+        basis = _in_base(money, table, r, "cost_basis", basis, quantity)
         category = p.choice(region, r, row, "category", "Category", CATEGORIES) \
             if "category" in cols and not labels else None
         protect = p.choice(region, r, row, "protect", "Protect", PROTECT, "yes or no") \
@@ -112,36 +190,154 @@ def parse_holdings(p: CellReader, settings: Settings, option: str | None
             beta=float(beta) if beta is not None else None, venue=venue or "",
             lot_step=lot_step, location=f"{asset_cell}{r + 1}",
         ))
-        rows.append(r)
+    refused = unsure(money, table) or no_rate(money, table)
+    if refused is not None:
+        p.issues.append(refused)
+        return None, settings, None, None
+    if table.lots:
+        out = _added_up(out)
+    if table.headings:
+        names = [str(sheet.value(r, c)).strip() for r in table.headings
+                 for c in range(h.first_col, h.last_col + 1) if not blank(sheet.value(r, c))]
+        shown = ", ".join(names[:4]) + (" …" if len(names) > 4 else "")
+        p.warn(sheet_ref(sheet.name, coordinate(table.headings[0], h.first_col)),
+               f"{len(names)} section heading row(s) between the positions ({shown}) are read "
+               "as headings, not positions.")
     _hidden(p, table)
     if empty_value:
         p.warn(empty_value[0], f"{len(empty_value)} row(s) hold a quantity of 0 and no price "
                                f"(first: {', '.join(empty_value[:3])}); they are not planned.")
-    if not out and not any(i.severity == "error" and i.location.startswith(
-            sheet_ref(sheet.name, "")) for i in p.issues):
+    if not out:
+        failed = [i for i in p.issues[before:] if i.severity == "error"]
+        if failed:
+            why = (f"has {len(table.rows)} row(s) and every one fails (first: {failed[0]})")
+            return None, settings, None, why
+        why = (f"has a holdings header ({mapping_words(_mapping(table))}) but no positions "
+               "under it")
         if table.how == "the sheet named Holdings":
             p.error(sheet.name, "Holdings has no positions; expected at least one row below "
                                 "the header.")
         else:
-            p.error(table.where, f"{table.where} ({table.how}) has a holdings header "
-                                 f"({mapping_words(_mapping(table))}) but no positions under "
-                                 "it; fill in at least one row.")
+            p.error(table.where, f"{table.where} ({table.how}) {why}; fill in at least one row.")
+        return None, settings, None, why
     if renamed:
         shown = ", ".join(renamed[:4]) + (" …" if len(renamed) > 4 else "")
         p.warn(out[0].location, f"{len(renamed)} pair ticker(s) read as their base asset (the "
                                 f"quote is the base currency {base}): {shown}.")
+    _check_book_total(p, table, out)
     source = HoldingsSource(
-        where=table.where, positions=len(out), mapping=_mapping(table),
+        where=table.where, positions=len(out), mapping=_mapping(table, cols),
         ignored=tuple(t for c, t in sorted(h.texts.items())
-                      if c not in h.columns.values() and c != table.label_col),
-        base_currency=base, chosen_by=table.how)
-    return tuple(out), settings, source
+                      if c not in cols.values() and c != table.label_col),
+        base_currency=base, chosen_by=table.how, evidence=h.evidence,
+        rates=rates_used(money))
+    return tuple(out), settings, source, None
 
 
-def _mapping(table: HoldingsTable) -> tuple[tuple[str, str], ...]:
+def _added_up(positions: list[Position]) -> list[Position]:
+    """Purchase lots (SPEC 3.9 item 3): one position per asset and venue, its quantity the lots'
+    sum, its average cost theirs when every lot has one; it keeps its first lot's cell."""
+    groups: dict[tuple[str, str], list[Position]] = {}
+    for pos in positions:
+        groups.setdefault((pos.asset, pos.venue), []).append(pos)
+    out = []
+    for lots in groups.values():
+        first = lots[0]
+        quantity = sum((x.quantity for x in lots), ZERO)
+        costs = [x.avg_cost for x in lots]
+        avg = None if None in costs or not quantity else \
+            sum((x.quantity * x.avg_cost for x in lots), ZERO) / quantity
+        out.append(dataclasses.replace(first, quantity=quantity, avg_cost=avg))
+    return out
+
+
+def _book_total(table: HoldingsTable) -> tuple[float, str] | None:
+    """The book's own total of its value column, and its cell: its totals row (the last when
+    it sums the subtotals above it, else the subtotals' sum), else a cell labelled as a total
+    beside or under a label just above or below the table (a KPI block)."""
+    c = table.header.columns.get("value")
+    if c is None:
+        return None
+    sheet = table.sheet
+    found = [(r, number_of(sheet.value(r, c))) for r in table.totals]
+    found = [(r, x) for r, x in found if x is not None]
+    if found:
+        last_r, last = found[-1]
+        rest = sum(x for _, x in found[:-1])
+        if len(found) > 1 and not math.isclose(last, rest, rel_tol=1e-6, abs_tol=0.01):
+            return rest + last, ", ".join(sheet_ref(sheet.name, coordinate(r, c))
+                                          for r, _ in found)
+        return last, sheet_ref(sheet.name, coordinate(last_r, c))
     h = table.header
-    pairs = [(c, FIELD_TITLES[f], h.texts[c]) for f, c in h.columns.items()]
-    if table.label_col is not None and "venue" not in h.columns:
+    near = [*range(max(0, h.row - TOTAL_LOOK_ROWS), h.row),
+            *range(table.last_row + 1, min(len(sheet.rows), table.last_row + 1 +
+                                           TOTAL_LOOK_ROWS))]
+    for r in near:
+        row = sheet.rows[r]
+        for k, v in enumerate(row):
+            if type(v) is not str or len(v) > 40 or not _total_label(v):
+                continue
+            for rr, cc in ((r, k + 1), (r, k + 2), (r + 1, k)):
+                x = number_of(sheet.value(rr, cc))
+                if x is not None:
+                    return x, sheet_ref(sheet.name, coordinate(rr, cc))
+    return None
+
+
+#: How far above and below a table a labelled total is looked for.
+TOTAL_LOOK_ROWS = 6
+
+
+def _total_label(text: str) -> bool:
+    """A label of the book's total value: a totals word alone (``Total``, ``Net Worth``) or a
+    header that means the value (``Total Portfolio Value``); not a total of costs, gains or
+    returns (``Total Invested``, ``Total ROI``)."""
+    if total_word(text) and read_header(text.strip()).field is None and not \
+            read_header(text.strip()).other and len(text.split()) <= 2:
+        return True
+    return read_header(text.strip()).field == "value"
+
+
+def _check_book_total(p: CellReader, table: HoldingsTable, positions: list[Position]) -> None:
+    """A book's own total checks the plan (SPEC 3.9 item 13): when the positions read do not
+    add up to it, beyond its rounding, the run says so with both figures and cells."""
+    found = _book_total(table)
+    if found is None or not positions:
+        return
+    total, cell = found
+    read = sum((pos.quantity * pos.price for pos in positions), ZERO)
+    shown = max((_decimals(table.sheet.value(r, table.header.columns["value"]))
+                 for r in table.rows), default=2)
+    slack = max(0.0005 * abs(total), 0.5 * 10.0 ** -min(shown, 8) * (len(positions) + 1))
+    if abs(float(read) - total) <= slack:
+        return
+    p.warn(cell, f"the positions read from {table.where} are worth {_figure(read)} in all "
+                 f"(Quantity × Price), but the book's own total at {cell} is "
+                 f"{_figure(Decimal(repr(total)))}; the plan is made from the positions read, so "
+                 "check that every row was read and each column mapped as meant (the "
+                 '"Holdings read from" line says how).')
+
+
+def _decimals(v: object) -> int:
+    x = number_of(v)
+    if x is None:
+        return 0
+    text = repr(x)
+    if "e" in text:
+        return 8
+    return len(text.partition(".")[2].rstrip("0"))
+
+
+def _figure(x: Decimal) -> str:
+    return f"{x:,.2f}" if abs(x) >= 1 else f"{x.normalize():f}"
+
+
+def _mapping(table: HoldingsTable, columns: dict[str, int] | None = None
+             ) -> tuple[tuple[str, str], ...]:
+    h = table.header
+    columns = h.columns if columns is None else columns
+    pairs = [(c, FIELD_TITLES[f], h.texts[c]) for f, c in columns.items()]
+    if table.label_col is not None and "venue" not in columns:
         pairs.append((table.label_col, "Venue", f"{h.texts.get(table.label_col, '')} "
                                                 "(the block labels)"))
     return tuple((f, t) for _, f, t in sorted(pairs))
@@ -193,9 +389,9 @@ def _category_labels(p: CellReader, table: HoldingsTable) -> bool:
     values = [(r, table.sheet.value(r, c)) for r in table.rows]
     given = [(r, v) for r, v in values if isinstance(v, str) and v.strip()]
     kinds = {v.strip() for _, v in given}
-    if not given or any(norm(v) in CATEGORIES for _, v in given) or \
-            (len(kinds) < 2 and len(given) < 3):
-        return False  # a typo in a category of ours is an error on its row, not a label
+    if len(given) < 2 or any(norm(v) in CATEGORIES or difflib.get_close_matches(
+            norm(v), list(CATEGORIES), n=1, cutoff=0.8) for _, v in given):
+        return False  # a typo in a category of ours (or one odd cell) is an error on its row
     kinds = sorted({v.strip() for _, v in given})
     shown = ", ".join(kinds[:4]) + (" …" if len(kinds) > 4 else "")
     first = sheet_ref(table.sheet.name, coordinate(given[0][0], c))
@@ -205,44 +401,64 @@ def _category_labels(p: CellReader, table: HoldingsTable) -> bool:
     return True
 
 
+def _in_base(money: Money, table: HoldingsTable, r: int, field_name: str, amount, quantity):
+    """A money cell in the base currency (SPEC 3.10); BAD when its currency has no rate (the
+    row is left out and the refusal names it)."""
+    if amount is None or amount is BAD:
+        return amount
+    q = quantity if quantity is not BAD else None
+    x = to_base(money, table, r, field_name, amount, q)
+    return BAD if x is None else x
+
+
+def _untie(p: CellReader, money: Money, settings: Settings) -> None:
+    """Rows in several currencies and no currency named for the book: it is in the one the
+    workbook's rates are into — the one it gives no rate for, when the rates cover every other.
+    So as many rows in two currencies are decided, and most rows in a currency the workbook
+    gives a rate for (which a book's own currency would not need) give way."""
+    fits = []
+    for base in money.tied or money.row_currencies:
+        sheet, _ = read_rates(p.grid, base, {r.currency for r in settings.fx})
+        given = {r.currency for r in settings.fx} | set(sheet)
+        if all(cur == base or cur in given for cur in money.row_currencies):
+            fits.append(base)
+    if len(fits) == 1 and fits[0] != money.base:
+        others = ", ".join(c for c in money.row_currencies if c != fits[0])
+        money.base = fits[0]
+        money.why = f"the rates the workbook gives for {others}, which are into {fits[0]}"
+
+
 def _base_currency(p: CellReader, table: HoldingsTable, settings: Settings,
-                   assets: list[str]) -> tuple[str, Settings]:
-    """Settings, else the currency the headers read name, else the quote all pairs share."""
-    h = table.header
-    if "base_currency" in p.settings_given:
-        base, why = settings.base_currency, "Settings Base Currency"
-    else:
-        named = {f: cur for f, cur in h.currencies.items() if f in _MONEY_FIELDS}
-        found = sorted(set(named.values()))
-        if len(found) > 1:
-            cells = ", ".join(f"{h.texts[h.columns[f]]!r} ({cur})" for f, cur in named.items())
-            p.error(sheet_ref(table.sheet.name, coordinate(h.row, h.first_col) + ":" +
-                              coordinate(h.row, h.last_col)),
-                    f"the holdings headers name different currencies: {cells}; keep one "
-                    "currency, or set Settings Base Currency and keep columns in it.")
-            return settings.base_currency, settings
-        quotes: set[str | None] = set()
-        for a in ([] if found else assets):
-            quotes.add(_quote(a))
-            if None in quotes or len(quotes) > 1:
-                break
-        if found:
-            base, why = found[0], f"the header {h.texts[h.columns[next(iter(named))]]!r}"
-        elif len(quotes) == 1 and None not in quotes and assets:
-            base, why = next(iter(quotes)), "the pair tickers"
-        else:
-            return "USD", settings
-        if base in USD_FAMILY:
-            base = "USD"
-    changes: dict[str, object] = {"base_currency": base}
+                   assets: list[str]) -> tuple[Money, Settings]:
+    """The table's money (:func:`.currency.money_of`) and the settings with the base currency
+    and every rate the workbook gives (Settings FX keys, then the FX sheet) resolved."""
+    quotes: set[str | None] = set()
+    for a in assets:
+        quotes.add(_quote(a))
+        if None in quotes or len(quotes) > 1:
+            break
+    pair = next(iter(quotes)) if len(quotes) == 1 and None not in quotes else None
+    money = money_of(table, settings, "base_currency" in p.settings_given, pair)
+    if money.tied or (len(money.row_currencies) > 1 and "most rows" in money.why):
+        _untie(p, money, settings)
+    base = "USD" if money.base in USD_FAMILY else money.base
+    money.base = base
+    money.single = single(money)
+    sheet_rates, fx_issues = read_rates(p.grid, base, {r.currency for r in settings.fx})
+    p.issues.extend(fx_issues)
+    changes: dict[str, object] = {"base_currency": base,
+                                  "fx": merge_rates(settings.fx, sheet_rates)}
     if base not in USD_FAMILY and "stable_asset" not in p.settings_given:
         cash = f"{base} cash"
         changes["stable_asset"] = cash
-        p.warn(table.where, f"prices are in {base} (from {why}); stablecoins count at 1 only in "
-                            f"the currency they track, so sales go to {cash}, a cash position "
-                            f"in {base}, not to {settings.stable_asset}. Set Settings Stable "
-                            "Asset to choose another.")
-    return base, dataclasses.replace(settings, **changes)
+        p.warn(table.where, f"prices are in {base} (from {money.why or 'Settings'}); "
+                            "stablecoins count at 1 only in the currency they track, so sales "
+                            f"go to {cash}, a cash position in {base}, not to "
+                            f"{settings.stable_asset}. Set Settings Stable Asset to choose "
+                            "another.")
+    settings = dataclasses.replace(settings, **changes)
+    money.settings = settings
+    return money, settings
 
 
 def _quote(asset: str) -> str | None:

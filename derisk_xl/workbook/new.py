@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, Sequence
 
+from .mapping import HAND_KEYS
 from .settings_sheet import SETTINGS_KEYS
 
 HOLDINGS_HEADERS = ("Asset", "Quantity", "Price", "Avg Cost", "Cost Basis", "Category",
@@ -75,9 +76,11 @@ SETTING_NOTES: Mapping[str, str] = {
     "Horizon Days": "for carry and signals, default 30",
     "Stress Shocks %": "default -10, -20, -30, -50, +20",
     "Fear Greed Index": "0-100, typed in by you",
-    "Base Currency": "empty: the currency the price headers name, else USD",
+    "Base Currency": "empty: the value column's currency, else most rows', else USD",
     "Holdings Sheet": "empty: the sheet named Holdings, else the table found (a sheet, Excel "
                       "Table or range such as Portfolio!B10:H40)",
+    **{key: "empty: found by the table's words and numbers; a header or a column letter "
+            "maps it by hand" for key in HAND_KEYS.values()},
     "Client": "shown on the report",
     "Report Title": "shown on the report",
     "Report Recipients": "emails separated by , or ;",

@@ -28,15 +28,18 @@ from .vocabulary import (
 
 
 def read_workbook(path: Path, *, as_of: dt.date | None, today: dt.date,
-                  holdings: str | None = None) -> ReadResult:
+                  holdings: str | None = None,
+                  columns: tuple[tuple[str, str], ...] = ()) -> ReadResult:
     """Load and parse; every problem of a user's file comes back as an issue, never raised.
-    ``holdings`` is the ``--holdings`` choice (SPEC 3.9 item 1)."""
+    ``holdings`` is the ``--holdings`` choice (SPEC 3.9 item 1), ``columns`` the ``--column``
+    ones (item 12)."""
     path = Path(path)
     try:
         grid, issues = load_grid(path)
         if grid is None:
             return ReadResult(None, issues)
-        result = parse_inputs(grid, as_of=as_of, today=today, holdings=holdings)
+        result = parse_inputs(grid, as_of=as_of, today=today, holdings=holdings,
+                              columns=columns)
         return ReadResult(result.inputs, issues + result.issues)
     except Exception:  # a file no rule above foresaw: still a sentence, no internal names
         return ReadResult(None, (Issue("", f"{path.name} could not be read as a workbook: "

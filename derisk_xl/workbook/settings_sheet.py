@@ -17,6 +17,7 @@ from .typed import (
     BAD, MAX_AMOUNT, MAX_PERCENT, MIN_POSITIVE, NUM_TEXT, PCT_TEXT, CellReader, ambiguous_comma,
     comma_message, describe, fmt_pct, to_decimal,
 )
+from .mapping import HAND_KEYS, HandMapping
 from .vocabulary import norm
 
 # -- Settings ---------------------------------------------------------------------------------
@@ -73,7 +74,12 @@ SETTINGS_KEYS: tuple[_Key, ...] = (
     _Key("Report Recipients", "report_recipients", "emails"),
     _Key("As Of", "as_of", "date"),
     _Key("Holdings Sheet", "holdings_sheet", "text"),
+    *(_Key(key, f"{f}_column", "text") for f, key in HAND_KEYS.items()),
 )
+#: Keys the reader takes for itself (where the holdings are), not fields of Settings.
+_READER_FIELDS = ("holdings_sheet", *(f"{f}_column" for f in HAND_KEYS))
+#: Where our settings live: a tracker's own Settings sheet stays the user's (SPEC 3.9 item 11).
+SETTINGS_SHEETS = ("Derisk Settings", "Settings")
 _KEYS_BY_NORM = {norm(k.title): k for k in SETTINGS_KEYS}
 #: ``FX EUR``, ``fx_usdt``, ``FX: BTC``: a rate key (SPEC 3.3), one per currency.
 _FX_KEY = re.compile(r"^\s*FX[\s_:-]+([A-Za-z]{2,6})\s*$", re.IGNORECASE)
@@ -93,17 +99,10 @@ def parse_settings(p: CellReader) -> Settings:
     where: dict[str, str] = {}
     key_cells: dict[str, str] = {}
     bad_fields: set[str] = set()
-    key = norm("Settings")
-    sheet = next((s for s in p.grid.sheets if norm(s.name) == key), None)
-    first_row, key_col, last_row = 0, 0, None
-    if sheet is None:
-        table = next((t for t in p.grid.tables if norm(t.name) == key), None)
-        if table is None:
-            return Settings.for_model()
-        sheet = p.grid.sheet(table.sheet)
-        first_row, key_col, last_row = table.first_row, table.first_col, table.last_row
-    if sheet is None:
+    found = _settings_sheet(p)
+    if found is None:
         return Settings.for_model()
+    sheet, first_row, key_col, last_row = found
     if last_row is None:
         last_row = len(sheet.rows) - 1
     val_col = key_col + 1
@@ -158,6 +157,9 @@ def parse_settings(p: CellReader) -> Settings:
                     "Settings.")
     p.holdings_choice = (overrides.pop("holdings_sheet"), where["holdings_sheet"]) \
         if "holdings_sheet" in overrides else None
+    p.hand = HandMapping(tuple(
+        (f, str(overrides.pop(f"{f}_column")), where[f"{f}_column"]) for f in HAND_KEYS
+        if f"{f}_column" in overrides))
     p.settings_given = frozenset(overrides)
     settings = Settings.for_model(model, fx=tuple(r for r, _ in rates.values()), **overrides)
     total = settings.spot_target + settings.stable_target + settings.futures_sleeve
@@ -171,6 +173,49 @@ def parse_settings(p: CellReader) -> Settings:
                 f"the targets sum to {fmt_pct(total)} ({parts}); Spot Target %, Stable "
                 "Target % and Futures Sleeve % must sum to 100 %.")
     return settings
+
+
+#: A key this close to one of ours is ours, mistyped (and reported as such): SPEC 3.3.
+TYPO_CUTOFF = 0.85
+
+
+def _ours(key: str) -> bool:
+    k = norm(key)
+    return k in _KEYS_BY_NORM or bool(_FX_KEY.match(key)) or bool(difflib.get_close_matches(k, list(_KEYS_BY_NORM), n=1,
+                                                                 cutoff=TYPO_CUTOFF))
+
+
+def _settings_sheet(p: CellReader) -> tuple[SheetGrid, int, int, int | None] | None:
+    """The sheet (or Excel Table) our settings are on: ``Derisk Settings`` first, then
+    ``Settings`` — unless fewer than half of that one's keys are ours: it is then the user's own
+    (a tracker's settings), left alone with one warning (SPEC 3.9 item 11)."""
+    for title in SETTINGS_SHEETS:
+        key = norm(title)
+        sheet = next((s for s in p.grid.sheets if norm(s.name) == key), None)
+        first_row, key_col, last_row = 0, 0, None
+        if sheet is None:
+            table = next((t for t in p.grid.tables if norm(t.name) == key), None)
+            if table is None:
+                continue
+            sheet = p.grid.sheet(table.sheet)
+            if sheet is None:
+                continue
+            first_row, key_col, last_row = table.first_row, table.first_col, table.last_row
+        if title == "Settings":
+            keys = [k for k in (sheet.value(r, key_col) for r in range(
+                first_row, (last_row if last_row is not None else len(sheet.rows) - 1) + 1))
+                if type(k) is str and k.strip() and norm(k) not in ("key", "setting", "name")]
+            ours = [k for k in keys if _ours(k)]
+            if keys and 2 * len(ours) < len(keys):
+                known = f"only {', '.join(repr(k.strip()) for k in ours[:3])} of its " \
+                        f"{len(keys)} keys" if ours else f"none of its {len(keys)} keys"
+                p.warn(sheet.name, f"{sheet.name} is not derisk's Settings sheet ({known} are "
+                                   "settings of derisk), so it is left alone and the "
+                                   "defaults are used. To give derisk settings, put them on a "
+                                   "sheet named Derisk Settings (Key | Value).")
+                return None
+        return sheet, first_row, key_col, last_row
+    return None
 
 
 def _fx_rate(p: CellReader, sheet: SheetGrid, r: int, c: int, v: CellValue, code: str,

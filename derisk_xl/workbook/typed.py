@@ -19,6 +19,7 @@ from ..core.issues import Issue
 from ..core.money import HUNDRED, ZERO
 from .grid import CellValue, ExcelError, SheetGrid, WorkbookGrid, coordinate, sheet_ref
 from .scan import is_date_format, is_percent_format
+from .numeric_text import AMBIGUOUS, text_number
 from .vocabulary import Column, norm
 
 BAD = object()  # a cell that was reported; the row is checked further but not used
@@ -33,32 +34,6 @@ MIN_NONZERO = Decimal("1e-18")  # any other non-zero amount (a quantity of wei i
 MAX_PERCENT = Decimal(1000)
 PCT_TEXT = re.compile(r"^\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*%\s*$")
 NUM_TEXT = re.compile(r"^\s*[+-]?(?:\d[\d,]*(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*$")
-_PLAIN = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
-_GROUPED = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
-_UNITS = re.compile(r"^(?:[$€£₹¥₿]|[A-Z]{3,4}\b)\s*|\s*(?:[$€£₹¥₿]|\b[A-Z]{3,4})$")
-AMBIGUOUS = object()  # text such as "1,5": a decimal comma or a thousands separator?
-
-
-def text_number(text: str) -> Decimal | None | object:
-    """The number a text unambiguously is (SPEC 3.9 item 5): ``'3431000.0'``, ``$1,234.56``,
-    ``1 234``, ``INR 12``; :data:`AMBIGUOUS` for a comma that may be a decimal comma; else None."""
-    s = _UNITS.sub("", text.strip().replace("\u00a0", " ").replace("\u202f", " ")).strip()
-    if re.fullmatch(r"[+-]?\d{1,3}(?: \d{3})+(?:\.\d+)?", s):
-        s = s.replace(" ", "")
-    if _GROUPED.match(s):
-        s = s.replace(",", "")
-    elif "," in s and re.fullmatch(r"[+-]?[\d,]+(?:\.\d+)?", s):
-        return AMBIGUOUS
-    if not _PLAIN.match(s):
-        return None
-    try:
-        x = Decimal(s)
-    except ArithmeticError:
-        return None
-    if not x.is_finite():
-        return None
-    return Decimal(int(x)) if x == x.to_integral_value() and x.copy_abs() < Decimal(10) ** 18 \
-        else x  # copy_abs: abs() of 1e999999999 would overflow the context
 _ISO_DATE = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})\s*$")
 _YES = {"yes", "y", "true", "1", "x"}
 _NO = {"no", "n", "false", "0", ""}
@@ -122,8 +97,21 @@ class CellReader:
         self.text_numbers: list[str] = []  # cells whose numeric text was read as a number
         self.holdings_choice: tuple[str, str] | None = None  # Settings Holdings Sheet, its cell
         self.settings_given: frozenset[str] = frozenset()  # Settings fields the user set
+        self.hand = None  # Settings ``… Column`` keys: a HandMapping (SPEC 3.9 item 12)
+        self.users_own: set[str] = set()  # our sheet names on sheets that are the user's own
 
     # -- issues -----------------------------------------------------------------------------
+    def mark(self) -> tuple[int, int]:
+        """Where the issues stand, to take back what reading a table set aside said."""
+        return len(self.issues), len(self.text_numbers)
+
+    def rollback(self, mark: tuple[int, int]) -> list[Issue]:
+        """Take back the issues since ``mark``; they are returned."""
+        taken = self.issues[mark[0]:]
+        del self.issues[mark[0]:]
+        del self.text_numbers[mark[1]:]
+        return taken
+
     def error(self, location: str, message: str) -> object:
         self.issues.append(Issue(location, message))
         return BAD
@@ -180,6 +168,9 @@ class CellReader:
                 return None
             while first_col < last_col and sheet.value(header, first_col) is None:
                 first_col += 1
+        if not required and not self._ours(sheet, header, first_col, last_col, lookup,
+                                           columns, title):
+            return None
         self._check_merged_header(sheet, header, first_col, last_col, title)
         mapped: dict[str, int] = {}
         for col in range(first_col, last_col + 1):
@@ -204,6 +195,25 @@ class CellReader:
         if missing and not open_columns:
             return None
         return Region(title, sheet, header, first_col, last_col, last_row, mapped)
+
+    def _ours(self, sheet: SheetGrid, header: int, c0: int, c1: int, lookup: dict[str, str],
+              columns: tuple[Column, ...], title: str) -> bool:
+        """A sheet with our name whose header has fewer than half of our required columns is
+        the user's own (a Prices sheet with no Date column): left alone, said once (SPEC 3.9
+        item 11)."""
+        required = [c for c in columns if c.required]
+        have = {lookup.get(norm(v)) for v in (sheet.value(header, c) for c in range(c0, c1 + 1))
+                if isinstance(v, str)}
+        present = [c for c in required if c.field in have]
+        if 2 * len(present) >= len(required):
+            return True
+        self.users_own.add(title)
+        shown = (f"only {', '.join(c.title for c in present)} of" if present else "none of")
+        self.warn(sheet.name, f"{sheet.name} is not derisk's {title} sheet (its header has "
+                              f"{shown} {self._required_names(columns)}), so it is left "
+                              f"alone; derisk reads {title} from a sheet of that name with "
+                              "those columns.")
+        return False
 
     @staticmethod
     def _required_names(columns: tuple[Column, ...]) -> str:
