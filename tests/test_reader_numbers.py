@@ -367,3 +367,20 @@ def test_the_books_own_total_reaches_json_plan_summary_and_pdf(tmp_path):
     with pdfplumber.open(out["pdf"]) as pdf:
         text = " ".join(page.extract_text() or "" for page in pdf.pages)
     assert "70,000.00" in text and "own total" in text
+
+
+def test_column_on_batch_maps_every_workbook(tmp_path):
+    rows = [["Kod", "A", "B", "C"], ["X1", 2, 3, 6], ["X2", 5, 7, 35]]
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("one.xlsx", "two.xlsx"):
+        xlsx(folder / name, {"Lap1": rows})
+    done = subprocess.run([sys.executable, "-m", "derisk_xl.cli", "batch", str(folder), "--out",
+                           str(tmp_path / "out"), "--no-pdf", "--jobs", "1", "--as-of",
+                           "2026-11-28", "--column", "quantity=B"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    for name in ("one.xlsx", "two.xlsx"):  # read with B as the quantity: 3 × 2 + 7 × 5
+        assert read(tmp_path / "out" / name).issues  # the two readings, without the option …
+        planned = read(tmp_path / "out" / name, columns=(("quantity", "B"),))
+        assert held(planned) == [("X1", D(3), D(2)), ("X2", D(7), D(5))]
+    assert done.stdout.count("planned") >= 2
