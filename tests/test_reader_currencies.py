@@ -4,7 +4,6 @@ user sees it). Figures are worked by hand in each test."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import subprocess
 import sys
@@ -13,28 +12,10 @@ from decimal import Decimal
 from hypothesis import given, settings, strategies as st
 
 from derisk_xl.core.plan import make_plan
-from derisk_xl.workbook.reader import read_workbook
+from tests.reading import errs, held, read, warns
 from tests.test_reader import xlsx
 
-TODAY = dt.date(2026, 11, 28)
 D = Decimal
-
-
-def read(path, **kw):
-    return read_workbook(path, as_of=None, today=TODAY, **kw)
-
-
-def errs(result) -> dict[str, str]:
-    return {i.location: i.message for i in result.issues if i.severity == "error"}
-
-
-def warns(result) -> list[str]:
-    return [str(i) for i in result.issues if i.severity == "warning"]
-
-
-def held(result) -> list[tuple[str, Decimal, Decimal]]:
-    assert errs(result) == {}, result.issues
-    return [(p.asset, p.quantity, p.price) for p in result.inputs.positions]
 
 
 def rates(result) -> dict[str, tuple[Decimal, str]]:

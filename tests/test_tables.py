@@ -9,28 +9,10 @@ from decimal import Decimal
 
 import pytest
 
-from derisk_xl.workbook.reader import read_workbook
+from tests.reading import errs, held, read, warns
 from tests.test_reader import xlsx
 
-TODAY = dt.date(2026, 11, 28)
 D = Decimal
-
-
-def read(path, holdings=None):
-    return read_workbook(path, as_of=None, today=TODAY, holdings=holdings)
-
-
-def errs(result) -> dict[str, str]:
-    return {i.location: i.message for i in result.issues if i.severity == "error"}
-
-
-def warns(result) -> list[str]:
-    return [str(i) for i in result.issues if i.severity == "warning"]
-
-
-def held(result) -> list[tuple[str, Decimal, Decimal]]:
-    assert errs(result) == {}, result.issues
-    return [(p.asset, p.quantity, p.price) for p in result.inputs.positions]
 
 
 TITLE = [["My crypto portfolio"], [], ["Updated", "2026-11-01"], []]

@@ -59,7 +59,8 @@ class Header:
         return tuple((f, self.columns.get(f)) for f in ("asset", "quantity", "price", "value"))
 
 
-def _header_words(row: tuple, c0: int, c1: int) -> dict[int, HeaderWord]:
+def words_of(row: tuple, c0: int, c1: int) -> dict[int, HeaderWord]:
+    """What each text cell of a row says, as a header (long texts are no headers)."""
     out = {}
     for c in range(c0, min(c1, len(row) - 1) + 1):
         v = row[c]
@@ -74,7 +75,7 @@ def read_header_row(sheet: SheetGrid, r: int, c0: int = 0, c1: int | None = None
     row = sheet.rows[r] if 0 <= r < len(sheet.rows) else ()
     if c1 is None:
         c1 = len(row) - 1
-    words = _header_words(row, c0, c1)
+    words = words_of(row, c0, c1)
     if not words:
         return []
     spans = _split_side_by_side(words, c0, c1, sheet, r)

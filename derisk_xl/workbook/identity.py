@@ -300,6 +300,11 @@ def _at_one(sheet, rows, assets, x, y) -> int | None:
             votes_y += 1   # x is the price, y the quantity
         elif one_y and not one_x:
             votes_x += 1
+    return _vote(x, y, votes_x, votes_y)
+
+
+def _vote(x: int, y: int, votes_x: int, votes_y: int) -> int | None:
+    """The quantity column, when the rows that tell agree on it."""
     if votes_x and not votes_y:
         return x
     if votes_y and not votes_x:
@@ -325,11 +330,7 @@ def _same_asset_price(sheet, rows, assets, x, y) -> int | None:
             votes_y += 1   # x is the price
         elif len(ys) == 1 and len(xs) > 1:
             votes_x += 1
-    if votes_x and not votes_y:
-        return x
-    if votes_y and not votes_x:
-        return y
-    return None
+    return _vote(x, y, votes_x, votes_y)
 
 
 def valid_words(words_columns: dict[str, int], prof: Mapping[int, Profile]) -> dict[str, int]:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from typing import Mapping, Sequence
 
 from .grid import SheetGrid, column_letter
-from .headers import Header, blank, header_word
+from .headers import Header, blank, words_of
 from .identity import (
     CHECK_ROWS, TELL_ROWS, Profile, number_of, profiles, resolve, valid_words,
 )
@@ -80,13 +80,7 @@ def hand_field(name: str) -> str | None:
 
 
 def header_words(sheet: SheetGrid, row: int, c0: int, c1: int) -> dict[int, HeaderWord]:
-    cells = sheet.rows[row] if 0 <= row < len(sheet.rows) else ()
-    out = {}
-    for c in range(c0, min(c1, len(cells) - 1) + 1):
-        v = cells[c]
-        if type(v) is str and v.strip() and len(v) <= 80:
-            out[c] = header_word(v.strip())
-    return out
+    return words_of(sheet.rows[row] if 0 <= row < len(sheet.rows) else (), c0, c1)
 
 
 def header_like(row: Sequence[object], c0: int = 0, c1: int | None = None) -> bool:
