@@ -1,0 +1,151 @@
+"""Plans worked by hand where the suite proved least (issue #20): existing futures longs and
+shorts against the hedge, and tiers whose Applies To is a category or an asset.
+
+Every expected figure is worked out in the comments from SPEC 4, not taken from a run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal as D
+
+from derisk_xl.core.model import FuturesPosition, PlanInputs, Position, Settings, Tier
+from derisk_xl.core.plan import make_plan
+from derisk_xl.workbook.reader import read_workbook
+
+from conftest import WORKBOOKS
+
+AS_OF = dt.date(2026, 11, 28)
+
+
+def future(symbol, underlying, side, size, price, margin, row):
+    return FuturesPosition(symbol=symbol, underlying=underlying, side=side, size=D(size),
+                           entry_price=D(price), mark_price=D(price), margin=D(margin),
+                           location=f"Futures!A{row}")
+
+
+def hedged_book(futures) -> PlanInputs:
+    """BTC 0.1 @ 40,000 (core asset, kept), ETH 10 @ 3,000 at cost (multiple 1: no tier),
+    USDC 50,000; Balanced De-Risk without fees or futures closes; hedge at 40,000."""
+    positions = (
+        Position("BTC", D("0.1"), D(40000), D(40000), location="Holdings!A2"),
+        Position("ETH", D(10), D(3000), D(3000), location="Holdings!A3"),
+        Position("USDC", D(50000), D(1), D(1), "stable", location="Holdings!A4"),
+    )
+    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_price=D(40000),
+                                  close_profitable_longs=D(0))
+    return PlanInputs(positions=positions, settings=settings, as_of=AS_OF,
+                      futures=tuple(futures))
+
+
+def test_only_shorts_on_the_hedge_underlying_count_toward_the_hedge():
+    """Futures: a BTC long 0.2 (notional 8,000, margin 4,000, 2×), a BTC short 0.05 (2,000,
+    margin 1,000), an ETH short 1 @ 3,000 (margin 1,500); none profitable, none above 3×.
+
+    T = 4,000 + 30,000 (risk) + 50,000 (stable) + 6,500 (wallet: the three margins) = 90,500;
+    S* = 36,200 > 34,000 of risk spot: nothing is sold. X = 34,000, H = 20 % · X = 6,800.
+    Existing shorts on BTC: the short's 2,000 only (the long is not a short; the ETH short
+    is on another underlying). A = 4,800 → 0.12 BTC at 40,000, margin 4,800 / 3 = 1,600.
+    Sleeve: F* = 18,100, the wallet holds 6,500: 11,600 moves from USDC, which covers the
+    margin.
+    """
+    plan = make_plan(hedged_book([
+        future("BTCUSDT-PERP", "BTC", "long", "0.2", 40000, 4000, 2),
+        future("BTCUSDT-Q", "BTC", "short", "0.05", 40000, 1000, 3),
+        future("ETHUSDT-PERP", "ETH", "short", "1", 3000, 1500, 4),
+    ]))
+    h = plan.hedge
+    assert plan.total_before == D(90500)
+    assert h.exposure == D(34000) and h.target_notional == D(6800)
+    assert h.existing_short_notional == D(2000)
+    assert (h.quantity, h.notional, h.margin) == (D("0.12"), D(4800), D(1600))
+    assert [t.step for t in plan.trades] == ["transfer", "hedge"]
+    assert plan.trades[0].notional == D(11600)
+    assert "less existing shorts 2,000.00" in plan.trades[1].reason
+    assert [f.size for f in plan.futures_after] == [D("0.2"), D("0.05"), D(1), D("0.12")]
+
+
+def test_a_long_on_the_hedge_underlying_leaves_the_hedge_whole():
+    """The same book with only the BTC long: no short exists, so A = H = 6,800 → 0.17 BTC."""
+    plan = make_plan(hedged_book([future("BTCUSDT-PERP", "BTC", "long", "0.2", 40000, 4000,
+                                         2)]))
+    assert plan.hedge.existing_short_notional == 0
+    assert (plan.hedge.quantity, plan.hedge.notional) == (D("0.17"), D(6800))
+
+
+def test_shorts_beyond_the_target_are_an_over_hedge_not_a_trade():
+    """A BTC short of 0.2 (8,000) against H = 6,800: over-hedged by 1,200; no new short, no
+    buy-back, a warning."""
+    plan = make_plan(hedged_book([future("BTCUSDT-Q", "BTC", "short", "0.2", 40000, 4000, 2)]))
+    assert plan.hedge.existing_short_notional == D(8000)
+    assert plan.hedge.quantity == 0 and plan.hedge.notional == 0
+    assert not [t for t in plan.trades if t.step == "hedge"]
+    assert [f.size for f in plan.futures_after] == [D("0.2")]
+    assert any("over-hedged" in w.message and "by 1,200.00" in w.message
+               for w in plan.warnings)
+
+
+def test_the_sample_workbook_holds_no_short_on_btc_so_its_hedge_is_all_new():
+    """workbooks/example.xlsx holds two BTC longs (a linear perpetual and an inverse future)
+    and one short, on ETH: nothing counts toward the BTC hedge, A = H."""
+    result = read_workbook(WORKBOOKS / "example.xlsx", as_of=AS_OF, today=AS_OF)
+    sides = {(f.underlying, f.side) for f in result.inputs.futures}
+    assert sides == {("BTC", "long"), ("ETH", "short"), ("SOL", "long")}
+    plan = make_plan(result.inputs)
+    h = plan.hedge
+    assert h.existing_short_notional == 0
+    unit = h.price * h.contract_size
+    assert h.target_notional - unit * D("0.001") < h.notional <= h.target_notional
+
+
+def test_tiers_by_category_and_by_asset_add_up():
+    """Tiers: 2.5× → 20 % of every `alt`, 2× → 10 % of ETH, 5× → 50 % of everyone.
+
+    ETH (alt) 10 @ 3,000, cost 1,000: 3× ≥ 2.5 and ≥ 2: due 20 % + 10 % = 30 % → sell 3.
+    SOL (alt) 100 @ 200, cost 40: 5× meets the alt tier and the 5× tier: 70 % → sell 70
+    (the ETH tier is not SOL's). ADA (alt) 1,000 @ 1, cost 0.5: 2× meets none.
+    T = 30,000 + 20,000 + 1,000 + 200,000 USDC = 251,000, S* = 100,400: no allocation;
+    F* = 50,200 moves from USDC to the empty futures wallet.
+    Gains: ETH 3 · (3,000 − 1,000) = 6,000; SOL 70 · (200 − 40) = 11,200.
+    Ladder (tiers not reached yet): ETH at 5× = 5,000 for 80 % · 10 − 3 sold = 5; ADA at
+    2.5× = 1.25 for 20 % · 1,000 = 200, then at 5× = 2.5 for 70 % · 1,000 − 200 = 500.
+    """
+    positions = (
+        Position("ETH", D(10), D(3000), D(1000), location="Holdings!A2"),
+        Position("SOL", D(100), D(200), D(40), location="Holdings!A3"),
+        Position("ADA", D(1000), D(1), D("0.5"), location="Holdings!A4"),
+        Position("USDC", D(200000), D(1), D(1), "stable", location="Holdings!A5"),
+    )
+    tiers = (Tier(D("2.5"), D("0.2"), "alt"), Tier(D(2), D("0.1"), "ETH"),
+             Tier(D(5), D("0.5")))
+    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0))
+    plan = make_plan(PlanInputs(positions=positions, settings=settings, as_of=AS_OF,
+                                tiers=tiers))
+    sales = [(t.step, t.instrument, t.quantity, t.realized_gain) for t in plan.trades
+             if t.step != "transfer"]
+    assert sales == [("tier", "ETH", D(3), D(6000)), ("tier", "SOL", D(70), D(11200))]
+    assert "tiers due 30 %" in plan.trades[0].reason
+    assert "tiers due 70 %" in plan.trades[1].reason
+    # stable: 200,000 + 9,000 + 14,000 received, less the 20 % sleeve moved to the wallet
+    transfer = next(t for t in plan.trades if t.step == "transfer")
+    assert transfer.notional == D("0.2") * D(251000)
+    assert plan.positions_after[3].quantity == D(200000 + 9000 + 14000) - D(50200)
+    rungs = [(r.asset, r.limit_price, r.quantity) for r in plan.ladder]
+    assert rungs == [("ETH", D(5000), D(5)), ("ADA", D("1.25"), D(200)),
+                     ("ADA", D("2.5"), D(500))]
+
+
+def test_a_category_tier_does_not_reach_protected_or_other_categories():
+    """An `alt` tier at 2×: ETH (alt, 3×) sells 25 % = 1; LINK (category core, 3×) is
+    protected, so a tier for `core` sells nothing; a stable row never sells."""
+    positions = (
+        Position("ETH", D(4), D(3000), D(1000), location="Holdings!A2"),
+        Position("LINK", D(100), D(30), D(10), "core", location="Holdings!A3"),
+        Position("USDC", D(100000), D(1), D("0.5"), "stable", location="Holdings!A4"),
+    )
+    tiers = (Tier(D(2), D("0.25"), "alt"), Tier(D(2), D("0.5"), "core"))
+    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0))
+    plan = make_plan(PlanInputs(positions=positions, settings=settings, as_of=AS_OF,
+                                tiers=tiers))
+    assert [(t.instrument, t.quantity) for t in plan.trades if t.step != "transfer"] == \
+        [("ETH", D(1))]
