@@ -106,3 +106,9 @@ def test_allocation_order_is_the_exact_decimal_order_when_floats_tie():
     # excess = 20.0000000000000000001 + 200 − 210 ≈ 10: all of it from A
     assert [x.index for x in sales] == [0]
     assert abs(sales[0].quantity * a.price - d(10)) < d("1e-18")
+
+
+def test_multiples_are_price_over_cost_and_unknown_without_a_cost():
+    rows = [Position("A", d(1), d(30), d(10)), Position("B", d(1), d(30), None),
+            Position("C", d(1), d(30), d(0))]
+    assert alloc.position_multiples(rows) == [d(3), None, None]
