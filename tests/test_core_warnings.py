@@ -29,6 +29,7 @@ def plan_of(*positions, futures=(), lots=(), tiers=None, prices=None,
 
 
 def said(plan) -> list[tuple[str, str]]:
+    assert all(w.severity == "warning" for w in plan.warnings), plan.warnings
     return [(w.location, w.message) for w in plan.warnings]
 
 
@@ -113,6 +114,18 @@ def test_beta_sizing_warns_once_per_asset_whose_beta_falls_back_to_one():
         ("Holdings!A6", "DOT has no Beta and Prices give none (needs ≥ 30 daily returns of "
                         "DOT and BTC): β = 1 is assumed.")]
     assert plan.hedge.exposure == D(49550)
+
+
+def test_beta_sizing_does_not_warn_of_a_beta_prices_give():
+    """With Prices for ETH (and BTC, the underlying), ETH's β comes from them: no warning;
+    SOL has no column and is warned."""
+    rows = (ETH, Position("SOL", D(20), D(150), D(150), location="Holdings!A3"), USDC)
+    plan = plan_of(*rows, hedge_sizing="beta", prices=prices_for("ETH"), **HEDGED)
+    assert said(plan) == [
+        ("Holdings!A3", "SOL has no Beta and Prices give none (needs ≥ 30 daily returns of "
+                        "SOL and BTC): β = 1 is assumed.")]
+    beta = oracle.beta_from_prices("ETH", "BTC", prices_for("ETH"))
+    assert abs(plan.hedge.exposure - (D(repr(beta)) * 30000 + 3000)) < D("1e-6")
 
 
 # -------------------------------------------------------------------------------------------

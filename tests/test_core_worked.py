@@ -149,3 +149,24 @@ def test_a_category_tier_does_not_reach_protected_or_other_categories():
                                 tiers=tiers))
     assert [(t.instrument, t.quantity) for t in plan.trades if t.step != "transfer"] == \
         [("ETH", D(1))]
+
+
+def test_closing_a_long_sells_and_cutting_a_short_buys():
+    """ETH long 10 from 2,000 marked 3,000, margin 10,000: in profit by 10,000; Balanced
+    closes 50 %: sell 5 (notional 15,000), realizing 5,000. BTC short 1 at 40,000 with
+    margin 8,000 runs at 5× > 3×: buy back c = 40,000 − 3 · 8,000 = 16,000, i.e. 0.4 BTC."""
+    futures = (
+        FuturesPosition("ETHUSDT-PERP", "ETH", "long", D(10), D(2000), D(3000), D(10000),
+                        location="Futures!A2"),
+        FuturesPosition("BTCUSDT-PERP", "BTC", "short", D(1), D(40000), D(40000), D(8000),
+                        location="Futures!A3"),
+    )
+    positions = (Position("USDC", D(100000), D(1), D(1), "stable", location="Holdings!A2"),)
+    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0))
+    plan = make_plan(PlanInputs(positions=positions, settings=settings, as_of=AS_OF,
+                                futures=futures))
+    moves = [(t.step, t.instrument, t.side, t.quantity, t.notional, t.realized_gain)
+             for t in plan.trades if t.step != "transfer"]
+    assert moves == [("close-long", "ETHUSDT-PERP", "sell", D(5), D(15000), D(5000)),
+                     ("reduce-leverage", "BTCUSDT-PERP", "buy", D("0.4"), D(16000), D(0))]
+    assert [f.size for f in plan.futures_after] == [D(5), D("0.6")]

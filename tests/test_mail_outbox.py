@@ -76,13 +76,16 @@ def test_an_entry_records_a_reply_only_when_there_is_one(tmp_path):
 
 
 def test_an_existing_message_is_loaded_not_written_again(tmp_path):
-    first, created = ob.create_or_load(tmp_path, "m", b"one", {}, ("a@x.example",))
-    first.set(("a@x.example",), ob.SENT, response="250 OK")
+    """Recipients keep the order the workbook gave them, through the file and back."""
+    who = ("zoe@x.example", "amy@x.example")
+    first, created = ob.create_or_load(tmp_path, "m", b"one", {"client": "Zürich AG"}, who)
+    first.set(("zoe@x.example",), ob.SENT, response="250 OK")
     ob.save(first)
-    again, created_again = ob.create_or_load(tmp_path, "m", b"two", {}, ("a@x.example",))
+    again, created_again = ob.create_or_load(tmp_path, "m", b"two", {}, who)
     assert created and not created_again
     assert (tmp_path / "m.eml").read_bytes() == b"one"
-    assert again.recipients(ob.SENT) == ("a@x.example",)
+    assert again.recipients(ob.SENT) == ("zoe@x.example",)
+    assert again.all_recipients == who and again.state["client"] == "Zürich AG"
 
 
 def test_a_message_whose_state_file_is_missing_is_written_anew(tmp_path):
