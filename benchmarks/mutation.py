@@ -3,6 +3,9 @@
     python benchmarks/mutation.py                      # every module below
     python benchmarks/mutation.py core outbox          # some of them
     python benchmarks/mutation.py --show               # the last run's report again, no run
+    python benchmarks/mutation.py --resume core        # go on after an interruption
+    python benchmarks/mutation.py core --retry build/mutation/core
+                                        # after adding tests: only what that run left alive
 
 A benchmark-like script, not part of ``python -m pytest``: it needs ``pip install -e '.[dev]'``
 (mutmut is in the dev extra) and takes minutes to hours (core: about an hour on one core).
@@ -13,8 +16,8 @@ cosmic-ray starts a fresh test command per mutant (its interpreter, imports and 
 time) and leaves the choice of tests to one fixed command per session. On this machine (two
 cores shared by many) that is the difference between running the habit and not.
 
-What it does: builds a scratch copy under ``build/mutation/`` (the working tree is never
-mutated), writes mutmut's settings there for the chosen modules and their tests, runs
+What it does: builds a scratch copy under ``build/mutation/`` (a snapshot: the working tree
+is never mutated, and editing it during a run changes nothing), writes mutmut's settings there for the chosen modules and their tests, runs
 ``mutmut run`` with one worker under ``nice -n 10``, and prints a score per module: killed (a
 test failed or timed out) over all mutants made. Surviving mutants are printed with their diff,
 except those ``benchmarks/mutation-equivalent.txt`` judges equivalent (each with why); they are
@@ -74,14 +77,42 @@ def _toml_list(items) -> str:
     return "[" + ", ".join(json.dumps(str(i)) for i in items) + "]"
 
 
+#: Loaded by pytest in the scratch copy only (it sits at mutmut's rootdir, above tests/): no
+#: Hypothesis shrinking (a kill is a kill; shrinking it costs seconds), no example database
+#: (so a kill comes from the suite, not from an example another mutant's failure saved), and
+#: the fastest tests first, so a mutant a unit test kills is not first run through properties.
+SCRATCH_CONFTEST = """\
+import json
+from pathlib import Path
+
+from hypothesis import Phase, settings
+
+settings.register_profile("mutation", phases=(Phase.explicit, Phase.reuse, Phase.generate),
+                          database=None, deadline=None)
+settings.load_profile("mutation")
+_STATS = Path(__file__).with_name("mutmut-stats.json")
+
+
+def pytest_collection_modifyitems(items):
+    try:
+        durations = json.loads(_STATS.read_text(encoding="utf-8"))["duration_by_test"]
+    except (OSError, ValueError, KeyError):
+        return
+    items.sort(key=lambda item: durations.get(item.nodeid, 0.0))
+"""
+
+
 def prepare(names: list[str], work: Path) -> None:
-    """A scratch tree for mutmut: links to the sources, tests and data, a pyproject with the
-    mutmut settings, and ``shared`` beside ``mutants/`` (tests find ``../shared`` from there)."""
+    """A scratch tree for mutmut: a snapshot of the sources, tests and data, a pyproject with
+    the mutmut settings, ``shared`` beside ``mutants/`` (tests find ``../shared`` from there),
+    and the scratch conftest above."""
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
-    for name in ("derisk_xl", "tests", "templates", "workbooks", "README.md"):
-        (work / name).symlink_to(ROOT / name)
+    for name in ("derisk_xl", "tests", "templates", "workbooks"):
+        shutil.copytree(ROOT / name, work / name,
+                        ignore=shutil.ignore_patterns("__pycache__", ".hypothesis"))
+    shutil.copy2(ROOT / "README.md", work / "README.md")
     shared = ROOT.parent / "shared"
     if shared.is_dir():
         (work / "shared").symlink_to(shared.resolve())
@@ -97,16 +128,38 @@ def prepare(names: list[str], work: Path) -> None:
         f"pytest_add_cli_args_test_selection = {_toml_list(selected)}\n"
         'pytest_add_cli_args = ["-p", "no:cacheprovider", "--hypothesis-seed=0", "-q"]\n'
         "use_git_change_detection = false\n"
+        "timeout_multiplier = 5.0\n"
     )
     (work / "pyproject.toml").write_text(pyproject, encoding="utf-8")
+    (work / "mutants").mkdir()
+    (work / "mutants" / "conftest.py").write_text(SCRATCH_CONFTEST, encoding="utf-8")
 
 
-def run(work: Path, log: Path) -> int:
+def run(work: Path, log: Path, mutants: list[str]) -> int:
+    """``mutmut run`` with one worker under nice; only ``mutants`` when given."""
     mutmut = Path(sys.executable).with_name("mutmut")
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
     with log.open("w", encoding="utf-8") as out:
-        return subprocess.call(["nice", "-n", "10", str(mutmut), "run", "--max-children", "1"],
-                               cwd=work, stdout=out, stderr=subprocess.STDOUT, env=env)
+        return subprocess.call(["nice", "-n", "10", str(mutmut), "run", "--max-children", "1",
+                                *mutants], cwd=work, stdout=out, stderr=subprocess.STDOUT,
+                               env=env)
+
+
+def codes_of(work: Path) -> dict[str, dict[str, int | None]]:
+    """mutmut's verdicts of a run: {source path: {mutant: exit code, None when not run}}."""
+    out = {}
+    for meta in sorted((work / "mutants").rglob("*.py.meta")):
+        path = str(meta.relative_to(work / "mutants"))[:-len(".meta")]
+        codes = json.loads(meta.read_text(encoding="utf-8")).get("exit_code_by_key", {})
+        if codes:
+            out[path] = codes
+    return out
+
+
+def not_killed(work: Path) -> list[str]:
+    """The mutants a run judged and did not kill (survived, no tests, suspicious)."""
+    return sorted(m for codes in codes_of(work).values() for m, code in codes.items()
+                  if code is not None and code not in KILLED)
 
 
 def equivalents() -> list[tuple[str, str, str]]:
@@ -140,20 +193,26 @@ def function_of(mutant: str) -> str:
     return f"{module.rsplit('.', 1)[-1]}.{name}"
 
 
-def report(names: list[str], work: Path) -> tuple[str, str]:
-    """The score table, and every surviving mutant not judged equivalent with its diff."""
+def report(names: list[str], work: Path, baseline: Path | None = None) -> tuple[str, str]:
+    """The score table, and every surviving mutant not judged equivalent with its diff.
+
+    ``baseline``: an earlier run of the same modules (``--retry``); a mutant it killed and this
+    run did not try counts as killed, which holds while tests are only ever added.
+    """
     known = equivalents()
-    rows = ["| module | mutants | killed | survived | equivalent (judged) | no tests | score |",
-            "|---|---|---|---|---|---|---|"]
+    before = {m: c for codes in codes_of(baseline).values() for m, c in codes.items()} \
+        if baseline else {}
+    rows = ["| module | mutants | killed | survived | equivalent (judged) | no tests | "
+            "not run | score |", "|---|---|---|---|---|---|---|---|"]
     details: list[str] = []
-    metas = sorted((work / "mutants").rglob("*.py.meta"))
-    for meta in metas:
-        path = str(meta.relative_to(work / "mutants"))[:-len(".meta")]
-        codes = json.loads(meta.read_text(encoding="utf-8")).get("exit_code_by_key", {})
-        if not codes:
-            continue
+    for path, codes in codes_of(work).items():
         count = Counter()
         for mutant, code in sorted(codes.items()):
+            if code is None and before.get(mutant) in KILLED:
+                code = before[mutant]
+            if code is None:
+                count["not run"] += 1
+                continue
             if code in KILLED:
                 count["killed"] += 1
                 continue
@@ -170,11 +229,15 @@ def report(names: list[str], work: Path) -> tuple[str, str]:
             count["survived" if code in SURVIVED else "other"] += 1
             details.append(f"### {mutant} ({'survived' if code in SURVIVED else code})\n"
                            f"```diff\n{diff.strip()}\n```\n")
-        total = sum(count.values())
-        score = (count["killed"] + count["equivalent"]) / total if total else 1.0
-        rows.append(f"| {path} | {total} | {count['killed']} | {count['survived']} | "
-                    f"{count['equivalent']} | {count['no tests']} | {score:.1%} |")
-    head = f"Modules: {', '.join(names)}. Score = (killed + judged equivalent) / mutants.\n"
+        judged = sum(count.values()) - count["not run"]
+        score = (count["killed"] + count["equivalent"]) / judged if judged else 1.0
+        rows.append(f"| {path} | {sum(count.values())} | {count['killed']} | "
+                    f"{count['survived']} | {count['equivalent']} | {count['no tests']} | "
+                    f"{count['not run']} | {score:.1%} |")
+    head = (f"Modules: {', '.join(names)}. Score = (killed + judged equivalent) / mutants "
+            "judged (not run: left out of the score).\n")
+    if baseline:
+        head += f"Mutants killed by the earlier run {baseline} count as killed.\n"
     table = head + "\n".join(rows) + "\n"
     return table, "\n".join(details) if details else "No surviving mutant left unjudged.\n"
 
@@ -186,23 +249,39 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--work", type=Path, help="scratch folder (default: build/mutation/"
                         "<modules>)")
     parser.add_argument("--show", action="store_true", help="report the last run, run nothing")
+    parser.add_argument("--resume", action="store_true",
+                        help="go on with an interrupted run (mutants already judged stay so)")
+    parser.add_argument("--retry", type=Path, metavar="EARLIER",
+                        help="run only the mutants the earlier run in EARLIER judged and did "
+                             "not kill, on the tests as they are now (after adding tests)")
     args = parser.parse_args(argv)
     names = args.modules or list(MODULES)
     unknown = [n for n in names if n not in MODULES]
     if unknown:
         parser.error(f"unknown module {', '.join(unknown)}: expected some of {', '.join(MODULES)}")
-    work = (args.work or WORK / "-".join(names)).resolve()
+    default = WORK / ("-".join(names) + ("-retry" if args.retry else ""))
+    work = (args.work or default).resolve()
+    baseline = args.retry.resolve() if args.retry else None
     if not args.show:
-        prepare(names, work)
+        if not (args.resume and (work / "mutants").is_dir()):
+            prepare(names, work)
+        mutants = not_killed(baseline) if baseline else []
+        if baseline and not mutants:
+            print(f"{baseline}: no mutant left to retry")
+            return 0
         log = work / "mutmut.log"
-        code = run(work, log)
+        code = run(work, log, mutants)
         if code != 0:
             print(f"mutmut run exited {code}; see {log}", file=sys.stderr)
             return code
-        (work / "modules.json").write_text(json.dumps(names), encoding="utf-8")
+        (work / "modules.json").write_text(json.dumps(
+            {"modules": names, "baseline": str(baseline) if baseline else None}),
+            encoding="utf-8")
     elif (work / "modules.json").exists():
-        names = json.loads((work / "modules.json").read_text(encoding="utf-8"))
-    table, survivors = report(names, work)
+        saved = json.loads((work / "modules.json").read_text(encoding="utf-8"))
+        names = saved["modules"]
+        baseline = Path(saved["baseline"]) if saved.get("baseline") else None
+    table, survivors = report(names, work, baseline)
     (work / "report.md").write_text(table, encoding="utf-8")
     (work / "survivors.md").write_text(survivors, encoding="utf-8")
     print(table)
