@@ -4,8 +4,9 @@
     python benchmarks/mutation.py core outbox          # some of them
     python benchmarks/mutation.py --show               # the last run's report again, no run
     python benchmarks/mutation.py --resume core        # go on after an interruption
-    python benchmarks/mutation.py core --retry build/mutation/core
+    python benchmarks/mutation.py core --retry build/mutation/core [--sample 150]
                                         # after adding tests: only what that run left alive
+                                        # (and N of the mutants it never got to)
 
 A benchmark-like script, not part of ``python -m pytest``: it needs ``pip install -e '.[dev]'``
 (mutmut is in the dev extra) and takes minutes to hours (core: about an hour on one core).
@@ -162,6 +163,15 @@ def not_killed(work: Path) -> list[str]:
                   if code is not None and code not in KILLED)
 
 
+def not_run(work: Path, count: int) -> list[str]:
+    """``count`` of the mutants a run never got to, drawn at random (seed 20, reproducible)."""
+    import random
+
+    left = sorted(m for codes in codes_of(work).values() for m, code in codes.items()
+                  if code is None)
+    return sorted(random.Random(20).sample(left, min(count, len(left))))
+
+
 def equivalents() -> list[tuple[str, str, str]]:
     """(function, mutated line, why) from ``mutation-equivalent.txt``: ``function | line | why``."""
     out = []
@@ -254,6 +264,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--retry", type=Path, metavar="EARLIER",
                         help="run only the mutants the earlier run in EARLIER judged and did "
                              "not kill, on the tests as they are now (after adding tests)")
+    parser.add_argument("--sample", type=int, default=0, metavar="N",
+                        help="with --retry: also N mutants EARLIER never got to, at random")
     args = parser.parse_args(argv)
     names = args.modules or list(MODULES)
     unknown = [n for n in names if n not in MODULES]
@@ -265,7 +277,7 @@ def main(argv: list[str]) -> int:
     if not args.show:
         if not (args.resume and (work / "mutants").is_dir()):
             prepare(names, work)
-        mutants = not_killed(baseline) if baseline else []
+        mutants = not_killed(baseline) + not_run(baseline, args.sample) if baseline else []
         if baseline and not mutants:
             print(f"{baseline}: no mutant left to retry")
             return 0

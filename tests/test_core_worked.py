@@ -170,3 +170,23 @@ def test_closing_a_long_sells_and_cutting_a_short_buys():
     assert moves == [("close-long", "ETHUSDT-PERP", "sell", D(5), D(15000), D(5000)),
                      ("reduce-leverage", "BTCUSDT-PERP", "buy", D("0.4"), D(16000), D(0))]
     assert [f.size for f in plan.futures_after] == [D(5), D("0.6")]
+
+
+def test_the_hedge_s_spot_from_a_futures_row_of_its_underlying():
+    """BTC is not held and no Hedge Underlying Price is set: the spot for the basis is the
+    Underlying Price of the first futures row on BTC that gives one (41,000), not the ETH
+    row's (3,000) nor the BTC row that gives none. Hedge at 41,200: basis 200."""
+    def row(symbol, underlying, price, n):
+        return FuturesPosition(symbol, underlying, "short", D("0.01"), D(41000), D(41000),
+                               D(200), underlying_price=price, location=f"Futures!A{n}")
+
+    futures = (row("BTC-A", "BTC", None, 2), row("ETH-A", "ETH", D(3000), 3),
+               row("BTC-B", "BTC", D(41000), 4), row("BTC-C", "BTC", D(39000), 5))
+    book = hedged_book(())
+    positions = tuple(p for p in book.positions if p.asset != "BTC")
+    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_price=D(41200),
+                                  close_profitable_longs=D(0))
+    plan = make_plan(PlanInputs(positions=positions, settings=settings, as_of=AS_OF,
+                                futures=futures))
+    assert plan.hedge.spot_price == D(41000)
+    assert plan.hedge.carry.basis == D(200)
