@@ -4,6 +4,7 @@
     python benchmarks/mutation.py core outbox          # some of them
     python benchmarks/mutation.py --show               # the last run's report again, no run
     python benchmarks/mutation.py --resume core        # go on after an interruption
+    python benchmarks/mutation.py contract --at d868c5f   # a commit's code and tests
     python benchmarks/mutation.py core --retry build/mutation/core [--sample 150]
                                         # after adding tests: only what that run left alive
                                         # (and N of the mutants it never got to)
@@ -103,24 +104,34 @@ def pytest_collection_modifyitems(items):
 """
 
 
-def prepare(names: list[str], work: Path) -> None:
-    """A scratch tree for mutmut: a snapshot of the sources, tests and data, a pyproject with
-    the mutmut settings, ``shared`` beside ``mutants/`` (tests find ``../shared`` from there),
-    and the scratch conftest above."""
+SNAPSHOT = ("derisk_xl", "tests", "templates", "workbooks", "README.md", "pyproject.toml")
+
+
+def prepare(names: list[str], work: Path, at: str | None = None) -> None:
+    """A scratch tree for mutmut: a snapshot of the sources, tests and data (of the working
+    tree, or of commit ``at``), a pyproject with the mutmut settings, ``shared`` beside
+    ``mutants/`` (tests find ``../shared`` from there), and the scratch conftest above."""
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
-    for name in ("derisk_xl", "tests", "templates", "workbooks"):
-        shutil.copytree(ROOT / name, work / name,
-                        ignore=shutil.ignore_patterns("__pycache__", ".hypothesis"))
-    shutil.copy2(ROOT / "README.md", work / "README.md")
+    if at:
+        archive = subprocess.run(["git", "archive", at, *SNAPSHOT], cwd=ROOT, check=True,
+                                 capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(work)], input=archive, check=True)
+    else:
+        for name in SNAPSHOT:
+            if (ROOT / name).is_dir():
+                shutil.copytree(ROOT / name, work / name,
+                                ignore=shutil.ignore_patterns("__pycache__", ".hypothesis"))
+            else:
+                shutil.copy2(ROOT / name, work / name)
     shared = ROOT.parent / "shared"
     if shared.is_dir():
         (work / "shared").symlink_to(shared.resolve())
     files = sorted({f for n in names for f in MODULES[n].files})
     tests = sorted({t for n in names for t in MODULES[n].tests})
     selected = [str(p.relative_to(work)) for t in tests for p in sorted(work.glob(t))]
-    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    pyproject = (work / "pyproject.toml").read_text(encoding="utf-8")
     pyproject += (
         "\n[tool.mutmut]\n"
         'source_paths = ["derisk_xl"]\n'
@@ -264,6 +275,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--retry", type=Path, metavar="EARLIER",
                         help="run only the mutants the earlier run in EARLIER judged and did "
                              "not kill, on the tests as they are now (after adding tests)")
+    parser.add_argument("--at", metavar="COMMIT",
+                        help="mutate and test that commit's code and tests (e.g. a 'before')")
     parser.add_argument("--sample", type=int, default=0, metavar="N",
                         help="with --retry: also N mutants EARLIER never got to, at random")
     args = parser.parse_args(argv)
@@ -271,12 +284,13 @@ def main(argv: list[str]) -> int:
     unknown = [n for n in names if n not in MODULES]
     if unknown:
         parser.error(f"unknown module {', '.join(unknown)}: expected some of {', '.join(MODULES)}")
-    default = WORK / ("-".join(names) + ("-retry" if args.retry else ""))
+    suffix = f"-{args.at}" if args.at else ("-retry" if args.retry else "")
+    default = WORK / ("-".join(names) + suffix)
     work = (args.work or default).resolve()
     baseline = args.retry.resolve() if args.retry else None
     if not args.show:
         if not (args.resume and (work / "mutants").is_dir()):
-            prepare(names, work)
+            prepare(names, work, args.at)
         mutants = not_killed(baseline) + not_run(baseline, args.sample) if baseline else []
         if baseline and not mutants:
             print(f"{baseline}: no mutant left to retry")
