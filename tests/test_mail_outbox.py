@@ -65,12 +65,15 @@ def test_the_state_file_is_written_as_documented_and_kept_up_to_date(tmp_path):
     assert state["history"][-1]["event"] == "sent"
 
 
-def test_an_entry_records_a_reply_only_when_there_is_one(tmp_path):
+def test_an_entry_records_a_reply_only_when_there_is_one(tmp_path, monkeypatch):
     entry, created = ob.create_or_load(tmp_path, "m", b"x", {}, ("a@x.example",))
     assert created
+    assert set(state_of(tmp_path / "m.eml")) == {"format", "created", "recipients", "history"}
+    monkeypatch.setattr(ob, "now_utc", lambda: "2030-01-02T03:04:05+00:00")
     entry.set(("a@x.example",), ob.PENDING, reason="refused by the server: 450")
     rec = entry.state["recipients"]["a@x.example"]
     assert rec["reason"] == "refused by the server: 450" and "response" not in rec
+    assert rec["updated"] == "2030-01-02T03:04:05+00:00"        # every change is dated
     entry.set(("a@x.example",), ob.SENT, response="250 OK")
     assert (rec["state"], rec["reason"], rec["response"]) == ("sent", "", "250 OK")
 
