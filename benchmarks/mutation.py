@@ -168,9 +168,29 @@ def codes_of(work: Path) -> dict[str, dict[str, int | None]]:
     return out
 
 
+def baseline_of(work: Path) -> Path | None:
+    saved = work / "modules.json"
+    if saved.exists():
+        earlier = json.loads(saved.read_text(encoding="utf-8")).get("baseline")
+        return Path(earlier) if earlier else None
+    return None
+
+
+def verdicts(work: Path) -> dict[str, dict[str, int | None]]:
+    """:func:`codes_of`, where a mutant this run did not try takes the kill of the run it
+    retried (and so on back): a kill stands while tests are only ever added."""
+    codes = codes_of(work)
+    earlier = baseline_of(work)
+    if earlier is None:
+        return codes
+    before = {m: c for cs in verdicts(earlier).values() for m, c in cs.items()}
+    return {path: {m: (before.get(m) if c is None and before.get(m) in KILLED else c)
+                   for m, c in cs.items()} for path, cs in codes.items()}
+
+
 def not_killed(work: Path) -> list[str]:
     """The mutants a run judged and did not kill (survived, no tests, suspicious)."""
-    return sorted(m for codes in codes_of(work).values() for m, code in codes.items()
+    return sorted(m for codes in verdicts(work).values() for m, code in codes.items()
                   if code is not None and code not in KILLED)
 
 
@@ -178,7 +198,7 @@ def not_run(work: Path, count: int) -> list[str]:
     """``count`` of the mutants a run never got to, drawn at random (seed 20, reproducible)."""
     import random
 
-    left = sorted(m for codes in codes_of(work).values() for m, code in codes.items()
+    left = sorted(m for codes in verdicts(work).values() for m, code in codes.items()
                   if code is None)
     return sorted(random.Random(20).sample(left, min(count, len(left))))
 
@@ -217,20 +237,16 @@ def function_of(mutant: str) -> str:
 def report(names: list[str], work: Path, baseline: Path | None = None) -> tuple[str, str]:
     """The score table, and every surviving mutant not judged equivalent with its diff.
 
-    ``baseline``: an earlier run of the same modules (``--retry``); a mutant it killed and this
-    run did not try counts as killed, which holds while tests are only ever added.
+    ``baseline``: the earlier run this one retried (``--retry``); a mutant it killed and this
+    run did not try counts as killed (:func:`verdicts`).
     """
     known = equivalents()
-    before = {m: c for codes in codes_of(baseline).values() for m, c in codes.items()} \
-        if baseline else {}
     rows = ["| module | mutants | killed | survived | equivalent (judged) | no tests | "
             "not run | score |", "|---|---|---|---|---|---|---|---|"]
     details: list[str] = []
-    for path, codes in codes_of(work).items():
+    for path, codes in verdicts(work).items():
         count = Counter()
         for mutant, code in sorted(codes.items()):
-            if code is None and before.get(mutant) in KILLED:
-                code = before[mutant]
             if code is None:
                 count["not run"] += 1
                 continue
@@ -295,14 +311,14 @@ def main(argv: list[str]) -> int:
         if baseline and not mutants:
             print(f"{baseline}: no mutant left to retry")
             return 0
+        (work / "modules.json").write_text(json.dumps(
+            {"modules": names, "baseline": str(baseline) if baseline else None}),
+            encoding="utf-8")
         log = work / "mutmut.log"
         code = run(work, log, mutants)
         if code != 0:
             print(f"mutmut run exited {code}; see {log}", file=sys.stderr)
             return code
-        (work / "modules.json").write_text(json.dumps(
-            {"modules": names, "baseline": str(baseline) if baseline else None}),
-            encoding="utf-8")
     elif (work / "modules.json").exists():
         saved = json.loads((work / "modules.json").read_text(encoding="utf-8"))
         names = saved["modules"]
