@@ -189,6 +189,7 @@ def test_an_underlying_that_never_moved_gives_no_beta_nor_ratio():
 def test_a_basket_that_never_moved_needs_no_hedge():
     """S flat, F moving: h* = 0, ρ = 0, σ_S = 0; σ_F and the day count are F's own."""
     prices = _flat_and_moving(flat="ETH", moving="BTC")
+    assert min_variance_ratio({"ETH": 1.0, "ZZZ": 2.0}, "BTC", prices).left_out == ("ZZZ",)
     mv = min_variance_ratio({"ETH": 1.0}, "BTC", prices)
     f = [b / a - 1 for a, b in zip(prices.closes["BTC"], prices.closes["BTC"][1:])]
     mean = sum(f) / len(f)

@@ -76,6 +76,12 @@ def test_kept_assets_without_prices_are_named_ten_at_most():
         f"A10 and 2 more. They are left out of the minimum-variance ratio h* {h_star:.4f}, "
         "which is estimated from the other kept assets and then applied to the whole kept "
         "exposure; add their closing prices to Prices to include them."))]
+    # eleven: ten named and one more
+    plan = plan_of(ETH, *others[:11], USDC, hedge_sizing="min-variance", prices=prices,
+                   **HEDGED)
+    assert said(plan)[0][1].startswith(
+        "Kept assets with no column in Prices: A01, A02, A03, A04, A05, A06, A07, A08, A09, "
+        "A10 and 1 more. They are left out")
     # ten or fewer: all named, nothing more
     plan = plan_of(ETH, *others[:10], USDC, hedge_sizing="min-variance", prices=prices,
                    **HEDGED)

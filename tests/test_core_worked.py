@@ -61,7 +61,8 @@ def test_only_shorts_on_the_hedge_underlying_count_toward_the_hedge():
     assert (h.quantity, h.notional, h.margin) == (D("0.12"), D(4800), D(1600))
     assert [t.step for t in plan.trades] == ["transfer", "hedge"]
     assert plan.trades[0].notional == D(11600)
-    assert "less existing shorts 2,000.00" in plan.trades[1].reason
+    assert plan.trades[1].reason == ("Hedge 20 % of the kept risk spot 34,000.00: H = 6,800.00 "
+                                     "less existing shorts 2,000.00; margin 1,600.00 at 3×.")
     assert [f.size for f in plan.futures_after] == [D("0.2"), D("0.05"), D(1), D("0.12")]
 
 
@@ -190,3 +191,41 @@ def test_the_hedge_s_spot_from_a_futures_row_of_its_underlying():
                                 futures=futures))
     assert plan.hedge.spot_price == D(41000)
     assert plan.hedge.carry.basis == D(200)
+
+
+def test_each_future_s_liquidation_follows_its_own_venue_s_model():
+    """Linear long 1 BTC from 40,000, margin 8,000, maintenance 0.5 %:
+    bybit (maintenance at entry, 200): 40,000 − (8,000 − 200) = 32,200;
+    binance (at the liquidation price): (40,000 − 8,000) / 0.995 = 32,160.80…"""
+    def long(model, row):
+        return FuturesPosition("BTCUSDT-PERP", "BTC", "long", D(1), D(40000), D(40000),
+                               D(8000), liquidation_model=model, location=f"Futures!A{row}")
+
+    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0))
+    plan = make_plan(PlanInputs(
+        positions=(Position("USDC", D(100000), D(1), D(1), "stable", location="H!A2"),),
+        settings=settings, as_of=AS_OF, futures=(long("bybit", 2), long("binance", 3))))
+    bybit, binance = (a.liquidation_before for a in plan.futures)
+    assert bybit == D(32200)
+    assert abs(binance - D(32000) / D("0.995")) < D("1e-20")
+
+
+def test_a_sale_from_one_lot_realizes_exactly_what_it_nets():
+    """The case study's ALT (tier 500, then an allocation of 135.41666… that has no finite
+    decimal) and ETH, each from one lot: each realized line's proceeds are the sale's net
+    proceeds to the last digit, and its gain is net − quantity · unit cost."""
+    from conftest import case_study_inputs
+    from dataclasses import replace
+
+    from derisk_xl.core.model import Lot
+
+    base = case_study_inputs()
+    inputs = replace(base, settings=replace(base.settings, fee_bps=D(7), slippage_bps=D(3)),
+                     lots=(Lot("ALT", D(1000), D(3), dt.date(2025, 1, 2), "Lots!A2"),
+                           Lot("ETH", D("2.5"), D(1200), dt.date(2024, 1, 2), "Lots!A3")))
+    plan = make_plan(inputs)
+    sales = [t for t in plan.trades if t.step in ("tier", "allocation")]
+    assert [t.instrument for t in sales] == ["ETH", "ALT", "ALT"]
+    assert [r.proceeds for r in plan.realized] == [t.notional - t.fee for t in sales]
+    assert [r.gain for r in plan.realized] == \
+        [t.notional - t.fee - t.quantity * c for t, c in zip(sales, (1200, 3, 3))]
