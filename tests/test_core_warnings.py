@@ -275,6 +275,9 @@ def test_a_future_past_liquidation_is_closed_with_a_warning():
                                          "uPnL -10,000.00): it is past liquidation; the plan "
                                          "closes it.")]
     assert plan.futures_after[0].size == 0
+    closed = [t for t in plan.trades if t.step == "reduce-leverage"]
+    assert [(t.quantity, t.realized_gain) for t in closed] == [(D(1), D(-10000))]
+    assert plan.realized_gain == D(-10000)
 
 
 def test_a_category_tier_is_due_at_its_trigger_exactly():

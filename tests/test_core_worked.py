@@ -171,6 +171,8 @@ def test_closing_a_long_sells_and_cutting_a_short_buys():
     assert moves == [("close-long", "ETHUSDT-PERP", "sell", D(5), D(15000), D(5000)),
                      ("reduce-leverage", "BTCUSDT-PERP", "buy", D("0.4"), D(16000), D(0))]
     assert [f.size for f in plan.futures_after] == [D(5), D("0.6")]
+    assert [a.leverage_after for a in plan.futures] == [D("1.5"), D(3)]
+    assert [t.number for t in plan.trades] == list(range(1, len(plan.trades) + 1))
 
 
 def test_the_hedge_s_spot_from_a_futures_row_of_its_underlying():
@@ -229,3 +231,79 @@ def test_a_sale_from_one_lot_realizes_exactly_what_it_nets():
     assert [r.proceeds for r in plan.realized] == [t.notional - t.fee for t in sales]
     assert [r.gain for r in plan.realized] == \
         [t.notional - t.fee - t.quantity * c for t, c in zip(sales, (1200, 3, 3))]
+
+
+def test_the_sleeve_draws_on_the_stable_asset_then_the_largest_stable():
+    """USDC (the Stable Asset) 1,000, DAI 500, USDT 3,000, ETH 10 @ 3,000 at cost:
+    T = 34,500; Aggressive Hold's sleeve F* = 30 % = 10,350 with a band of 100 % (no sale):
+    USDC's 1,000 first, then the larger USDT (3,000), then DAI (500): 4,500 in all."""
+    positions = (
+        Position("ETH", D(10), D(3000), D(3000), location="Holdings!A2"),
+        Position("USDC", D(1000), D(1), D(1), "stable", location="Holdings!A3"),
+        Position("DAI", D(500), D(1), D(1), "stable", location="Holdings!A4"),
+        Position("USDT", D(3000), D(1), D(1), "stable", location="Holdings!A5"),
+    )
+    settings = Settings.for_model("Aggressive Hold", fee_bps=D(0), rebalance_band=D(1))
+    plan = make_plan(PlanInputs(positions=positions, settings=settings, as_of=AS_OF))
+    moved = [(t.instrument, t.notional) for t in plan.trades if t.step == "transfer"]
+    assert moved == [("USDC → futures wallet", D(1000)), ("USDT → futures wallet", D(3000)),
+                     ("DAI → futures wallet", D(500))]
+    assert [t.number for t in plan.trades] == [1, 2, 3]
+
+
+def _signal(plan, name):
+    return next(s for s in plan.signals if s.name == name)
+
+
+def test_what_is_left_to_sell_is_counted_above_each_min_keep():
+    """ETH 10 @ 3,000 with a min keep of 50 % and SOL 100 @ 150, both at cost, 100,000 USDC:
+    T = 145,000, S* = 58,000 > 45,000: nothing is sold. Still sellable: 5 ETH (15,000) and
+    100 SOL (15,000)."""
+    positions = (
+        Position("ETH", D(10), D(3000), D(3000), min_keep=D("0.5"), location="Holdings!A2"),
+        Position("SOL", D(100), D(150), D(150), location="Holdings!A3"),
+        Position("USDC", D(100000), D(1), D(1), "stable", location="Holdings!A4"),
+    )
+    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0))
+    plan = make_plan(PlanInputs(positions=positions, settings=settings, as_of=AS_OF))
+    assert [s.name for s in plan.signals] == ["target reached", "nothing left to sell",
+                                              "momentum exhaustion", "extreme greed"]
+    nothing = _signal(plan, "nothing left to sell")
+    assert not nothing.on
+    assert nothing.reason == ("2 unprotected position(s) could still sell 30,000.00 above "
+                              "their min keep.")
+    assert _signal(plan, "momentum exhaustion").reason == (
+        "no price history for BTC with ≥ 30 daily returns up to 2026-11-28.")
+
+
+def test_a_book_kept_whole_by_its_min_keep_is_complete():
+    """ETH 10 @ 3,000 kept whole (min keep 100 %), 10,000 USDC: T = 40,000, S* = 16,000 is
+    out of reach, but nothing can be sold: status complete."""
+    positions = (
+        Position("ETH", D(10), D(3000), D(3000), min_keep=D(1), location="Holdings!A2"),
+        Position("USDC", D(10000), D(1), D(1), "stable", location="Holdings!A3"),
+    )
+    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0))
+    plan = make_plan(PlanInputs(positions=positions, settings=settings, as_of=AS_OF))
+    assert not _signal(plan, "target reached").on
+    nothing = _signal(plan, "nothing left to sell")
+    assert nothing.on and nothing.reason == ("every unprotected risk position is at its min "
+                                             "keep or below a tradable lot.")
+    assert plan.status == "complete"
+
+
+def test_a_shock_that_lands_on_the_liquidation_price_liquidates():
+    """Long 1 at 100 with margin 20.4, maintenance 0.5 % (binance): liquidation at
+    (100 − 20.4) / 0.995 = 80, exactly the −20 % shock: the position loses its equity,
+    20.4, not the 20 its price move alone would cost."""
+    f = FuturesPosition("XUSDT-PERP", "X", "long", D(1), D(100), D(100), D("20.4"),
+                        underlying_price=D(100), location="Futures!A2")
+    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0))
+    plan = make_plan(PlanInputs(
+        positions=(Position("USDC", D(1000), D(1), D(1), "stable", location="H!A2"),),
+        settings=settings, as_of=AS_OF, futures=(f,)))
+    assert plan.futures[0].liquidation_before == D(80)
+    row = next(r for r in plan.stress if r.shock == D("-0.20"))
+    assert row.liquidated_before == ("XUSDT-PERP",) and row.pnl_before == D("-20.4")
+    row = next(r for r in plan.stress if r.shock == D("-0.10"))
+    assert row.liquidated_before == () and row.pnl_before == D(-10)
