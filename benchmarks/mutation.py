@@ -259,7 +259,9 @@ def report(names: list[str], work: Path, baseline: Path | None = None) -> tuple[
             diff = diff_of(work, mutant)
             func = function_of(mutant)
             lines = added_lines(diff)
-            why = next((w for f, line, w in known if f == func and line in lines), None)
+            number = mutant.rsplit("__mutmut_", 1)[-1]
+            why = next((w for f, line, w in known if f == func and
+                        (line in lines or line == f"mutant {number}")), None)
             if code in SURVIVED and why is not None:
                 count["equivalent"] += 1
                 continue
