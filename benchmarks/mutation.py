@@ -302,8 +302,10 @@ def main(argv: list[str]) -> int:
     unknown = [n for n in names if n not in MODULES]
     if unknown:
         parser.error(f"unknown module {', '.join(unknown)}: expected some of {', '.join(MODULES)}")
-    suffix = f"-{args.at}" if args.at else ("-retry" if args.retry else "")
-    default = WORK / ("-".join(names) + suffix)
+    if args.retry:                     # never the earlier run's own folder
+        default = WORK / f"{args.retry.resolve().name}-retry"
+    else:
+        default = WORK / ("-".join(names) + (f"-{args.at}" if args.at else ""))
     work = (args.work or default).resolve()
     baseline = args.retry.resolve() if args.retry else None
     if not args.show:

@@ -95,6 +95,7 @@ def test_the_fingerprint_is_the_digest_of_the_canonical_text():
     inputs = case_study_inputs()
     text = canonical_text(inputs)
     assert text.startswith("derisk_xl inputs v2\npositions:Position(")
+    assert "\nsettings:Settings('model', 'spot_target', " in text
     assert "\nas_of:datetime.date(2026, 11, 28)\n" in text
     assert "('ALT', Decimal('1000'), Decimal('12'), Decimal('3')," in text
     assert text.endswith("prices:None\n")

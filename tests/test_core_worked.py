@@ -64,6 +64,12 @@ def test_only_shorts_on_the_hedge_underlying_count_toward_the_hedge():
     assert plan.trades[1].reason == ("Hedge 20 % of the kept risk spot 34,000.00: H = 6,800.00 "
                                      "less existing shorts 2,000.00; margin 1,600.00 at 3×.")
     assert [f.size for f in plan.futures_after] == [D("0.2"), D("0.05"), D(1), D("0.12")]
+    # gross before: 34,000 of risk spot + 8,000 + 2,000 + 3,000 of futures, of T = 90,500;
+    # net: 34,000 + 8,000 − 2,000 − 3,000 = 37,000; the wallet runs 13,000 on 6,500
+    e = plan.exposure_before
+    assert (e.gross, e.gross_pct) == (D(47000), D(47000) / D(90500))
+    assert (e.net, e.net_pct) == (D(37000), D(37000) / D(90500))
+    assert e.wallet_leverage == 2
 
 
 def test_a_long_on_the_hedge_underlying_leaves_the_hedge_whole():
@@ -307,3 +313,43 @@ def test_a_shock_that_lands_on_the_liquidation_price_liquidates():
     assert row.liquidated_before == ("XUSDT-PERP",) and row.pnl_before == D("-20.4")
     row = next(r for r in plan.stress if r.shock == D("-0.10"))
     assert row.liquidated_before == () and row.pnl_before == D(-10)
+
+
+def test_a_wallet_with_no_equity_has_no_leverage():
+    """A long 1 from 100 marked 80 with margin 20 has equity 0, and no free collateral: the
+    wallet before the plan holds 80 of notional on nothing, a leverage no figure describes."""
+    f = FuturesPosition("XUSDT-PERP", "X", "long", D(1), D(100), D(80), D(20),
+                        underlying_price=D(80), location="Futures!A2")
+    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0))
+    plan = make_plan(PlanInputs(
+        positions=(Position("USDC", D(1000), D(1), D(1), "stable", location="H!A2"),),
+        settings=settings, as_of=AS_OF, futures=(f,)))
+    assert plan.exposure_before.wallet_leverage is None
+    assert plan.exposure_before.gross == D(80)
+
+
+def test_a_hedge_of_less_than_one_unit_of_money_is_still_sized():
+    """X 4 @ 1 (a kept risk position worth 4): H = 20 % · 4 = 0.8 at a hedge price of 100,
+    0.008 contracts (lot 0.001), with no Min Trade Value."""
+    positions = (Position("X", D(4), D(1), D(1), location="Holdings!A2"),
+                 Position("USDC", D(100), D(1), D(1), "stable", location="Holdings!A3"))
+    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), min_trade_value=D(0),
+                                  hedge_underlying="X", hedge_price=D(100),
+                                  rebalance_band=D(1))
+    plan = make_plan(PlanInputs(positions=positions, settings=settings, as_of=AS_OF))
+    assert (plan.hedge.target_notional, plan.hedge.quantity, plan.hedge.notional) == \
+        (D("0.8"), D("0.008"), D("0.8"))
+
+
+def test_each_model_has_the_spec_s_defaults():
+    """SPEC 3.4: spot, stable, sleeve, hedge ratio, max leverage, close profitable longs."""
+    table = {"Aggressive Hold": ("0.6", "0.1", "0.3", "0", "5", "0"),
+             "Balanced De-Risk": ("0.4", "0.4", "0.2", "0.2", "3", "0.5"),
+             "Conservative Protection": ("0.2", "0.7", "0.1", "0.5", "2", "1"),
+             "Custom": ("0.4", "0.4", "0.2", "0.2", "3", "0.5")}
+    for model, row in table.items():
+        s = Settings.for_model(model)
+        assert s.model == model
+        assert (s.spot_target, s.stable_target, s.futures_sleeve, s.hedge_ratio,
+                s.max_leverage, s.close_profitable_longs) == tuple(D(x) for x in row), model
+    assert Settings.for_model("Aggressive Hold", hedge_ratio=D("0.1")).hedge_ratio == D("0.1")
