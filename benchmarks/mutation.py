@@ -234,6 +234,13 @@ def function_of(mutant: str) -> str:
     return f"{module.rsplit('.', 1)[-1]}.{name}"
 
 
+def _row(name: str, count: Counter) -> str:
+    judged = sum(count.values()) - count["not run"]
+    score = f"{(count['killed'] + count['equivalent']) / judged:.1%}" if judged else "—"
+    return (f"| {name} | {sum(count.values())} | {count['killed']} | {count['survived']} | "
+            f"{count['equivalent']} | {count['no tests']} | {count['not run']} | {score} |")
+
+
 def report(names: list[str], work: Path, baseline: Path | None = None) -> tuple[str, str]:
     """The score table, and every surviving mutant not judged equivalent with its diff.
 
@@ -244,6 +251,7 @@ def report(names: list[str], work: Path, baseline: Path | None = None) -> tuple[
     rows = ["| module | mutants | killed | survived | equivalent (judged) | no tests | "
             "not run | score |", "|---|---|---|---|---|---|---|---|"]
     details: list[str] = []
+    total: Counter = Counter()
     for path, codes in verdicts(work).items():
         count = Counter()
         for mutant, code in sorted(codes.items()):
@@ -268,11 +276,10 @@ def report(names: list[str], work: Path, baseline: Path | None = None) -> tuple[
             count["survived" if code in SURVIVED else "other"] += 1
             details.append(f"### {mutant} ({'survived' if code in SURVIVED else code})\n"
                            f"```diff\n{diff.strip()}\n```\n")
-        judged = sum(count.values()) - count["not run"]
-        score = (count["killed"] + count["equivalent"]) / judged if judged else 1.0
-        rows.append(f"| {path} | {sum(count.values())} | {count['killed']} | "
-                    f"{count['survived']} | {count['equivalent']} | {count['no tests']} | "
-                    f"{count['not run']} | {score:.1%} |")
+        rows.append(_row(path, count))
+        total.update(count)
+    if len(rows) > 3:
+        rows.append(_row("all", total))
     head = (f"Modules: {', '.join(names)}. Score = (killed + judged equivalent) / mutants "
             "judged (not run: left out of the score).\n")
     if baseline:
