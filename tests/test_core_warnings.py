@@ -120,6 +120,9 @@ def test_beta_sizing_warns_once_per_asset_whose_beta_falls_back_to_one():
         ("Holdings!A6", "DOT has no Beta and Prices give none (needs ≥ 30 daily returns of "
                         "DOT and BTC): β = 1 is assumed.")]
     assert plan.hedge.exposure == D(49550)
+    hedge = next(t for t in plan.trades if t.step == "hedge")
+    assert hedge.reason.startswith("Hedge 20 % of the β-weighted kept risk spot 49,550.00: "
+                                   "H = 9,910.00;")
 
 
 def test_beta_sizing_does_not_warn_of_a_beta_prices_give():
@@ -238,7 +241,15 @@ def test_proceeds_into_a_stable_asset_not_held():
     assert said(plan) == [("Settings", "Stable Asset USDC is not in Holdings: the plan adds "
                                        "it to receive the proceeds.")]
     added = plan.positions_after[-1]
-    assert (added.asset, added.quantity, added.category) == ("USDC", D(600), "stable")
+    assert (added.asset, added.quantity, added.category, added.location) == \
+        ("USDC", D(600), "stable", "Settings")
+    # proceeds of less than one unit are proceeds too
+    dust = Position("ALT", D(1), D("0.5"), D("0.1"), location="Holdings!A2")
+    plan = plan_of(dust, usdt, hedge_ratio=D(0), futures_sleeve=D(0), spot_target=D("0.5"),
+                   stable_target=D("0.5"), model="Custom", min_trade_value=D(0))
+    assert plan.positions_after[-1].quantity == D("0.25")
+    assert ("Settings", "Stable Asset USDC is not in Holdings: the plan adds it to receive "
+                        "the proceeds.") in said(plan)
     # nothing sold, nothing received: the row is added, silently
     plan = plan_of(ETH, usdt, hedge_ratio=D(0), futures_sleeve=D(0), spot_target=D("0.5"),
                    stable_target=D("0.5"), model="Custom")
@@ -287,3 +298,12 @@ def test_a_category_tier_is_due_at_its_trigger_exactly():
                    tiers=(Tier(D("2.5"), D("0.2"), "alt"), Tier(D(9), D("0.1"), "ETH")))
     assert [(t.instrument, t.quantity) for t in plan.trades if t.step == "tier"] == \
         [("DOT", D(20))]
+
+
+def test_a_hedge_whose_margin_fits_the_collateral_exactly_is_not_cut():
+    """Sleeve Funding `needed` with a Collateral Buffer of 1: the wallet is funded with
+    exactly the hedge's margin, 6,000 / 3 = 2,000 for 0.15 BTC, which fits: no warning."""
+    plan = plan_of(ETH, USDC, sleeve_funding="needed", collateral_buffer=D(1), **HEDGED)
+    assert said(plan) == []
+    assert [t.notional for t in plan.trades if t.step == "transfer"] == [D(2000)]
+    assert (plan.hedge.quantity, plan.hedge.margin) == (D("0.15"), D(2000))

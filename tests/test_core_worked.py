@@ -66,6 +66,11 @@ def test_only_shorts_on_the_hedge_underlying_count_toward_the_hedge():
     assert [f.size for f in plan.futures_after] == [D("0.2"), D("0.05"), D(1), D("0.12")]
     # gross before: 34,000 of risk spot + 8,000 + 2,000 + 3,000 of futures, of T = 90,500;
     # net: 34,000 + 8,000 − 2,000 − 3,000 = 37,000; the wallet runs 13,000 on 6,500
+    hedge = plan.futures_after[-1]
+    assert (hedge.symbol, hedge.side, hedge.entry_price, hedge.underlying_price, hedge.expiry) \
+        == ("BTCUSDT-PERP", "short", D(40000), D(40000), None)
+    assert h.liquidation_model == "binance" and plan.as_of == AS_OF
+    assert [t.number for t in plan.trades] == [1, 2]
     e = plan.exposure_before
     assert (e.gross, e.gross_pct) == (D(47000), D(47000) / D(90500))
     assert (e.net, e.net_pct) == (D(37000), D(37000) / D(90500))
@@ -237,6 +242,8 @@ def test_a_sale_from_one_lot_realizes_exactly_what_it_nets():
     assert [r.proceeds for r in plan.realized] == [t.notional - t.fee for t in sales]
     assert [r.gain for r in plan.realized] == \
         [t.notional - t.fee - t.quantity * c for t, c in zip(sales, (1200, 3, 3))]
+    assert [r.cost for r in plan.realized] == \
+        [t.quantity * c for t, c in zip(sales, (1200, 3, 3))]
 
 
 def test_the_sleeve_draws_on_the_stable_asset_then_the_largest_stable():
@@ -255,6 +262,8 @@ def test_the_sleeve_draws_on_the_stable_asset_then_the_largest_stable():
     assert moved == [("USDC → futures wallet", D(1000)), ("USDT → futures wallet", D(3000)),
                      ("DAI → futures wallet", D(500))]
     assert [t.number for t in plan.trades] == [1, 2, 3]
+    assert plan.trades[0].reason == ("Sleeve funding (target): fund the futures wallet's goal "
+                                     "10,350.00 (wallet equity 0.00).")
 
 
 def _signal(plan, name):
@@ -262,13 +271,14 @@ def _signal(plan, name):
 
 
 def test_what_is_left_to_sell_is_counted_above_each_min_keep():
-    """ETH 10 @ 3,000 with a min keep of 50 % and SOL 100 @ 150, both at cost, 100,000 USDC:
-    T = 145,000, S* = 58,000 > 45,000: nothing is sold. Still sellable: 5 ETH (15,000) and
-    100 SOL (15,000)."""
+    """ETH 10 @ 3,000 with a min keep of 50 %, SOL 100 @ 150 and XYZ 0.5 @ 1,000, all at
+    cost, 100,000 USDC: T = 145,500, S* = 58,200 > 45,500: nothing is sold. Still sellable:
+    5 ETH (15,000), 100 SOL (15,000) and half an XYZ (500)."""
     positions = (
         Position("ETH", D(10), D(3000), D(3000), min_keep=D("0.5"), location="Holdings!A2"),
         Position("SOL", D(100), D(150), D(150), location="Holdings!A3"),
-        Position("USDC", D(100000), D(1), D(1), "stable", location="Holdings!A4"),
+        Position("XYZ", D("0.5"), D(1000), D(1000), location="Holdings!A4"),
+        Position("USDC", D(100000), D(1), D(1), "stable", location="Holdings!A5"),
     )
     settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0))
     plan = make_plan(PlanInputs(positions=positions, settings=settings, as_of=AS_OF))
@@ -276,7 +286,7 @@ def test_what_is_left_to_sell_is_counted_above_each_min_keep():
                                               "momentum exhaustion", "extreme greed"]
     nothing = _signal(plan, "nothing left to sell")
     assert not nothing.on
-    assert nothing.reason == ("2 unprotected position(s) could still sell 30,000.00 above "
+    assert nothing.reason == ("3 unprotected position(s) could still sell 30,500.00 above "
                               "their min keep.")
     assert _signal(plan, "momentum exhaustion").reason == (
         "no price history for BTC with ≥ 30 daily returns up to 2026-11-28.")
@@ -353,3 +363,48 @@ def test_each_model_has_the_spec_s_defaults():
         assert (s.spot_target, s.stable_target, s.futures_sleeve, s.hedge_ratio,
                 s.max_leverage, s.close_profitable_longs) == tuple(D(x) for x in row), model
     assert Settings.for_model("Aggressive Hold", hedge_ratio=D("0.1")).hedge_ratio == D("0.1")
+
+
+def _below_target_but_short_of_stable(fgi=None):
+    """ETH 1 @ 3,000 at cost, 1,000 USDC, a BTC long whose 20,000 margin is in use: T =
+    24,000, S* = C* = 9,600. Risk spot 3,000 is within S*, but stable (1,000) is far below
+    C*: the target is not reached; ETH can still sell."""
+    f = FuturesPosition("BTCUSDT-PERP", "BTC", "long", D("0.5"), D(40000), D(40000),
+                        D(20000), location="Futures!A2")
+    positions = (Position("ETH", D(1), D(3000), D(3000), location="Holdings!A2"),
+                 Position("USDC", D(1000), D(1), D(1), "stable", location="Holdings!A3"))
+    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0),
+                                  fear_greed_index=fgi)
+    return make_plan(PlanInputs(positions=positions, settings=settings, as_of=AS_OF,
+                                futures=(f,)))
+
+
+def test_the_target_needs_both_risk_within_s_star_and_stable_up_to_c_star():
+    plan = _below_target_but_short_of_stable()
+    assert plan.bucket("spot").after == D(3000) and plan.bucket("stable").after == D(1000)
+    assert not _signal(plan, "target reached").on
+    assert plan.status == "continue"
+
+
+def test_greed_from_75_accelerates():
+    plan = _below_target_but_short_of_stable(75)
+    greed = _signal(plan, "extreme greed")
+    assert greed.on and greed.reason == "Fear Greed Index 75 (≥ 75)."
+    assert plan.status == "accelerate"
+    plan = _below_target_but_short_of_stable(74)
+    greed = _signal(plan, "extreme greed")
+    assert not greed.on and greed.reason == "Fear Greed Index 74 (< 75)."
+    assert plan.status == "continue"
+
+
+def test_resting_sells_for_three_tiers_ahead_add_up():
+    """DOT 100 at cost (1×); tiers at 2×, 3× and 4×, 20 % each: rungs of 20 at 2×, 3× and 4×
+    the cost (cumulative due 20, 40, 60 less what the earlier rungs already cover)."""
+    positions = (Position("DOT", D(100), D(10), D(10), location="Holdings!A2"),
+                 Position("USDC", D(100000), D(1), D(1), "stable", location="Holdings!A3"))
+    tiers = tuple(Tier(D(k), D("0.2")) for k in (2, 3, 4))
+    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0))
+    plan = make_plan(PlanInputs(positions=positions, settings=settings, as_of=AS_OF,
+                                tiers=tiers))
+    assert [(r.limit_price, r.quantity) for r in plan.ladder] == \
+        [(D(20), D(20)), (D(30), D(20)), (D(40), D(20))]
