@@ -8,6 +8,7 @@ pipeline call them, the calculator's tests never did.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import hashlib
 from decimal import Decimal
 
@@ -98,6 +99,7 @@ def test_the_fingerprint_is_the_digest_of_the_canonical_text():
     assert "\nsettings:Settings('model', 'spot_target', " in text
     assert "\nas_of:datetime.date(2026, 11, 28)\n" in text
     assert "('ALT', Decimal('1000'), Decimal('12'), Decimal('3')," in text
+    assert "\nlots:Lot('asset', 'quantity'," in text
     assert text.endswith("prices:None\n")
     assert inputs_fingerprint(inputs) == hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -129,3 +131,21 @@ def test_only_plain_slotted_records_get_a_fast_constructor():
     for cls in (Unslotted, Checked, int):
         with pytest.raises(TypeError, match="is not a plain slotted dataclass"):
             constructor(cls)
+
+
+def test_prices_are_fingerprinted_by_asset_whatever_the_column_order():
+    """Closes are taken per asset, sorted by name: the same columns in another order give the
+    same digest; the same closes under other names give another."""
+    from dataclasses import replace
+
+    from derisk_xl.core.model import PriceHistory
+
+    base = case_study_inputs()
+    days = (dt.date(2026, 11, 27), dt.date(2026, 11, 28))
+    one = replace(base, prices=PriceHistory(days, {"BTC": (1.0, 2.0), "ETH": (3.0, 4.0)}))
+    other_order = replace(base, prices=PriceHistory(days, {"ETH": (3.0, 4.0),
+                                                           "BTC": (1.0, 2.0)}))
+    renamed = replace(base, prices=PriceHistory(days, {"BTC": (1.0, 2.0), "SOL": (3.0, 4.0)}))
+    assert inputs_fingerprint(one) == inputs_fingerprint(other_order)
+    assert inputs_fingerprint(one) != inputs_fingerprint(renamed)
+    assert "\n'ETH':(3.0, 4.0)\n" in canonical_text(one)

@@ -408,3 +408,29 @@ def test_resting_sells_for_three_tiers_ahead_add_up():
                                 tiers=tiers))
     assert [(r.limit_price, r.quantity) for r in plan.ladder] == \
         [(D(20), D(20)), (D(30), D(20)), (D(40), D(20))]
+
+
+def test_the_case_study_sells_the_same_with_its_stable_row_first():
+    """SPEC 7 with USDC on the first row: the allocation still sees risk spot 15,625 and sells
+    135.41666… ALT, saying why."""
+    from conftest import case_study_inputs
+    from dataclasses import replace
+
+    base = case_study_inputs()
+    inputs = replace(base, positions=(base.positions[3], *base.positions[:3]))
+    plan = make_plan(inputs)
+    sold = [t for t in plan.trades if t.step == "allocation"]
+    assert [t.instrument for t in sold] == ["ALT"]
+    assert abs(sold[0].quantity - D(1625) / D(12)) < D("1e-20")
+    assert sold[0].reason == ("Risk spot exceeds the target S* 14,000.00 by 1,625.00: sold "
+                              "from ALT (4×), highest multiple first.")
+
+
+def test_exposure_sums_the_risk_spot_itself_when_not_given_it():
+    from derisk_xl.core.exposure import exposure
+
+    rows = (Position("ETH", D(10), D(3000), D(3000)), Position("USDC", D(5000), D(1), D(1),
+                                                               "stable"))
+    e = exposure(rows, (), D(0), D(35000), None)
+    assert (e.net, e.gross, e.gross_pct, e.wallet_leverage) == \
+        (D(30000), D(30000), D(30000) / D(35000), None)
