@@ -199,10 +199,15 @@ def test_a_hedge_under_min_trade_value_or_under_one_lot_is_not_opened():
 
 
 def test_a_hedge_expiring_on_the_as_of_date_is_warned():
-    plan = plan_of(ETH, USDC, hedge_expiry=AS_OF, **HEDGED)
+    """Sold at 40,200 against a spot of 40,000: basis 200 (0.5 %), nothing left to earn."""
+    plan = plan_of(ETH, USDC, hedge_expiry=AS_OF, hedge_price=D(40200),
+                   hedge_underlying_price=D(40000))
     assert said(plan) == [("Settings", "Hedge Expiry 2026-11-28 is not after the as-of date "
                                        "2026-11-28: the contract has expired; no basis is left "
                                        "to earn.")]
+    c = plan.hedge.carry
+    assert (c.kind, c.basis, c.basis_pct, c.annualized, c.amount, c.days_to_expiry) == \
+        ("basis", D(200), D("0.005"), 0, 0, 0)
 
 
 # -------------------------------------------------------------------------------------------
@@ -241,8 +246,8 @@ def test_proceeds_into_a_stable_asset_not_held():
     assert said(plan) == [("Settings", "Stable Asset USDC is not in Holdings: the plan adds "
                                        "it to receive the proceeds.")]
     added = plan.positions_after[-1]
-    assert (added.asset, added.quantity, added.category, added.location) == \
-        ("USDC", D(600), "stable", "Settings")
+    assert (added.asset, added.quantity, added.category, added.location, added.venue) == \
+        ("USDC", D(600), "stable", "Settings", "")
     # proceeds of less than one unit are proceeds too
     dust = Position("ALT", D(1), D("0.5"), D("0.1"), location="Holdings!A2")
     plan = plan_of(dust, usdt, hedge_ratio=D(0), futures_sleeve=D(0), spot_target=D("0.5"),
@@ -307,3 +312,13 @@ def test_a_hedge_whose_margin_fits_the_collateral_exactly_is_not_cut():
     assert said(plan) == []
     assert [t.notional for t in plan.trades if t.step == "transfer"] == [D(2000)]
     assert (plan.hedge.quantity, plan.hedge.margin) == (D("0.15"), D(2000))
+
+
+def test_prices_too_short_for_a_beta_fall_back_to_one_with_a_warning():
+    """Ten days of Prices for ETH and BTC: no β (30 returns needed), so β = 1, warned."""
+    plan = plan_of(ETH, USDC, hedge_sizing="beta", prices=prices_for("ETH", days=10),
+                   **HEDGED)
+    assert said(plan) == [
+        ("Holdings!A2", "ETH has no Beta and Prices give none (needs ≥ 30 daily returns of "
+                        "ETH and BTC): β = 1 is assumed.")]
+    assert plan.hedge.exposure == D(30000)

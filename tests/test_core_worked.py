@@ -69,7 +69,7 @@ def test_only_shorts_on_the_hedge_underlying_count_toward_the_hedge():
     hedge = plan.futures_after[-1]
     assert (hedge.symbol, hedge.side, hedge.entry_price, hedge.underlying_price, hedge.expiry) \
         == ("BTCUSDT-PERP", "short", D(40000), D(40000), None)
-    assert h.liquidation_model == "binance" and plan.as_of == AS_OF
+    assert h.liquidation_model == "binance" and plan.as_of == AS_OF and hedge.leverage == 3
     assert [t.number for t in plan.trades] == [1, 2]
     e = plan.exposure_before
     assert (e.gross, e.gross_pct) == (D(47000), D(47000) / D(90500))
@@ -244,6 +244,9 @@ def test_a_sale_from_one_lot_realizes_exactly_what_it_nets():
         [t.notional - t.fee - t.quantity * c for t, c in zip(sales, (1200, 3, 3))]
     assert [r.cost for r in plan.realized] == \
         [t.quantity * c for t, c in zip(sales, (1200, 3, 3))]
+    assert [(r.acquired, r.term) for r in plan.realized] == \
+        [(dt.date(2024, 1, 2), "long"), (dt.date(2025, 1, 2), "long"),
+         (dt.date(2025, 1, 2), "long")]
 
 
 def test_the_sleeve_draws_on_the_stable_asset_then_the_largest_stable():
@@ -424,6 +427,9 @@ def test_the_case_study_sells_the_same_with_its_stable_row_first():
     assert abs(sold[0].quantity - D(1625) / D(12)) < D("1e-20")
     assert sold[0].reason == ("Risk spot exceeds the target S* 14,000.00 by 1,625.00: sold "
                               "from ALT (4×), highest multiple first.")
+    assert [t.number for t in plan.trades] == list(range(1, len(plan.trades) + 1))
+    assert [(r.asset, r.quantity, r.acquired) for r in plan.realized] == [
+        ("ETH", D("0.625"), None), ("ALT", D(500), None), ("ALT", sold[0].quantity, None)]
 
 
 def test_exposure_sums_the_risk_spot_itself_when_not_given_it():
@@ -434,3 +440,90 @@ def test_exposure_sums_the_risk_spot_itself_when_not_given_it():
     e = exposure(rows, (), D(0), D(35000), None)
     assert (e.net, e.gross, e.gross_pct, e.wallet_leverage) == \
         (D(30000), D(30000), D(30000) / D(35000), None)
+
+
+def test_equal_multiples_break_the_tie_by_value_not_quantity():
+    """AAA 100 @ 10 (1,000) and BBB 50 @ 30 (1,500), both at 2×: an excess of 300 comes from
+    BBB, the larger value, though AAA holds more units."""
+    from derisk_xl.core import allocation as alloc
+
+    rows = (Position("AAA", D(100), D(10), D(5)), Position("BBB", D(50), D(30), D(15)))
+    s = Settings.for_model(min_trade_value=D(0))
+    sales, _ = alloc.allocation_sales(rows, [p.quantity for p in rows], s, D(2200), D(0))
+    assert [(x.index, x.quantity) for x in sales] == [(1, D(10))]
+
+
+def test_a_close_worth_exactly_min_trade_value_is_made():
+    """ETH long 1 from 10 marked 20 (margin 20): Balanced closes 50 %, notional 10 = Min
+    Trade Value 10: made."""
+    f = FuturesPosition("ETHUSDT-PERP", "ETH", "long", D(1), D(10), D(20), D(20),
+                        location="Futures!A2")
+    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0))
+    plan = make_plan(PlanInputs(
+        positions=(Position("USDC", D(1000), D(1), D(1), "stable", location="H!A2"),),
+        settings=settings, as_of=AS_OF, futures=(f,)))
+    assert [(t.step, t.notional) for t in plan.trades if t.step == "close-long"] == \
+        [("close-long", D(10))]
+
+
+def test_an_inverse_future_s_liquidation_uses_its_contract_value():
+    """100 contracts of 10 USD long from 50,000, margin 250 (0.005 coin), maintenance 0.5 %,
+    binance: 1,000 · 1.005 / (0.005 + 1,000 / 50,000) = 1,005 / 0.025 = 40,200."""
+    f = FuturesPosition("BTCUSD-PERP", "BTC", "long", D(100), D(50000), D(50000), D(250),
+                        contract_type="inverse", contract_value=D(10),
+                        underlying_price=D(50000), location="Futures!A2")
+    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0))
+    plan = make_plan(PlanInputs(
+        positions=(Position("USDC", D(1000), D(1), D(1), "stable", location="H!A2"),),
+        settings=settings, as_of=AS_OF, futures=(f,)))
+    assert plan.futures[0].liquidation_before == D(40200)
+
+
+def test_min_keep_is_restated_on_what_is_left_rounded_up():
+    """ADA 10 with a min keep of 10 % (1 kept); a tier sells 30 % → 7 left; 1 of 7 is
+    0.142857142857142857142857|142…, rounded up at 24 places: …858."""
+    positions = (Position("ADA", D(10), D(20), D(10), min_keep=D("0.1"), location="H!A2"),
+                 Position("USDC", D(1000), D(1), D(1), "stable", location="H!A3"))
+    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0))
+    plan = make_plan(PlanInputs(positions=positions, settings=settings, as_of=AS_OF,
+                                tiers=(Tier(D(2), D("0.3")),)))
+    after = plan.positions_after[0]
+    assert after.quantity == D(7) and after.original_quantity == D(10)
+    assert after.min_keep == D("0.142857142857142857142858")
+
+
+def test_a_sale_beyond_the_lots_of_a_position_without_cost_has_no_gain():
+    """ALT 100 @ 12 without cost, lots for 40 only (at 2): T = 1,500, S* = 600, the excess
+    600 sells 50 ALT; 10 of them have no lot and no cost: the gain is unknown."""
+    from derisk_xl.core.model import Lot
+
+    positions = (Position("ALT", D(100), D(12), None, location="Holdings!A2"),
+                 Position("USDC", D(300), D(1), D(1), "stable", location="Holdings!A3"))
+    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0))
+    plan = make_plan(PlanInputs(positions=positions, settings=settings, as_of=AS_OF,
+                                lots=(Lot("ALT", D(40), D(2), None, "Lots!A2"),)))
+    sale = next(t for t in plan.trades if t.step == "allocation")
+    assert sale.quantity == D(50) and sale.realized_gain is None
+    assert [(r.quantity, r.cost) for r in plan.realized] == [(D(40), D(80))]
+
+
+def test_momentum_exhaustion_says_why_with_its_numbers():
+    """BTC rises 100 → 130 over 30 days, then falls to 115 over 10 (the last on the as-of
+    date): 11.5 % below the high of 10 days ago: on, and the plan accelerates."""
+    from derisk_xl.core.model import PriceHistory
+
+    closes = [100 + 30 * i / 29 for i in range(30)] + [128.5 - 13.5 * i / 9 for i in range(10)]
+    dates = tuple(AS_OF - dt.timedelta(days=39 - k) for k in range(40))
+    prices = PriceHistory(dates, {"BTC": tuple(closes)})
+    plan = make_plan(PlanInputs(
+        positions=(Position("ETH", D(1), D(3000), D(3000), location="Holdings!A2"),
+                   Position("USDC", D(1000), D(1), D(1), "stable", location="Holdings!A3")),
+        settings=Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0)),
+        as_of=AS_OF, prices=prices,
+        futures=(FuturesPosition("BTCUSDT-PERP", "BTC", "long", D("0.5"), D(40000),
+                                 D(40000), D(20000), location="Futures!A2"),)))
+    ex = _signal(plan, "momentum exhaustion")
+    assert ex.on and ex.reason == (
+        "BTC is 11.5 % below its 30-day high 130.00 (last 115.00); last new high 10 day(s) "
+        "ago (on at ≥ 10 % below and no new high in 7 days).")
+    assert plan.status == "accelerate"
