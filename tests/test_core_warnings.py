@@ -322,3 +322,12 @@ def test_prices_too_short_for_a_beta_fall_back_to_one_with_a_warning():
         ("Holdings!A2", "ETH has no Beta and Prices give none (needs ≥ 30 daily returns of "
                         "ETH and BTC): β = 1 is assumed.")]
     assert plan.hedge.exposure == D(30000)
+
+
+def test_stable_short_of_the_sleeve_is_valued_at_its_price():
+    """USDT 1,000 at 0.999 is worth 999: that is what stable holds for the sleeve."""
+    usdt = Position("USDT", D(1000), D("0.999"), D(1), "stable", location="H!A9")
+    plan = plan_of(ETH, usdt, rebalance_band=D(1), stable_asset="USDT", hedge_ratio=D(0))
+    assert said(plan) == [("Settings", "The futures wallet needs 6,199.80 to reach its goal "
+                                       "6,199.80 but stable holds only 999.00: all of it is "
+                                       "moved.")]

@@ -409,8 +409,47 @@ def test_resting_sells_for_three_tiers_ahead_add_up():
     settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0))
     plan = make_plan(PlanInputs(positions=positions, settings=settings, as_of=AS_OF,
                                 tiers=tiers))
-    assert [(r.limit_price, r.quantity) for r in plan.ladder] == \
-        [(D(20), D(20)), (D(30), D(20)), (D(40), D(20))]
+    assert [(r.limit_price, r.quantity, r.location) for r in plan.ladder] == \
+        [(D(20), D(20), "Holdings!A2"), (D(30), D(20), "Holdings!A2"),
+         (D(40), D(20), "Holdings!A2")]
+
+
+def _ladder_of(*positions, tiers):
+    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0))
+    usdc = Position("USDC", D(1000000), D(1), D(1), "stable", location="H!A9")
+    return make_plan(PlanInputs(positions=(*positions, usdc), settings=settings, as_of=AS_OF,
+                                tiers=tiers))
+
+
+def test_rungs_round_down_to_the_lot_step_and_skip_what_was_sold_before():
+    """DOT 100 at cost with a Lot Step of 3: a 20 % rung of 20 is 18, the next (40 % less the
+    18 already laddered = 22) is 21. SOL 10 at cost, 13
+    before an earlier sale of 3: the 2× tier (20 % of 13 = 2.6) is covered by the 3 sold,
+    the 4× tier (40 % of 13 − 3 = 2.2) is not."""
+    tiers = (Tier(D(2), D("0.2")), Tier(D(4), D("0.2")))
+    plan = _ladder_of(Position("DOT", D(100), D(10), D(10), lot_step=D(3), location="H!A2"),
+                      Position("SOL", D(10), D(100), D(100), original_quantity=D(13),
+                               location="H!A3"), tiers=tiers)
+    assert [(r.asset, r.limit_price, r.quantity) for r in plan.ladder] == [
+        ("DOT", D(20), D(18)), ("DOT", D(40), D(21)), ("SOL", D(400), D("2.2"))]
+
+
+def test_rungs_only_for_the_tiers_that_apply():
+    """Tiers for ETH only: SOL gets no rung."""
+    plan = _ladder_of(Position("ETH", D(10), D(1000), D(1000), location="H!A2"),
+                      Position("SOL", D(10), D(100), D(100), location="H!A3"),
+                      tiers=(Tier(D(2), D("0.25"), "ETH"),))
+    assert [(r.asset, r.quantity) for r in plan.ladder] == [("ETH", D("2.5"))]
+
+
+def test_tiers_count_what_was_sold_before_the_plan():
+    """ETH 10 @ 3,000 at 4× (cost 750): due 50 % of the original quantity. Held 10 of 20
+    (10 sold before): nothing more. Held 10 of 16 (6 sold): 8 − 6 = 2."""
+    for original, sold in ((D(20), []), (D(16), [D(2)])):
+        eth = Position("ETH", D(10), D(3000), D(750), original_quantity=original,
+                       location="H!A2")
+        plan = _ladder_of(eth, tiers=(Tier(D(2), D("0.25")), Tier(D(4), D("0.25"))))
+        assert [t.quantity for t in plan.trades if t.step == "tier"] == sold, original
 
 
 def test_the_case_study_sells_the_same_with_its_stable_row_first():
@@ -527,3 +566,14 @@ def test_momentum_exhaustion_says_why_with_its_numbers():
         "BTC is 11.5 % below its 30-day high 130.00 (last 115.00); last new high 10 day(s) "
         "ago (on at ≥ 10 % below and no new high in 7 days).")
     assert plan.status == "accelerate"
+
+
+def test_a_wallet_with_half_a_unit_of_equity_has_a_leverage():
+    """A long 1 from 100 marked 99.5 with margin 1: equity 0.5, wallet leverage 99.5 / 0.5."""
+    f = FuturesPosition("XUSDT-PERP", "X", "long", D(1), D(100), D("99.5"), D(1),
+                        underlying_price=D("99.5"), location="Futures!A2")
+    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0))
+    plan = make_plan(PlanInputs(
+        positions=(Position("USDC", D(1000), D(1), D(1), "stable", location="H!A2"),),
+        settings=settings, as_of=AS_OF, futures=(f,)))
+    assert plan.exposure_before.wallet_leverage == D(199)
