@@ -106,3 +106,19 @@ def test_allocation_order_is_the_exact_decimal_order_when_floats_tie():
     # excess = 20.0000000000000000001 + 200 − 210 ≈ 10: all of it from A
     assert [x.index for x in sales] == [0]
     assert abs(sales[0].quantity * a.price - d(10)) < d("1e-18")
+
+
+def test_multiples_are_price_over_cost_and_unknown_without_a_cost():
+    rows = [Position("A", d(1), d(30), d(10)), Position("B", d(1), d(30), None),
+            Position("C", d(1), d(30), d(0))]
+    assert alloc.position_multiples(rows) == [d(3), None, None]
+
+
+def test_equal_multiples_sell_the_larger_value_first_after_higher_multiples():
+    """All at 10: CCC 60 at 3.2× (cost 3.125), AAA 100 and BBB 200 both at 2× (cost 5).
+    Excess 3,600 − 2,800 = 800: all of CCC (600), then 200 of BBB, the larger at 2×."""
+    rows = (Position("AAA", d(100), d(10), d(5)), Position("BBB", d(200), d(10), d(5)),
+            Position("CCC", d(60), d(10), d("3.125")))
+    s = Settings.for_model(min_trade_value=d(0))
+    sales, _ = alloc.allocation_sales(rows, [p.quantity for p in rows], s, d(2800), d(0))
+    assert [(x.index, x.quantity) for x in sales] == [(2, d(60)), (1, d(20))]

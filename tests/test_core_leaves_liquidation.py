@@ -176,3 +176,11 @@ def test_equity_equals_maintenance_at_the_price(model, contract_type, side, entr
     eq, mm = _equity_and_maintenance(model, contract_type, s, entry, size, margin, m, c, v, p)
     scale = max(abs(margin), abs(mm), D("1e-12"))
     assert abs(eq - mm) <= scale * D("1e-18")
+
+
+def test_an_empty_position_has_no_liquidation_price_under_either_model():
+    for model in ("binance", "bybit"):
+        for kind in ("linear", "inverse"):
+            assert liquidation_price(side="long", entry=D(100), size=D(0), margin=D(10),
+                                     maint_rate=D("0.005"), model=model,
+                                     contract_type=kind) is None, (model, kind)

@@ -265,3 +265,27 @@ def test_a_sale_beyond_the_lots_takes_the_rest_at_the_average_cost():
         (None, D("0.5"), D(1000))]
     assert sale.realized_gain == D(10500) - D(7500)
     assert any("gap" in w.message and w.location == "Holdings!A2" for w in plan.warnings)
+
+
+def test_lots_of_no_quantity_are_never_matched():
+    """A Lots row of quantity 0 (allowed: ≥ 0) is no lot: it is never a line of a sale, under
+    any method, and a pool of only such rows (AVERAGE) holds nothing."""
+    empty = Lot("ETH", D(0), D(500), dt.date(2019, 1, 1), "Lots!A2")
+    full = Lot("ETH", D(1), D(1000), dt.date(2020, 1, 1), "Lots!A3")
+    for method in ("FIFO", "LIFO", "HIFO", "AVERAGE"):
+        matched, left = match_sale([empty, full], D("0.5"), method)
+        assert [(lot.location, q) for lot, q in matched] == [("Lots!A3", D("0.5"))], method
+        assert [lot.location for lot in left] == ["Lots!A3"]
+    assert LotQueue([empty, empty], "AVERAGE").available == 0
+    assert match_sale([empty], D(0), "AVERAGE") == ((), ())
+
+
+def test_a_sale_over_the_lots_by_the_tolerance_exactly_takes_them_all():
+    """1e-9 of the lots is forgiven (SPEC 3.6), not a hair more; a negative sale is refused."""
+    lots = [Lot("ETH", D(1), D(1000), dt.date(2020, 1, 1), "Lots!A2")]
+    matched, left = match_sale(lots, D("1.000000001"), "FIFO")
+    assert [q for _, q in matched] == [D(1)] and left == ()
+    with pytest.raises(ValueError, match="exceeds the 1 held in lots"):
+        match_sale(lots, D("1.0000000011"), "FIFO")
+    with pytest.raises(ValueError, match="cannot sell a negative quantity: -1"):
+        match_sale(lots, D(-1), "FIFO")

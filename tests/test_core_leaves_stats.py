@@ -164,3 +164,84 @@ def test_exhaustion_uses_closes_up_to_as_of_and_a_30_day_window():
                      (5, 130.0, 140.0))
     ex = momentum_exhaustion("BTC", prices, START + dt.timedelta(days=44))
     assert ex.on and ex.high == 130.0 and ex.last == 116.0 and ex.days_since_high == 10
+
+
+# --- edges found by mutation testing (issue #20) ------------------------------------------
+
+def test_returns_of_closes_under_one_and_after_a_zero():
+    """0.5 → 1.0 is +100 % (a close under 1 is a price like any other); after a 0 close, or
+    across a gap, there is no return."""
+    assert simple_returns([0.5, 1.0, None, 2.0, 0.0, 3.0]) == [1.0, None, None, -1.0, None]
+
+
+def _flat_and_moving(days=40, flat="BTC", moving="ETH"):
+    return PriceHistory(dates=_days(days), closes={
+        flat: tuple(100.0 for _ in range(days)),
+        moving: tuple(100.0 * (1 + 0.02 * math.sin(i)) for i in range(days))})
+
+
+def test_an_underlying_that_never_moved_gives_no_beta_nor_ratio():
+    prices = _flat_and_moving()
+    assert beta("ETH", "BTC", prices) is None
+    assert min_variance_ratio({"ETH": 1.0}, "BTC", prices) is None
+
+
+def test_a_basket_that_never_moved_needs_no_hedge():
+    """S flat, F moving: h* = 0, ρ = 0, σ_S = 0; σ_F and the day count are F's own."""
+    prices = _flat_and_moving(flat="ETH", moving="BTC")
+    assert min_variance_ratio({"ETH": 1.0, "ZZZ": 2.0}, "BTC", prices).left_out == ("ZZZ",)
+    mv = min_variance_ratio({"ETH": 1.0}, "BTC", prices)
+    f = [b / a - 1 for a, b in zip(prices.closes["BTC"], prices.closes["BTC"][1:])]
+    mean = sum(f) / len(f)
+    sigma_f = math.sqrt(sum((x - mean) ** 2 for x in f) / (len(f) - 1))
+    assert (mv.h_star, mv.rho, mv.sigma_s, mv.n_returns, mv.left_out) == (0.0, 0.0, 0.0, 39, ())
+    assert mv.sigma_f == pytest.approx(sigma_f, rel=1e-12)
+
+
+def test_the_basket_ignores_zero_weights_and_needs_a_priced_member():
+    prices = _flat_and_moving(flat="SOL", moving="BTC")
+    prices.closes["ETH"] = tuple(3000.0 * (1 + 0.03 * math.sin(i + 1)) for i in range(40))
+    mv = min_variance_ratio({"ETH": 1.0, "ZZZ": 0.0}, "BTC", prices)
+    assert mv is not None and mv.left_out == ()          # ZZZ weighs nothing: not named
+    assert min_variance_ratio({"ZZZ": 5.0, "QQQ": 1.0}, "BTC", prices) is None
+
+
+def test_gaps_drop_only_their_own_days():
+    """A missing close on day 2 of the underlying and on day 5 of a member removes the days
+    that need it (days 2, 3 and 5, 6), not the rest: 39 − 4 = 35 days; h* as worked out by a
+    plain covariance over those days."""
+    days = 40
+    btc = [40000.0 * (1 + 0.02 * math.sin(i)) for i in range(days)]
+    eth = [3000.0 * (1 + 0.03 * math.sin(i) + 0.01 * math.cos(2 * i)) for i in range(days)]
+    btc[2] = None
+    eth[5] = None
+    prices = PriceHistory(dates=_days(days), closes={"BTC": tuple(btc), "ETH": tuple(eth)})
+    mv = min_variance_ratio({"ETH": 1.0}, "BTC", prices)
+    pairs = [(e1 / e0 - 1, b1 / b0 - 1) for e0, e1, b0, b1 in zip(eth, eth[1:], btc, btc[1:])
+             if None not in (e0, e1, b0, b1)]
+    s, f = [p[0] for p in pairs], [p[1] for p in pairs]
+    ms, mf = sum(s) / len(s), sum(f) / len(f)
+    h = sum((a - ms) * (b - mf) for a, b in pairs) / sum((b - mf) ** 2 for b in f)
+    assert mv.n_returns == len(pairs) == 35
+    assert mv.h_star == pytest.approx(h, rel=1e-9)
+
+
+@pytest.mark.parametrize("back, high", [(29, 130.0), (30, 120.0)])
+def test_the_thirty_day_window_holds_the_last_close_s_day_and_29_before(back, high):
+    """Last close on day 40 at 110; 120 elsewhere in the window; a 130 close `back` days
+    before the last: in the window at 29 days back (high 130), out of it at 30 (high 120)."""
+    closes = [120.0] * 41
+    closes[-1] = 110.0
+    closes[40 - back] = 130.0
+    for k in range(40 - back):                           # older closes lower still
+        closes[k] = 100.0
+    prices = PriceHistory(dates=_days(41), closes={"BTC": tuple(closes)})
+    ex = momentum_exhaustion("BTC", prices, START + dt.timedelta(days=40))
+    assert ex.high == high and ex.last == 110.0
+
+
+def test_exhaustion_of_a_token_priced_under_one():
+    """From 1.00 down to 0.85 (15 % below), the high 10 days back: on."""
+    prices = _series((31, 0.5, 1.0), (10, 0.95, 0.85))
+    ex = momentum_exhaustion("BTC", prices, START + dt.timedelta(days=40))
+    assert ex.on and ex.drawdown == pytest.approx(0.15) and ex.high == 1.0

@@ -93,6 +93,11 @@ def test_lots_after_and_futures_expired_before_the_as_of_date(tmp_path):
     msgs = " ".join(errors(result).values())
     assert "after the as-of date 2000-01-02" in msgs
     assert result.inputs is None
+    # the sample's dated future (BTCUSD-270326) has expired by mid-2027
+    result = reader.read_workbook(reader_path(tmp_path), as_of=dt.date(2027, 6, 1), today=TODAY)
+    assert "BTCUSD-270326 expired on 2027-03-26, before the as-of date 2027-06-01" in \
+        " ".join(errors(result).values()), errors(result)
+    assert result.inputs is None
 
 
 def test_a_date_formatted_serial_past_9999_is_not_a_quantity(tmp_path):

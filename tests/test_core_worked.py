@@ -1,0 +1,579 @@
+"""Plans worked by hand where the suite proved least (issue #20): existing futures longs and
+shorts against the hedge, and tiers whose Applies To is a category or an asset.
+
+Every expected figure is worked out in the comments from SPEC 4, not taken from a run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal as D
+
+from derisk_xl.core.model import FuturesPosition, PlanInputs, Position, Settings, Tier
+from derisk_xl.core.plan import make_plan
+from derisk_xl.workbook.reader import read_workbook
+
+from conftest import WORKBOOKS
+
+AS_OF = dt.date(2026, 11, 28)
+
+
+def future(symbol, underlying, side, size, price, margin, row):
+    return FuturesPosition(symbol=symbol, underlying=underlying, side=side, size=D(size),
+                           entry_price=D(price), mark_price=D(price), margin=D(margin),
+                           location=f"Futures!A{row}")
+
+
+def hedged_book(futures) -> PlanInputs:
+    """BTC 0.1 @ 40,000 (core asset, kept), ETH 10 @ 3,000 at cost (multiple 1: no tier),
+    USDC 50,000; Balanced De-Risk without fees or futures closes; hedge at 40,000."""
+    positions = (
+        Position("BTC", D("0.1"), D(40000), D(40000), location="Holdings!A2"),
+        Position("ETH", D(10), D(3000), D(3000), location="Holdings!A3"),
+        Position("USDC", D(50000), D(1), D(1), "stable", location="Holdings!A4"),
+    )
+    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_price=D(40000),
+                                  close_profitable_longs=D(0))
+    return PlanInputs(positions=positions, settings=settings, as_of=AS_OF,
+                      futures=tuple(futures))
+
+
+def test_only_shorts_on_the_hedge_underlying_count_toward_the_hedge():
+    """Futures: a BTC long 0.2 (notional 8,000, margin 4,000, 2×), a BTC short 0.05 (2,000,
+    margin 1,000), an ETH short 1 @ 3,000 (margin 1,500); none profitable, none above 3×.
+
+    T = 4,000 + 30,000 (risk) + 50,000 (stable) + 6,500 (wallet: the three margins) = 90,500;
+    S* = 36,200 > 34,000 of risk spot: nothing is sold. X = 34,000, H = 20 % · X = 6,800.
+    Existing shorts on BTC: the short's 2,000 only (the long is not a short; the ETH short
+    is on another underlying). A = 4,800 → 0.12 BTC at 40,000, margin 4,800 / 3 = 1,600.
+    Sleeve: F* = 18,100, the wallet holds 6,500: 11,600 moves from USDC, which covers the
+    margin.
+    """
+    plan = make_plan(hedged_book([
+        future("BTCUSDT-PERP", "BTC", "long", "0.2", 40000, 4000, 2),
+        future("BTCUSDT-Q", "BTC", "short", "0.05", 40000, 1000, 3),
+        future("ETHUSDT-PERP", "ETH", "short", "1", 3000, 1500, 4),
+    ]))
+    h = plan.hedge
+    assert plan.total_before == D(90500)
+    assert h.exposure == D(34000) and h.target_notional == D(6800)
+    assert h.existing_short_notional == D(2000)
+    assert (h.quantity, h.notional, h.margin) == (D("0.12"), D(4800), D(1600))
+    assert [t.step for t in plan.trades] == ["transfer", "hedge"]
+    assert plan.trades[0].notional == D(11600)
+    assert plan.trades[1].reason == ("Hedge 20 % of the kept risk spot 34,000.00: H = 6,800.00 "
+                                     "less existing shorts 2,000.00; margin 1,600.00 at 3×.")
+    assert [f.size for f in plan.futures_after] == [D("0.2"), D("0.05"), D(1), D("0.12")]
+    # gross before: 34,000 of risk spot + 8,000 + 2,000 + 3,000 of futures, of T = 90,500;
+    # net: 34,000 + 8,000 − 2,000 − 3,000 = 37,000; the wallet runs 13,000 on 6,500
+    hedge = plan.futures_after[-1]
+    assert (hedge.symbol, hedge.side, hedge.entry_price, hedge.underlying_price, hedge.expiry) \
+        == ("BTCUSDT-PERP", "short", D(40000), D(40000), None)
+    assert h.liquidation_model == "binance" and plan.as_of == AS_OF and hedge.leverage == 3
+    assert [t.number for t in plan.trades] == [1, 2]
+    e = plan.exposure_before
+    assert (e.gross, e.gross_pct) == (D(47000), D(47000) / D(90500))
+    assert (e.net, e.net_pct) == (D(37000), D(37000) / D(90500))
+    assert e.wallet_leverage == 2
+
+
+def test_a_long_on_the_hedge_underlying_leaves_the_hedge_whole():
+    """The same book with only the BTC long: no short exists, so A = H = 6,800 → 0.17 BTC."""
+    plan = make_plan(hedged_book([future("BTCUSDT-PERP", "BTC", "long", "0.2", 40000, 4000,
+                                         2)]))
+    assert plan.hedge.existing_short_notional == 0
+    assert (plan.hedge.quantity, plan.hedge.notional) == (D("0.17"), D(6800))
+
+
+def test_shorts_beyond_the_target_are_an_over_hedge_not_a_trade():
+    """A BTC short of 0.2 (8,000) against H = 6,800: over-hedged by 1,200; no new short, no
+    buy-back, a warning."""
+    plan = make_plan(hedged_book([future("BTCUSDT-Q", "BTC", "short", "0.2", 40000, 4000, 2)]))
+    assert plan.hedge.existing_short_notional == D(8000)
+    assert plan.hedge.quantity == 0 and plan.hedge.notional == 0
+    assert not [t for t in plan.trades if t.step == "hedge"]
+    assert [f.size for f in plan.futures_after] == [D("0.2")]
+    assert any("over-hedged" in w.message and "by 1,200.00" in w.message
+               for w in plan.warnings)
+
+
+def test_the_sample_workbook_holds_no_short_on_btc_so_its_hedge_is_all_new():
+    """workbooks/example.xlsx holds two BTC longs (a linear perpetual and an inverse future)
+    and one short, on ETH: nothing counts toward the BTC hedge, A = H."""
+    result = read_workbook(WORKBOOKS / "example.xlsx", as_of=AS_OF, today=AS_OF)
+    sides = {(f.underlying, f.side) for f in result.inputs.futures}
+    assert sides == {("BTC", "long"), ("ETH", "short"), ("SOL", "long")}
+    plan = make_plan(result.inputs)
+    h = plan.hedge
+    assert h.existing_short_notional == 0
+    unit = h.price * h.contract_size
+    assert h.target_notional - unit * D("0.001") < h.notional <= h.target_notional
+
+
+def test_tiers_by_category_and_by_asset_add_up():
+    """Tiers: 2.5× → 20 % of every `alt`, 2× → 10 % of ETH, 5× → 50 % of everyone.
+
+    ETH (alt) 10 @ 3,000, cost 1,000: 3× ≥ 2.5 and ≥ 2: due 20 % + 10 % = 30 % → sell 3.
+    SOL (alt) 100 @ 200, cost 40: 5× meets the alt tier and the 5× tier: 70 % → sell 70
+    (the ETH tier is not SOL's). ADA (alt) 1,000 @ 1, cost 0.5: 2× meets none.
+    T = 30,000 + 20,000 + 1,000 + 200,000 USDC = 251,000, S* = 100,400: no allocation;
+    F* = 50,200 moves from USDC to the empty futures wallet.
+    Gains: ETH 3 · (3,000 − 1,000) = 6,000; SOL 70 · (200 − 40) = 11,200.
+    Ladder (tiers not reached yet): ETH at 5× = 5,000 for 80 % · 10 − 3 sold = 5; ADA at
+    2.5× = 1.25 for 20 % · 1,000 = 200, then at 5× = 2.5 for 70 % · 1,000 − 200 = 500.
+    """
+    positions = (
+        Position("ETH", D(10), D(3000), D(1000), location="Holdings!A2"),
+        Position("SOL", D(100), D(200), D(40), location="Holdings!A3"),
+        Position("ADA", D(1000), D(1), D("0.5"), location="Holdings!A4"),
+        Position("USDC", D(200000), D(1), D(1), "stable", location="Holdings!A5"),
+    )
+    tiers = (Tier(D("2.5"), D("0.2"), "alt"), Tier(D(2), D("0.1"), "ETH"),
+             Tier(D(5), D("0.5")))
+    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0))
+    plan = make_plan(PlanInputs(positions=positions, settings=settings, as_of=AS_OF,
+                                tiers=tiers))
+    sales = [(t.step, t.instrument, t.quantity, t.realized_gain) for t in plan.trades
+             if t.step != "transfer"]
+    assert sales == [("tier", "ETH", D(3), D(6000)), ("tier", "SOL", D(70), D(11200))]
+    assert "tiers due 30 %" in plan.trades[0].reason
+    assert "tiers due 70 %" in plan.trades[1].reason
+    # stable: 200,000 + 9,000 + 14,000 received, less the 20 % sleeve moved to the wallet
+    transfer = next(t for t in plan.trades if t.step == "transfer")
+    assert transfer.notional == D("0.2") * D(251000)
+    assert plan.positions_after[3].quantity == D(200000 + 9000 + 14000) - D(50200)
+    rungs = [(r.asset, r.limit_price, r.quantity) for r in plan.ladder]
+    assert rungs == [("ETH", D(5000), D(5)), ("ADA", D("1.25"), D(200)),
+                     ("ADA", D("2.5"), D(500))]
+
+
+def test_a_category_tier_does_not_reach_protected_or_other_categories():
+    """An `alt` tier at 2×: ETH (alt, 3×) sells 25 % = 1; LINK (category core, 3×) is
+    protected, so a tier for `core` sells nothing; a stable row never sells."""
+    positions = (
+        Position("ETH", D(4), D(3000), D(1000), location="Holdings!A2"),
+        Position("LINK", D(100), D(30), D(10), "core", location="Holdings!A3"),
+        Position("USDC", D(100000), D(1), D("0.5"), "stable", location="Holdings!A4"),
+    )
+    tiers = (Tier(D(2), D("0.25"), "alt"), Tier(D(2), D("0.5"), "core"))
+    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0))
+    plan = make_plan(PlanInputs(positions=positions, settings=settings, as_of=AS_OF,
+                                tiers=tiers))
+    assert [(t.instrument, t.quantity) for t in plan.trades if t.step != "transfer"] == \
+        [("ETH", D(1))]
+
+
+def test_closing_a_long_sells_and_cutting_a_short_buys():
+    """ETH long 10 from 2,000 marked 3,000, margin 10,000: in profit by 10,000; Balanced
+    closes 50 %: sell 5 (notional 15,000), realizing 5,000. BTC short 1 at 40,000 with
+    margin 8,000 runs at 5× > 3×: buy back c = 40,000 − 3 · 8,000 = 16,000, i.e. 0.4 BTC."""
+    futures = (
+        FuturesPosition("ETHUSDT-PERP", "ETH", "long", D(10), D(2000), D(3000), D(10000),
+                        location="Futures!A2"),
+        FuturesPosition("BTCUSDT-PERP", "BTC", "short", D(1), D(40000), D(40000), D(8000),
+                        location="Futures!A3"),
+    )
+    positions = (Position("USDC", D(100000), D(1), D(1), "stable", location="Holdings!A2"),)
+    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0))
+    plan = make_plan(PlanInputs(positions=positions, settings=settings, as_of=AS_OF,
+                                futures=futures))
+    moves = [(t.step, t.instrument, t.side, t.quantity, t.notional, t.realized_gain)
+             for t in plan.trades if t.step != "transfer"]
+    assert moves == [("close-long", "ETHUSDT-PERP", "sell", D(5), D(15000), D(5000)),
+                     ("reduce-leverage", "BTCUSDT-PERP", "buy", D("0.4"), D(16000), D(0))]
+    assert [f.size for f in plan.futures_after] == [D(5), D("0.6")]
+    assert [a.leverage_after for a in plan.futures] == [D("1.5"), D(3)]
+    assert [t.number for t in plan.trades] == list(range(1, len(plan.trades) + 1))
+
+
+def test_the_hedge_s_spot_from_a_futures_row_of_its_underlying():
+    """BTC is not held and no Hedge Underlying Price is set: the spot for the basis is the
+    Underlying Price of the first futures row on BTC that gives one (41,000), not the ETH
+    row's (3,000) nor the BTC row that gives none. Hedge at 41,200: basis 200."""
+    def row(symbol, underlying, price, n):
+        return FuturesPosition(symbol, underlying, "short", D("0.01"), D(41000), D(41000),
+                               D(200), underlying_price=price, location=f"Futures!A{n}")
+
+    futures = (row("BTC-A", "BTC", None, 2), row("ETH-A", "ETH", D(3000), 3),
+               row("BTC-B", "BTC", D(41000), 4), row("BTC-C", "BTC", D(39000), 5))
+    book = hedged_book(())
+    positions = tuple(p for p in book.positions if p.asset != "BTC")
+    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_price=D(41200),
+                                  close_profitable_longs=D(0))
+    plan = make_plan(PlanInputs(positions=positions, settings=settings, as_of=AS_OF,
+                                futures=futures))
+    assert plan.hedge.spot_price == D(41000)
+    assert plan.hedge.carry.basis == D(200)
+
+
+def test_each_future_s_liquidation_follows_its_own_venue_s_model():
+    """Linear long 1 BTC from 40,000, margin 8,000, maintenance 0.5 %:
+    bybit (maintenance at entry, 200): 40,000 − (8,000 − 200) = 32,200;
+    binance (at the liquidation price): (40,000 − 8,000) / 0.995 = 32,160.80…"""
+    def long(model, row):
+        return FuturesPosition("BTCUSDT-PERP", "BTC", "long", D(1), D(40000), D(40000),
+                               D(8000), liquidation_model=model, location=f"Futures!A{row}")
+
+    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0))
+    plan = make_plan(PlanInputs(
+        positions=(Position("USDC", D(100000), D(1), D(1), "stable", location="H!A2"),),
+        settings=settings, as_of=AS_OF, futures=(long("bybit", 2), long("binance", 3))))
+    bybit, binance = (a.liquidation_before for a in plan.futures)
+    assert bybit == D(32200)
+    assert abs(binance - D(32000) / D("0.995")) < D("1e-20")
+
+
+def test_a_sale_from_one_lot_realizes_exactly_what_it_nets():
+    """The case study's ALT (tier 500, then an allocation of 135.41666… that has no finite
+    decimal) and ETH, each from one lot: each realized line's proceeds are the sale's net
+    proceeds to the last digit, and its gain is net − quantity · unit cost."""
+    from conftest import case_study_inputs
+    from dataclasses import replace
+
+    from derisk_xl.core.model import Lot
+
+    base = case_study_inputs()
+    inputs = replace(base, settings=replace(base.settings, fee_bps=D(7), slippage_bps=D(3)),
+                     lots=(Lot("ALT", D(1000), D(3), dt.date(2025, 1, 2), "Lots!A2"),
+                           Lot("ETH", D("2.5"), D(1200), dt.date(2024, 1, 2), "Lots!A3")))
+    plan = make_plan(inputs)
+    sales = [t for t in plan.trades if t.step in ("tier", "allocation")]
+    assert [t.instrument for t in sales] == ["ETH", "ALT", "ALT"]
+    assert [r.proceeds for r in plan.realized] == [t.notional - t.fee for t in sales]
+    assert [r.gain for r in plan.realized] == \
+        [t.notional - t.fee - t.quantity * c for t, c in zip(sales, (1200, 3, 3))]
+    assert [r.cost for r in plan.realized] == \
+        [t.quantity * c for t, c in zip(sales, (1200, 3, 3))]
+    assert [(r.acquired, r.term) for r in plan.realized] == \
+        [(dt.date(2024, 1, 2), "long"), (dt.date(2025, 1, 2), "long"),
+         (dt.date(2025, 1, 2), "long")]
+
+
+def test_the_sleeve_draws_on_the_stable_asset_then_the_largest_stable():
+    """USDC (the Stable Asset) 1,000, DAI 500, USDT 3,000, ETH 10 @ 3,000 at cost:
+    T = 34,500; Aggressive Hold's sleeve F* = 30 % = 10,350 with a band of 100 % (no sale):
+    USDC's 1,000 first, then the larger USDT (3,000), then DAI (500): 4,500 in all."""
+    positions = (
+        Position("ETH", D(10), D(3000), D(3000), location="Holdings!A2"),
+        Position("USDC", D(1000), D(1), D(1), "stable", location="Holdings!A3"),
+        Position("DAI", D(500), D(1), D(1), "stable", location="Holdings!A4"),
+        Position("USDT", D(3000), D(1), D(1), "stable", location="Holdings!A5"),
+    )
+    settings = Settings.for_model("Aggressive Hold", fee_bps=D(0), rebalance_band=D(1))
+    plan = make_plan(PlanInputs(positions=positions, settings=settings, as_of=AS_OF))
+    moved = [(t.instrument, t.notional) for t in plan.trades if t.step == "transfer"]
+    assert moved == [("USDC → futures wallet", D(1000)), ("USDT → futures wallet", D(3000)),
+                     ("DAI → futures wallet", D(500))]
+    assert [t.number for t in plan.trades] == [1, 2, 3]
+    assert plan.trades[0].reason == ("Sleeve funding (target): fund the futures wallet's goal "
+                                     "10,350.00 (wallet equity 0.00).")
+
+
+def _signal(plan, name):
+    return next(s for s in plan.signals if s.name == name)
+
+
+def test_what_is_left_to_sell_is_counted_above_each_min_keep():
+    """ETH 10 @ 3,000 with a min keep of 50 %, SOL 100 @ 150 and XYZ 0.5 @ 1,000, all at
+    cost, 100,000 USDC: T = 145,500, S* = 58,200 > 45,500: nothing is sold. Still sellable:
+    5 ETH (15,000), 100 SOL (15,000) and half an XYZ (500)."""
+    positions = (
+        Position("ETH", D(10), D(3000), D(3000), min_keep=D("0.5"), location="Holdings!A2"),
+        Position("SOL", D(100), D(150), D(150), location="Holdings!A3"),
+        Position("XYZ", D("0.5"), D(1000), D(1000), location="Holdings!A4"),
+        Position("USDC", D(100000), D(1), D(1), "stable", location="Holdings!A5"),
+    )
+    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0))
+    plan = make_plan(PlanInputs(positions=positions, settings=settings, as_of=AS_OF))
+    assert [s.name for s in plan.signals] == ["target reached", "nothing left to sell",
+                                              "momentum exhaustion", "extreme greed"]
+    nothing = _signal(plan, "nothing left to sell")
+    assert not nothing.on
+    assert nothing.reason == ("3 unprotected position(s) could still sell 30,500.00 above "
+                              "their min keep.")
+    assert _signal(plan, "momentum exhaustion").reason == (
+        "no price history for BTC with ≥ 30 daily returns up to 2026-11-28.")
+
+
+def test_a_book_kept_whole_by_its_min_keep_is_complete():
+    """ETH 10 @ 3,000 kept whole (min keep 100 %), 10,000 USDC: T = 40,000, S* = 16,000 is
+    out of reach, but nothing can be sold: status complete."""
+    positions = (
+        Position("ETH", D(10), D(3000), D(3000), min_keep=D(1), location="Holdings!A2"),
+        Position("USDC", D(10000), D(1), D(1), "stable", location="Holdings!A3"),
+    )
+    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0))
+    plan = make_plan(PlanInputs(positions=positions, settings=settings, as_of=AS_OF))
+    assert not _signal(plan, "target reached").on
+    nothing = _signal(plan, "nothing left to sell")
+    assert nothing.on and nothing.reason == ("every unprotected risk position is at its min "
+                                             "keep or below a tradable lot.")
+    assert plan.status == "complete"
+
+
+def test_a_shock_that_lands_on_the_liquidation_price_liquidates():
+    """Long 1 at 100 with margin 20.4, maintenance 0.5 % (binance): liquidation at
+    (100 − 20.4) / 0.995 = 80, exactly the −20 % shock: the position loses its equity,
+    20.4, not the 20 its price move alone would cost."""
+    f = FuturesPosition("XUSDT-PERP", "X", "long", D(1), D(100), D(100), D("20.4"),
+                        underlying_price=D(100), location="Futures!A2")
+    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0))
+    plan = make_plan(PlanInputs(
+        positions=(Position("USDC", D(1000), D(1), D(1), "stable", location="H!A2"),),
+        settings=settings, as_of=AS_OF, futures=(f,)))
+    assert plan.futures[0].liquidation_before == D(80)
+    row = next(r for r in plan.stress if r.shock == D("-0.20"))
+    assert row.liquidated_before == ("XUSDT-PERP",) and row.pnl_before == D("-20.4")
+    row = next(r for r in plan.stress if r.shock == D("-0.10"))
+    assert row.liquidated_before == () and row.pnl_before == D(-10)
+
+
+def test_a_wallet_with_no_equity_has_no_leverage():
+    """A long 1 from 100 marked 80 with margin 20 has equity 0, and no free collateral: the
+    wallet before the plan holds 80 of notional on nothing, a leverage no figure describes."""
+    f = FuturesPosition("XUSDT-PERP", "X", "long", D(1), D(100), D(80), D(20),
+                        underlying_price=D(80), location="Futures!A2")
+    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0))
+    plan = make_plan(PlanInputs(
+        positions=(Position("USDC", D(1000), D(1), D(1), "stable", location="H!A2"),),
+        settings=settings, as_of=AS_OF, futures=(f,)))
+    assert plan.exposure_before.wallet_leverage is None
+    assert plan.exposure_before.gross == D(80)
+
+
+def test_a_hedge_of_less_than_one_unit_of_money_is_still_sized():
+    """X 4 @ 1 (a kept risk position worth 4): H = 20 % · 4 = 0.8 at a hedge price of 100,
+    0.008 contracts (lot 0.001), with no Min Trade Value."""
+    positions = (Position("X", D(4), D(1), D(1), location="Holdings!A2"),
+                 Position("USDC", D(100), D(1), D(1), "stable", location="Holdings!A3"))
+    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), min_trade_value=D(0),
+                                  hedge_underlying="X", hedge_price=D(100),
+                                  rebalance_band=D(1))
+    plan = make_plan(PlanInputs(positions=positions, settings=settings, as_of=AS_OF))
+    assert (plan.hedge.target_notional, plan.hedge.quantity, plan.hedge.notional) == \
+        (D("0.8"), D("0.008"), D("0.8"))
+
+
+def test_each_model_has_the_spec_s_defaults():
+    """SPEC 3.4: spot, stable, sleeve, hedge ratio, max leverage, close profitable longs."""
+    table = {"Aggressive Hold": ("0.6", "0.1", "0.3", "0", "5", "0"),
+             "Balanced De-Risk": ("0.4", "0.4", "0.2", "0.2", "3", "0.5"),
+             "Conservative Protection": ("0.2", "0.7", "0.1", "0.5", "2", "1"),
+             "Custom": ("0.4", "0.4", "0.2", "0.2", "3", "0.5")}
+    for model, row in table.items():
+        s = Settings.for_model(model)
+        assert s.model == model
+        assert (s.spot_target, s.stable_target, s.futures_sleeve, s.hedge_ratio,
+                s.max_leverage, s.close_profitable_longs) == tuple(D(x) for x in row), model
+    assert Settings.for_model("Aggressive Hold", hedge_ratio=D("0.1")).hedge_ratio == D("0.1")
+
+
+def _below_target_but_short_of_stable(fgi=None):
+    """ETH 1 @ 3,000 at cost, 1,000 USDC, a BTC long whose 20,000 margin is in use: T =
+    24,000, S* = C* = 9,600. Risk spot 3,000 is within S*, but stable (1,000) is far below
+    C*: the target is not reached; ETH can still sell."""
+    f = FuturesPosition("BTCUSDT-PERP", "BTC", "long", D("0.5"), D(40000), D(40000),
+                        D(20000), location="Futures!A2")
+    positions = (Position("ETH", D(1), D(3000), D(3000), location="Holdings!A2"),
+                 Position("USDC", D(1000), D(1), D(1), "stable", location="Holdings!A3"))
+    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0),
+                                  fear_greed_index=fgi)
+    return make_plan(PlanInputs(positions=positions, settings=settings, as_of=AS_OF,
+                                futures=(f,)))
+
+
+def test_the_target_needs_both_risk_within_s_star_and_stable_up_to_c_star():
+    plan = _below_target_but_short_of_stable()
+    assert plan.bucket("spot").after == D(3000) and plan.bucket("stable").after == D(1000)
+    assert not _signal(plan, "target reached").on
+    assert plan.status == "continue"
+
+
+def test_greed_from_75_accelerates():
+    plan = _below_target_but_short_of_stable(75)
+    greed = _signal(plan, "extreme greed")
+    assert greed.on and greed.reason == "Fear Greed Index 75 (≥ 75)."
+    assert plan.status == "accelerate"
+    plan = _below_target_but_short_of_stable(74)
+    greed = _signal(plan, "extreme greed")
+    assert not greed.on and greed.reason == "Fear Greed Index 74 (< 75)."
+    assert plan.status == "continue"
+
+
+def test_resting_sells_for_three_tiers_ahead_add_up():
+    """DOT 100 at cost (1×); tiers at 2×, 3× and 4×, 20 % each: rungs of 20 at 2×, 3× and 4×
+    the cost (cumulative due 20, 40, 60 less what the earlier rungs already cover)."""
+    positions = (Position("DOT", D(100), D(10), D(10), location="Holdings!A2"),
+                 Position("USDC", D(100000), D(1), D(1), "stable", location="Holdings!A3"))
+    tiers = tuple(Tier(D(k), D("0.2")) for k in (2, 3, 4))
+    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0))
+    plan = make_plan(PlanInputs(positions=positions, settings=settings, as_of=AS_OF,
+                                tiers=tiers))
+    assert [(r.limit_price, r.quantity, r.location) for r in plan.ladder] == \
+        [(D(20), D(20), "Holdings!A2"), (D(30), D(20), "Holdings!A2"),
+         (D(40), D(20), "Holdings!A2")]
+
+
+def _ladder_of(*positions, tiers):
+    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0))
+    usdc = Position("USDC", D(1000000), D(1), D(1), "stable", location="H!A9")
+    return make_plan(PlanInputs(positions=(*positions, usdc), settings=settings, as_of=AS_OF,
+                                tiers=tiers))
+
+
+def test_rungs_round_down_to_the_lot_step_and_skip_what_was_sold_before():
+    """DOT 100 at cost with a Lot Step of 3: a 20 % rung of 20 is 18, the next (40 % less the
+    18 already laddered = 22) is 21. SOL 10 at cost, 13
+    before an earlier sale of 3: the 2× tier (20 % of 13 = 2.6) is covered by the 3 sold,
+    the 4× tier (40 % of 13 − 3 = 2.2) is not."""
+    tiers = (Tier(D(2), D("0.2")), Tier(D(4), D("0.2")))
+    plan = _ladder_of(Position("DOT", D(100), D(10), D(10), lot_step=D(3), location="H!A2"),
+                      Position("SOL", D(10), D(100), D(100), original_quantity=D(13),
+                               location="H!A3"), tiers=tiers)
+    assert [(r.asset, r.limit_price, r.quantity) for r in plan.ladder] == [
+        ("DOT", D(20), D(18)), ("DOT", D(40), D(21)), ("SOL", D(400), D("2.2"))]
+
+
+def test_rungs_only_for_the_tiers_that_apply():
+    """Tiers for ETH only: SOL gets no rung."""
+    plan = _ladder_of(Position("ETH", D(10), D(1000), D(1000), location="H!A2"),
+                      Position("SOL", D(10), D(100), D(100), location="H!A3"),
+                      tiers=(Tier(D(2), D("0.25"), "ETH"),))
+    assert [(r.asset, r.quantity) for r in plan.ladder] == [("ETH", D("2.5"))]
+
+
+def test_tiers_count_what_was_sold_before_the_plan():
+    """ETH 10 @ 3,000 at 4× (cost 750): due 50 % of the original quantity. Held 10 of 20
+    (10 sold before): nothing more. Held 10 of 16 (6 sold): 8 − 6 = 2."""
+    for original, sold in ((D(20), []), (D(16), [D(2)])):
+        eth = Position("ETH", D(10), D(3000), D(750), original_quantity=original,
+                       location="H!A2")
+        plan = _ladder_of(eth, tiers=(Tier(D(2), D("0.25")), Tier(D(4), D("0.25"))))
+        assert [t.quantity for t in plan.trades if t.step == "tier"] == sold, original
+
+
+def test_the_case_study_sells_the_same_with_its_stable_row_first():
+    """SPEC 7 with USDC on the first row: the allocation still sees risk spot 15,625 and sells
+    135.41666… ALT, saying why."""
+    from conftest import case_study_inputs
+    from dataclasses import replace
+
+    base = case_study_inputs()
+    inputs = replace(base, positions=(base.positions[3], *base.positions[:3]))
+    plan = make_plan(inputs)
+    sold = [t for t in plan.trades if t.step == "allocation"]
+    assert [t.instrument for t in sold] == ["ALT"]
+    assert abs(sold[0].quantity - D(1625) / D(12)) < D("1e-20")
+    assert sold[0].reason == ("Risk spot exceeds the target S* 14,000.00 by 1,625.00: sold "
+                              "from ALT (4×), highest multiple first.")
+    assert [t.number for t in plan.trades] == list(range(1, len(plan.trades) + 1))
+    assert [(r.asset, r.quantity, r.acquired) for r in plan.realized] == [
+        ("ETH", D("0.625"), None), ("ALT", D(500), None), ("ALT", sold[0].quantity, None)]
+
+
+def test_exposure_sums_the_risk_spot_itself_when_not_given_it():
+    from derisk_xl.core.exposure import exposure
+
+    rows = (Position("ETH", D(10), D(3000), D(3000)), Position("USDC", D(5000), D(1), D(1),
+                                                               "stable"))
+    e = exposure(rows, (), D(0), D(35000), None)
+    assert (e.net, e.gross, e.gross_pct, e.wallet_leverage) == \
+        (D(30000), D(30000), D(30000) / D(35000), None)
+
+
+def test_equal_multiples_break_the_tie_by_value_not_quantity():
+    """AAA 100 @ 10 (1,000) and BBB 50 @ 30 (1,500), both at 2×: an excess of 300 comes from
+    BBB, the larger value, though AAA holds more units."""
+    from derisk_xl.core import allocation as alloc
+
+    rows = (Position("AAA", D(100), D(10), D(5)), Position("BBB", D(50), D(30), D(15)))
+    s = Settings.for_model(min_trade_value=D(0))
+    sales, _ = alloc.allocation_sales(rows, [p.quantity for p in rows], s, D(2200), D(0))
+    assert [(x.index, x.quantity) for x in sales] == [(1, D(10))]
+
+
+def test_a_close_worth_exactly_min_trade_value_is_made():
+    """ETH long 1 from 10 marked 20 (margin 20): Balanced closes 50 %, notional 10 = Min
+    Trade Value 10: made."""
+    f = FuturesPosition("ETHUSDT-PERP", "ETH", "long", D(1), D(10), D(20), D(20),
+                        location="Futures!A2")
+    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0))
+    plan = make_plan(PlanInputs(
+        positions=(Position("USDC", D(1000), D(1), D(1), "stable", location="H!A2"),),
+        settings=settings, as_of=AS_OF, futures=(f,)))
+    assert [(t.step, t.notional) for t in plan.trades if t.step == "close-long"] == \
+        [("close-long", D(10))]
+
+
+def test_an_inverse_future_s_liquidation_uses_its_contract_value():
+    """100 contracts of 10 USD long from 50,000, margin 250 (0.005 coin), maintenance 0.5 %,
+    binance: 1,000 · 1.005 / (0.005 + 1,000 / 50,000) = 1,005 / 0.025 = 40,200."""
+    f = FuturesPosition("BTCUSD-PERP", "BTC", "long", D(100), D(50000), D(50000), D(250),
+                        contract_type="inverse", contract_value=D(10),
+                        underlying_price=D(50000), location="Futures!A2")
+    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0))
+    plan = make_plan(PlanInputs(
+        positions=(Position("USDC", D(1000), D(1), D(1), "stable", location="H!A2"),),
+        settings=settings, as_of=AS_OF, futures=(f,)))
+    assert plan.futures[0].liquidation_before == D(40200)
+
+
+def test_min_keep_is_restated_on_what_is_left_rounded_up():
+    """ADA 10 with a min keep of 10 % (1 kept); a tier sells 30 % → 7 left; 1 of 7 is
+    0.142857142857142857142857|142…, rounded up at 24 places: …858."""
+    positions = (Position("ADA", D(10), D(20), D(10), min_keep=D("0.1"), location="H!A2"),
+                 Position("USDC", D(1000), D(1), D(1), "stable", location="H!A3"))
+    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0))
+    plan = make_plan(PlanInputs(positions=positions, settings=settings, as_of=AS_OF,
+                                tiers=(Tier(D(2), D("0.3")),)))
+    after = plan.positions_after[0]
+    assert after.quantity == D(7) and after.original_quantity == D(10)
+    assert after.min_keep == D("0.142857142857142857142858")
+
+
+def test_a_sale_beyond_the_lots_of_a_position_without_cost_has_no_gain():
+    """ALT 100 @ 12 without cost, lots for 40 only (at 2): T = 1,500, S* = 600, the excess
+    600 sells 50 ALT; 10 of them have no lot and no cost: the gain is unknown."""
+    from derisk_xl.core.model import Lot
+
+    positions = (Position("ALT", D(100), D(12), None, location="Holdings!A2"),
+                 Position("USDC", D(300), D(1), D(1), "stable", location="Holdings!A3"))
+    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0))
+    plan = make_plan(PlanInputs(positions=positions, settings=settings, as_of=AS_OF,
+                                lots=(Lot("ALT", D(40), D(2), None, "Lots!A2"),)))
+    sale = next(t for t in plan.trades if t.step == "allocation")
+    assert sale.quantity == D(50) and sale.realized_gain is None
+    assert [(r.quantity, r.cost) for r in plan.realized] == [(D(40), D(80))]
+
+
+def test_momentum_exhaustion_says_why_with_its_numbers():
+    """BTC rises 100 → 130 over 30 days, then falls to 115 over 10 (the last on the as-of
+    date): 11.5 % below the high of 10 days ago: on, and the plan accelerates."""
+    from derisk_xl.core.model import PriceHistory
+
+    closes = [100 + 30 * i / 29 for i in range(30)] + [128.5 - 13.5 * i / 9 for i in range(10)]
+    dates = tuple(AS_OF - dt.timedelta(days=39 - k) for k in range(40))
+    prices = PriceHistory(dates, {"BTC": tuple(closes)})
+    plan = make_plan(PlanInputs(
+        positions=(Position("ETH", D(1), D(3000), D(3000), location="Holdings!A2"),
+                   Position("USDC", D(1000), D(1), D(1), "stable", location="Holdings!A3")),
+        settings=Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0)),
+        as_of=AS_OF, prices=prices,
+        futures=(FuturesPosition("BTCUSDT-PERP", "BTC", "long", D("0.5"), D(40000),
+                                 D(40000), D(20000), location="Futures!A2"),)))
+    ex = _signal(plan, "momentum exhaustion")
+    assert ex.on and ex.reason == (
+        "BTC is 11.5 % below its 30-day high 130.00 (last 115.00); last new high 10 day(s) "
+        "ago (on at ≥ 10 % below and no new high in 7 days).")
+    assert plan.status == "accelerate"
+
+
+def test_a_wallet_with_half_a_unit_of_equity_has_a_leverage():
+    """A long 1 from 100 marked 99.5 with margin 1: equity 0.5, wallet leverage 99.5 / 0.5."""
+    f = FuturesPosition("XUSDT-PERP", "X", "long", D(1), D(100), D("99.5"), D(1),
+                        underlying_price=D("99.5"), location="Futures!A2")
+    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0))
+    plan = make_plan(PlanInputs(
+        positions=(Position("USDC", D(1000), D(1), D(1), "stable", location="H!A2"),),
+        settings=settings, as_of=AS_OF, futures=(f,)))
+    assert plan.exposure_before.wallet_leverage == D(199)
