@@ -47,7 +47,9 @@ EQUIVALENT = ROOT / "benchmarks" / "mutation-equivalent.txt"
 
 _READER_TESTS = ("tests/test_reader.py", "tests/test_reader_ranges.py", "tests/test_tables.py",
                  "tests/test_reader_properties.py", "tests/test_realbooks.py",
-                 "tests/test_reader_gaps.py")
+                 "tests/test_reader_gaps.py", "tests/test_reader_numbers.py",
+                 "tests/test_reader_currencies.py", "tests/test_vocabulary.py",
+                 "tests/test_trackers.py")
 
 
 @dataclass(frozen=True)
