@@ -248,6 +248,7 @@ def test_proceeds_into_a_stable_asset_not_held():
     added = plan.positions_after[-1]
     assert (added.asset, added.quantity, added.category, added.location, added.venue) == \
         ("USDC", D(600), "stable", "Settings", "")
+    assert (added.price, added.avg_cost) == (1, 1)
     # proceeds of less than one unit are proceeds too
     dust = Position("ALT", D(1), D("0.5"), D("0.1"), location="Holdings!A2")
     plan = plan_of(dust, usdt, hedge_ratio=D(0), futures_sleeve=D(0), spot_target=D("0.5"),
