@@ -374,7 +374,7 @@ def test_each_model_has_the_spec_s_defaults():
     assert Settings.for_model("Aggressive Hold", hedge_ratio=D("0.1")).hedge_ratio == D("0.1")
 
 
-def _below_target_but_short_of_stable(fgi=None):
+def _below_target_but_short_of_stable(fgi=None, min_trade_value=D(10)):
     """ETH 1 @ 3,000 at cost, 1,000 USDC, a BTC long whose 20,000 margin is in use: T =
     24,000, S* = C* = 9,600. Risk spot 3,000 is within S*, but stable (1,000) is far below
     C*: the target is not reached; ETH can still sell."""
@@ -383,7 +383,7 @@ def _below_target_but_short_of_stable(fgi=None):
     positions = (Position("ETH", D(1), D(3000), D(3000), location="Holdings!A2"),
                  Position("USDC", D(1000), D(1), D(1), "stable", location="Holdings!A3"))
     settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0),
-                                  fear_greed_index=fgi)
+                                  fear_greed_index=fgi, min_trade_value=min_trade_value)
     return make_plan(PlanInputs(positions=positions, settings=settings, as_of=AS_OF,
                                 futures=(f,)))
 
@@ -415,9 +415,9 @@ def test_resting_sells_for_three_tiers_ahead_add_up():
     settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0))
     plan = make_plan(PlanInputs(positions=positions, settings=settings, as_of=AS_OF,
                                 tiers=tiers))
-    assert [(r.limit_price, r.quantity, r.location) for r in plan.ladder] == \
-        [(D(20), D(20), "Holdings!A2"), (D(30), D(20), "Holdings!A2"),
-         (D(40), D(20), "Holdings!A2")]
+    assert [(r.limit_price, r.quantity, r.notional, r.location) for r in plan.ladder] == \
+        [(D(20), D(20), D(400), "Holdings!A2"), (D(30), D(20), D(600), "Holdings!A2"),
+         (D(40), D(20), D(800), "Holdings!A2")]
 
 
 def _ladder_of(*positions, tiers):
@@ -643,3 +643,53 @@ def test_the_plan_carries_the_source_it_was_read_from():
     source = HoldingsSource("Holdings!A1:D4", 3)
     plan = make_plan(replace(hedged_book(()), source=source))
     assert plan.source is source
+
+
+def test_margin_in_use_is_never_brought_back_even_without_a_minimum():
+    """The wallet's 20,000 is all margin in use (F* = 4,800): no transfer back, not even one
+    of 0 with no Min Trade Value."""
+    plan = _below_target_but_short_of_stable(min_trade_value=D(0))
+    assert [t for t in plan.trades if t.step == "transfer"] == []
+
+
+def test_a_transfer_of_exactly_min_trade_value_is_made():
+    """ETH 30,000, USDC 49,990, 19,985 free in the wallet: T = 99,975, F* = 19,995: the
+    wallet needs 10.00, exactly Min Trade Value."""
+    positions = (Position("ETH", D(10), D(3000), D(3000), location="H!A2"),
+                 Position("USDC", D(49990), D(1), D(1), "stable", location="H!A3"))
+    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0),
+                                  futures_free_collateral=D(19985))
+    plan = make_plan(PlanInputs(positions=positions, settings=settings, as_of=AS_OF))
+    assert [t.notional for t in plan.trades if t.step == "transfer"] == [D(10)]
+
+
+def test_every_short_on_the_hedge_underlying_counts():
+    """Two BTC shorts, 0.05 and 0.025 (2,000 + 1,000): A = 6,800 − 3,000 = 3,800 → 0.095."""
+    plan = make_plan(hedged_book([
+        future("BTCUSDT-Q", "BTC", "short", "0.05", 40000, 1000, 2),
+        future("BTCUSDT-M", "BTC", "short", "0.025", 40000, 500, 3),
+    ]))
+    assert plan.hedge.existing_short_notional == D(3000)
+    assert plan.hedge.quantity == D("0.095")
+
+
+def test_a_tier_reached_exactly_is_sold_not_laddered():
+    """ETH at exactly 2× with an ETH tier at 2× (25 %) and an alt tier at 4× (25 %): the
+    first is sold now (2.5), only the second rests, at 4,000 for 2.5."""
+    plan = _ladder_of(Position("ETH", D(10), D(2000), D(1000), location="H!A2"),
+                      tiers=(Tier(D(2), D("0.25"), "ETH"), Tier(D(4), D("0.25"), "alt")))
+    assert [t.quantity for t in plan.trades if t.step == "tier"] == [D("2.5")]
+    assert [(r.limit_price, r.quantity) for r in plan.ladder] == [(D(4000), D("2.5"))]
+
+
+def test_protected_worth_exactly_s_star_is_not_warned():
+    """BTC 0.4 @ 40,000 = 16,000 protected; ETH 10,000; USDC 14,000: T = 40,000, S* =
+    16,000 = the protected value: the target can still be met (ETH is sold), no warning."""
+    positions = (Position("BTC", D("0.4"), D(40000), D(40000), location="H!A2"),
+                 Position("ETH", D(10), D(1000), D(1000), location="H!A3"),
+                 Position("USDC", D(14000), D(1), D(1), "stable", location="H!A4"))
+    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0))
+    plan = make_plan(PlanInputs(positions=positions, settings=settings, as_of=AS_OF))
+    assert plan.warnings == ()
+    assert [(t.instrument, t.quantity) for t in plan.trades if t.step == "allocation"] == \
+        [("ETH", D(10))]
