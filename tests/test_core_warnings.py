@@ -208,6 +208,7 @@ def test_a_hedge_expiring_on_the_as_of_date_is_warned():
     c = plan.hedge.carry
     assert (c.kind, c.basis, c.basis_pct, c.annualized, c.amount, c.days_to_expiry) == \
         ("basis", D(200), D("0.005"), 0, 0, 0)
+    assert plan.futures_after[-1].expiry == AS_OF          # the new short is that contract
 
 
 # -------------------------------------------------------------------------------------------
