@@ -693,3 +693,102 @@ def test_protected_worth_exactly_s_star_is_not_warned():
     assert plan.warnings == ()
     assert [(t.instrument, t.quantity) for t in plan.trades if t.step == "allocation"] == \
         [("ETH", D(10))]
+
+
+def test_unknown_costs_sell_the_larger_value_first_not_the_more_units():
+    """Neither has a cost: ZZZ 1 @ 100 (worth 100) and AAA 50 @ 1 (worth 50). Risk 150 over
+    S* 90: the excess 60 comes from ZZZ, the larger value (0.6 of it), though AAA holds more
+    units and is first by name."""
+    from derisk_xl.core import allocation as alloc
+
+    rows = (Position("ZZZ", D(1), D(100), None), Position("AAA", D(50), D(1), None))
+    s = Settings.for_model(min_trade_value=D(0))
+    sales, _ = alloc.allocation_sales(rows, [p.quantity for p in rows], s, D(90), D(0))
+    assert [(x.index, x.quantity) for x in sales] == [(0, D("0.6"))]
+
+
+def test_two_runs_of_equal_multiples_each_break_their_tie_by_value():
+    """ADA and ALGO 10 @ 50 at 5× (500 each), then BCH 10 @ 40 (400) and BNB 20 @ 40 (800)
+    at 4×: risk 2,200 over S* 1,000. The 5× pair goes first (ADA, then ALGO by name: 1,000),
+    then the 4× pair by value: BNB, the larger, sells the last 200 (5 of it); BCH nothing."""
+    from derisk_xl.core import allocation as alloc
+
+    rows = (Position("ADA", D(10), D(50), D(10)), Position("ALGO", D(10), D(50), D(10)),
+            Position("BCH", D(10), D(40), D(10)), Position("BNB", D(20), D(40), D(10)))
+    s = Settings.for_model(min_trade_value=D(0))
+    sales, _ = alloc.allocation_sales(rows, [p.quantity for p in rows], s, D(1000), D(0))
+    assert [(x.index, x.quantity) for x in sales] == [(0, D(10)), (1, D(10)), (3, D(5))]
+
+
+def test_a_future_is_closed_on_its_own_venue_at_its_mark():
+    """ETH long 10 on Kraken from 2,000 marked 3,000 (margin 10,000): Balanced closes 50 %,
+    5 at the mark 3,000, on Kraken."""
+    f = FuturesPosition("ETHUSDT-PERP", "ETH", "long", D(10), D(2000), D(3000), D(10000),
+                        venue="Kraken", location="Futures!A2")
+    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0))
+    plan = make_plan(PlanInputs(
+        positions=(Position("USDC", D(100000), D(1), D(1), "stable", location="H!A2"),),
+        settings=settings, as_of=AS_OF, futures=(f,)))
+    close = next(t for t in plan.trades if t.step == "close-long")
+    assert (close.venue, close.instrument, close.quantity, close.price) == \
+        ("Kraken", "ETHUSDT-PERP", D(5), D(3000))
+
+
+def test_a_future_with_half_a_unit_of_equity_is_cut_to_max_leverage():
+    """X short 1 at 100 (marked 100) on a margin of 0.5: equity 0.5, leverage 100 / 0.5 =
+    200 > 3×. Without fees the cut closes c = 100 − 3 · 0.5 = 98.5 of notional: 0.015 left,
+    at 1.5 / 0.5 = 3×."""
+    f = FuturesPosition("XUSDT-PERP", "X", "short", D(1), D(100), D(100), D("0.5"),
+                        location="Futures!A2")
+    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0))
+    plan = make_plan(PlanInputs(
+        positions=(Position("USDC", D(1000), D(1), D(1), "stable", location="H!A2"),),
+        settings=settings, as_of=AS_OF, futures=(f,)))
+    a = plan.futures[0]
+    assert (a.action, a.leverage_before, a.size_after, a.leverage_after) == \
+        ("reduce", D(200), D("0.015"), D(3))
+
+
+def test_every_realized_line_names_its_asset_venue_quantity_and_proceeds():
+    """A 2× tier sells half of each, no fees: ETH 10 @ 3,000 (cost 1,000) on Kraken, lots 4
+    (2024-01-02) and 6 (2025-01-02), FIFO: 5 sold = 4 from the first lot, 1 from the second,
+    3,000 each. ALT 100 @ 10 (cost 5), one lot of 100: 50 sold from it for 500. SOL 10 @ 100
+    (cost 50), no lots: its own lot, 5 sold for 500. S* = 40 % of 132,000 is above the risk
+    left: nothing else is sold."""
+    from derisk_xl.core.model import Lot
+
+    positions = (
+        Position("ETH", D(10), D(3000), D(1000), venue="Kraken", location="Holdings!A2"),
+        Position("ALT", D(100), D(10), D(5), location="Holdings!A3"),
+        Position("SOL", D(10), D(100), D(50), location="Holdings!A4"),
+        Position("USDC", D(100000), D(1), D(1), "stable", location="Holdings!A5"),
+    )
+    lots = (Lot("ETH", D(4), D(1000), dt.date(2024, 1, 2), "Lots!A2"),
+            Lot("ETH", D(6), D(1000), dt.date(2025, 1, 2), "Lots!A3"),
+            Lot("ALT", D(100), D(5), dt.date(2025, 6, 1), "Lots!A4"))
+    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0))
+    plan = make_plan(PlanInputs(positions=positions, settings=settings, as_of=AS_OF,
+                                tiers=(Tier(D(2), D("0.5")),), lots=lots))
+    assert [(r.asset, r.venue, r.acquired, r.quantity, r.proceeds, r.cost, r.gain)
+            for r in plan.realized] == [
+        ("ETH", "Kraken", dt.date(2024, 1, 2), D(4), D(12000), D(4000), D(8000)),
+        ("ETH", "Kraken", dt.date(2025, 1, 2), D(1), D(3000), D(1000), D(2000)),
+        ("ALT", "", dt.date(2025, 6, 1), D(50), D(500), D(250), D(250)),
+        ("SOL", "", None, D(5), D(500), D(250), D(250))]
+
+
+def test_a_stable_row_or_a_position_under_its_lot_step_does_not_stop_the_count():
+    """USDC first, then DOT 0.5 @ 100 with a Lot Step of 1 (worth 50 but less than one lot),
+    SOL 0.1 @ 100 (worth 10 = Min Trade Value) and ETH 1 @ 3,000, all at cost: T = 103,060,
+    S* = 41,224, nothing is sold. Still sellable: SOL and ETH, 3,010."""
+    positions = (
+        Position("USDC", D(100000), D(1), D(1), "stable", location="Holdings!A2"),
+        Position("DOT", D("0.5"), D(100), D(100), lot_step=D(1), location="Holdings!A3"),
+        Position("SOL", D("0.1"), D(100), D(100), location="Holdings!A4"),
+        Position("ETH", D(1), D(3000), D(3000), location="Holdings!A5"),
+    )
+    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0))
+    plan = make_plan(PlanInputs(positions=positions, settings=settings, as_of=AS_OF))
+    assert [t for t in plan.trades if t.step in ("tier", "allocation")] == []
+    assert _signal(plan, "nothing left to sell").reason == (
+        "2 unprotected position(s) could still sell 3,010.00 above their min keep.")
