@@ -96,8 +96,9 @@ def test_shorts_beyond_the_target_are_an_over_hedge_not_a_trade():
     assert plan.hedge.quantity == 0 and plan.hedge.notional == 0
     assert not [t for t in plan.trades if t.step == "hedge"]
     assert [f.size for f in plan.futures_after] == [D("0.2")]
-    assert any("over-hedged" in w.message and "by 1,200.00" in w.message
-               for w in plan.warnings)
+    assert [(w.location, w.message) for w in plan.warnings] == [("Settings", (
+        "Existing shorts on BTC (8,000.00) exceed the hedge target H 6,800.00 by 1,200.00: "
+        "over-hedged; the plan opens no new short and does not buy any back."))]
 
 
 def test_the_sample_workbook_holds_no_short_on_btc_so_its_hedge_is_all_new():
@@ -299,6 +300,9 @@ def test_what_is_left_to_sell_is_counted_above_each_min_keep():
                               "their min keep.")
     assert _signal(plan, "momentum exhaustion").reason == (
         "no price history for BTC with ≥ 30 daily returns up to 2026-11-28.")
+    # reached: risk 45,500 ≤ S*; stable 100,000 − 29,100 moved to the sleeve (F* = 20 %)
+    # = 70,900 ≥ C* 58,200. Each signal's on is a bool.
+    assert [s.on for s in plan.signals] == [True, False, False, False]
 
 
 def test_a_book_kept_whole_by_its_min_keep_is_complete():
@@ -336,7 +340,8 @@ def test_a_shock_that_lands_on_the_liquidation_price_liquidates():
 
 def test_a_wallet_with_no_equity_has_no_leverage():
     """A long 1 from 100 marked 80 with margin 20 has equity 0, and no free collateral: the
-    wallet before the plan holds 80 of notional on nothing, a leverage no figure describes."""
+    wallet before the plan holds 80 of notional on nothing, a leverage no figure describes.
+    Equity 0 is past liquidation: the plan closes it whole, with a warning."""
     f = FuturesPosition("XUSDT-PERP", "X", "long", D(1), D(100), D(80), D(20),
                         underlying_price=D(80), location="Futures!A2")
     settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0))
@@ -345,6 +350,12 @@ def test_a_wallet_with_no_equity_has_no_leverage():
         settings=settings, as_of=AS_OF, futures=(f,)))
     assert plan.exposure_before.wallet_leverage is None
     assert plan.exposure_before.gross == D(80)
+    assert (plan.futures[0].action, plan.futures[0].size_after) == ("close", 0)
+    assert [(t.step, t.quantity, t.reason) for t in plan.trades if t.step != "transfer"] == [
+        ("reduce-leverage", D(1), "XUSDT-PERP has no equity left: close it entirely.")]
+    assert [(w.location, w.message) for w in plan.warnings] == [("Futures!A2", (
+        "XUSDT-PERP has equity 0.00 (margin 20.00, uPnL -20.00): it is past liquidation; "
+        "the plan closes it."))]
 
 
 def test_a_hedge_of_less_than_one_unit_of_money_is_still_sized():
@@ -392,6 +403,9 @@ def test_the_target_needs_both_risk_within_s_star_and_stable_up_to_c_star():
     plan = _below_target_but_short_of_stable()
     assert plan.bucket("spot").after == D(3000) and plan.bucket("stable").after == D(1000)
     assert not _signal(plan, "target reached").on
+    assert _signal(plan, "target reached").reason == (
+        "risk spot after 3,000.00 vs target 9,600.00 (band 240.00); stable after 1,000.00 vs "
+        "target 9,600.00.")
     assert plan.status == "continue"
 
 
@@ -732,6 +746,11 @@ def test_a_future_is_closed_on_its_own_venue_at_its_mark():
     close = next(t for t in plan.trades if t.step == "close-long")
     assert (close.venue, close.instrument, close.quantity, close.price) == \
         ("Kraken", "ETHUSDT-PERP", D(5), D(3000))
+    assert close.reason == ("ETHUSDT-PERP long is in profit by 10,000.00: close 50 % and bank "
+                            "5,000.00 to the wallet.")
+    a = plan.futures[0]
+    assert (a.venue, a.size_before, a.size_after, a.margin_before, a.margin_after) == \
+        ("Kraken", D(10), D(5), D(10000), D(5000))
 
 
 def test_a_future_with_half_a_unit_of_equity_is_cut_to_max_leverage():
@@ -792,3 +811,93 @@ def test_a_stable_row_or_a_position_under_its_lot_step_does_not_stop_the_count()
     assert [t for t in plan.trades if t.step in ("tier", "allocation")] == []
     assert _signal(plan, "nothing left to sell").reason == (
         "2 unprotected position(s) could still sell 3,010.00 above their min keep.")
+
+
+def test_a_future_at_max_leverage_exactly_is_kept():
+    """X short 3 at 100 on a margin of 100: 300 / 100 = 3×, Max Leverage itself: no trade."""
+    f = FuturesPosition("XUSDT-PERP", "X", "short", D(3), D(100), D(100), D(100),
+                        location="Futures!A2")
+    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0))
+    plan = make_plan(PlanInputs(
+        positions=(Position("USDC", D(1000), D(1), D(1), "stable", location="H!A2"),),
+        settings=settings, as_of=AS_OF, futures=(f,)))
+    assert (plan.futures[0].action, plan.futures[0].leverage_before) == ("keep", D(3))
+    assert [t for t in plan.trades if t.step != "transfer"] == []
+
+
+def test_a_long_closed_in_part_and_still_above_max_leverage_is_also_cut():
+    """ETH long 10 from 2,900 marked 3,000 on a margin of 1,000: uPnL 1,000, equity 2,000,
+    notional 30,000: 15×. Balanced closes half (5, banking 500); the rest is still at 15×,
+    so c = 15,000 − 3 · 1,000 = 12,000 is cut (0.8 of it): 1 ETH left, at 3×."""
+    f = FuturesPosition("ETHUSDT-PERP", "ETH", "long", D(10), D(2900), D(3000), D(1000),
+                        location="Futures!A2")
+    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0))
+    plan = make_plan(PlanInputs(
+        positions=(Position("USDC", D(100000), D(1), D(1), "stable", location="H!A2"),),
+        settings=settings, as_of=AS_OF, futures=(f,)))
+    a = plan.futures[0]
+    assert (a.action, a.size_after, a.leverage_after) == ("close+reduce", D(1), D(3))
+    assert [(t.step, t.quantity) for t in plan.trades if t.step != "transfer"] == \
+        [("close-long", D(5)), ("reduce-leverage", D(4))]
+
+
+def test_the_new_short_carries_the_hedge_settings():
+    """The hedged book without futures: X = 34,000, H = 6,800 → 0.17 BTC, margin 6,800 / 3,
+    under Bybit's model at a maintenance rate of 1 %: maintenance 40,000 · 0.17 · 1 % = 68,
+    liquidation 40,000 + (2,266.67 − 68) / 0.17 = 52,933.33 (Binance's would be
+    (6,800 + 2,266.67) / (0.17 · 1.01) = 52,805.27)."""
+    from dataclasses import replace
+
+    book = hedged_book(())
+    plan = make_plan(replace(book, settings=replace(
+        book.settings, liquidation_model="bybit", maint_margin_rate=D("0.01"))))
+    h = plan.hedge
+    assert (h.instrument, h.underlying, h.quantity, h.maint_rate, h.liquidation_model) == \
+        ("BTCUSDT-PERP", "BTC", D("0.17"), D("0.01"), "bybit")
+    assert abs(h.liquidation_price - D("52933.333333333")) < D("0.000001")
+    short = plan.futures_after[-1]
+    assert (short.symbol, short.underlying, short.side, short.maint_rate,
+            short.liquidation_model) == ("BTCUSDT-PERP", "BTC", "short", D("0.01"), "bybit")
+    trade = next(t for t in plan.trades if t.step == "hedge")
+    assert (trade.venue, trade.instrument, trade.side) == ("", "BTCUSDT-PERP", "short")
+
+
+def test_a_hedge_worth_exactly_min_trade_value_is_opened():
+    """X 50 @ 1 kept: H = 20 % · 50 = 10 at a hedge price of 100: 0.1 contracts worth 10,
+    Min Trade Value itself."""
+    positions = (Position("X", D(50), D(1), D(1), location="Holdings!A2"),
+                 Position("USDC", D(100), D(1), D(1), "stable", location="Holdings!A3"))
+    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_underlying="X",
+                                  hedge_price=D(100), rebalance_band=D(1))
+    plan = make_plan(PlanInputs(positions=positions, settings=settings, as_of=AS_OF))
+    assert (plan.hedge.quantity, plan.hedge.notional) == (D("0.1"), D(10))
+    assert [t.notional for t in plan.trades if t.step == "hedge"] == [D(10)]
+
+
+def test_betas_given_on_every_row_weigh_the_stress():
+    """ETH 10 @ 3,000 with β 2 and USDC with β 1 (a Beta column filled on every row), no
+    Prices: T = 80,000, S* = 32,000, nothing sold. A −20 % shock moves ETH by 2 · −20 % ·
+    30,000 = −12,000; stable does not move."""
+    positions = (Position("ETH", D(10), D(3000), D(3000), beta=2.0, location="Holdings!A2"),
+                 Position("USDC", D(50000), D(1), D(1), "stable", beta=1.0,
+                          location="Holdings!A3"))
+    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0))
+    plan = make_plan(PlanInputs(positions=positions, settings=settings, as_of=AS_OF))
+    row = next(r for r in plan.stress if r.shock == D("-0.20"))
+    assert (row.pnl_before, row.pnl_after) == (D(-12000), D(-12000))
+
+
+def test_the_plan_leaves_the_garbage_collector_as_it_found_it():
+    """make_plan pauses the cyclic collector while it builds, and turns it back on only if it
+    was on."""
+    import gc
+
+    assert gc.isenabled()
+    make_plan(hedged_book(()))
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        make_plan(hedged_book(()))
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
