@@ -901,3 +901,53 @@ def test_the_plan_leaves_the_garbage_collector_as_it_found_it():
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_the_sleeve_draws_on_the_larger_stable_by_value_not_by_units():
+    """USDC (the Stable Asset) 100, EURC 1,000 @ 1.08 (1,080) and USDT 1,050 @ 1, ETH 10 @
+    3,000 at cost: T = 32,230, Aggressive Hold's F* = 9,669 (a band of 100 %: no sale) is more
+    than the 2,230 of stable, all moved: USDC first, then EURC, worth more though fewer."""
+    positions = (
+        Position("ETH", D(10), D(3000), D(3000), location="Holdings!A2"),
+        Position("USDC", D(100), D(1), D(1), "stable", location="Holdings!A3"),
+        Position("USDT", D(1050), D(1), D(1), "stable", location="Holdings!A4"),
+        Position("EURC", D(1000), D("1.08"), D("1.08"), "stable", location="Holdings!A5"),
+    )
+    settings = Settings.for_model("Aggressive Hold", fee_bps=D(0), rebalance_band=D(1))
+    plan = make_plan(PlanInputs(positions=positions, settings=settings, as_of=AS_OF))
+    assert [(t.instrument, t.notional) for t in plan.trades if t.step == "transfer"] == [
+        ("USDC → futures wallet", D(100)), ("EURC → futures wallet", D(1080)),
+        ("USDT → futures wallet", D(1050))]
+
+
+def test_two_rows_of_one_stable_worth_the_same_are_drawn_in_row_order():
+    """USDC 100 (the Stable Asset), USDT 500 on Binance and USDT 500 on Kraken, ETH 30,000:
+    T = 31,100, F* = 9,330 takes all 1,100: USDC, then the two USDT rows (same asset, same
+    value) in row order, each on its venue."""
+    positions = (
+        Position("ETH", D(10), D(3000), D(3000), location="Holdings!A2"),
+        Position("USDC", D(100), D(1), D(1), "stable", location="Holdings!A3"),
+        Position("USDT", D(500), D(1), D(1), "stable", venue="Binance", location="Holdings!A4"),
+        Position("USDT", D(500), D(1), D(1), "stable", venue="Kraken", location="Holdings!A5"),
+    )
+    settings = Settings.for_model("Aggressive Hold", fee_bps=D(0), rebalance_band=D(1))
+    plan = make_plan(PlanInputs(positions=positions, settings=settings, as_of=AS_OF))
+    assert [(t.venue, t.instrument, t.notional) for t in plan.trades if t.step == "transfer"] \
+        == [("", "USDC → futures wallet", D(100)), ("Binance", "USDT → futures wallet", D(500)),
+            ("Kraken", "USDT → futures wallet", D(500))]
+
+
+def test_the_wallet_s_surplus_over_its_goal_is_brought_back():
+    """ETH 30,000, USDC 30,000 and 40,000 free in the futures wallet: T = 100,000, F* =
+    20,000 (no sale: S* = 40,000). Nothing is in use: 20,000 comes back to USDC."""
+    positions = (Position("ETH", D(10), D(3000), D(3000), location="H!A2"),
+                 Position("USDC", D(30000), D(1), D(1), "stable", location="H!A3"))
+    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0),
+                                  futures_free_collateral=D(40000))
+    plan = make_plan(PlanInputs(positions=positions, settings=settings, as_of=AS_OF))
+    assert [(t.instrument, t.side, t.quantity, t.price, t.notional, t.fee, t.reason)
+            for t in plan.trades] == [
+        ("futures wallet → USDC", "transfer", D(20000), D(1), D(20000), D(0),
+         "Sleeve funding (target): bring back the surplus over the futures wallet's goal "
+         "20,000.00 (wallet equity 40,000.00).")]
+    assert plan.positions_after[1].quantity == D(50000)
