@@ -655,8 +655,10 @@ def test_the_plan_carries_the_source_it_was_read_from():
     from derisk_xl.core.model import HoldingsSource
 
     source = HoldingsSource("Holdings!A1:D4", 3)
-    plan = make_plan(replace(hedged_book(()), source=source))
+    book = replace(hedged_book(()), source=source)
+    plan = make_plan(book)
     assert plan.source is source
+    assert plan.settings is book.settings
 
 
 def test_margin_in_use_is_never_brought_back_even_without_a_minimum():
@@ -951,3 +953,133 @@ def test_the_wallet_s_surplus_over_its_goal_is_brought_back():
          "Sleeve funding (target): bring back the surplus over the futures wallet's goal "
          "20,000.00 (wallet equity 40,000.00).")]
     assert plan.positions_after[1].quantity == D(50000)
+
+
+def test_a_row_of_no_quantity_without_cost_is_not_warned():
+    """ZZZ 0 @ 10 without cost (a row sold out): nothing to sell, nothing to say about its
+    cost. ETH 30,000 and USDC 50,000: T = 80,000, S* = 32,000, nothing sold."""
+    positions = (Position("ZZZ", D(0), D(10), None, location="Holdings!A2"),
+                 Position("ETH", D(10), D(3000), D(3000), location="Holdings!A3"),
+                 Position("USDC", D(50000), D(1), D(1), "stable", location="Holdings!A4"))
+    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0))
+    plan = make_plan(PlanInputs(positions=positions, settings=settings, as_of=AS_OF))
+    assert plan.warnings == ()
+    assert [t for t in plan.trades if t.step in ("tier", "allocation")] == []
+
+
+def test_shorts_equal_to_the_target_are_not_an_over_hedge():
+    """A BTC short of 0.17 (6,800, margin 2,400: 2.83×) against the hedged book: T = 86,400,
+    S* = 34,560, nothing sold; H = 20 % · 34,000 = 6,800, exactly what is short: no new
+    short and nothing to warn of."""
+    plan = make_plan(hedged_book([future("BTCUSDT-Q", "BTC", "short", "0.17", 40000, 2400,
+                                         2)]))
+    assert plan.hedge.existing_short_notional == D(6800) == plan.hedge.target_notional
+    assert plan.hedge.quantity == 0
+    assert plan.warnings == ()
+    assert [t.step for t in plan.trades] == ["transfer"]
+
+
+def test_a_wallet_short_by_half_a_unit_is_topped_up_without_a_minimum():
+    """ETH 30,000, USDC 50,000, 19,999.375 free in the wallet: T = 99,999.375, F* =
+    19,999.875: the wallet needs 0.50, moved with no Min Trade Value."""
+    positions = (Position("ETH", D(10), D(3000), D(3000), location="H!A2"),
+                 Position("USDC", D(50000), D(1), D(1), "stable", location="H!A3"))
+    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0),
+                                  min_trade_value=D(0),
+                                  futures_free_collateral=D("19999.375"))
+    plan = make_plan(PlanInputs(positions=positions, settings=settings, as_of=AS_OF))
+    assert [t.notional for t in plan.trades if t.step == "transfer"] == [D("0.50")]
+
+
+def test_stable_worth_exactly_what_the_wallet_needs_moves_without_a_warning():
+    """ETH 30,000 and USDC 7,500 (a band of 100 %: nothing is sold): T = 37,500, F* = 7,500,
+    all the stable there is: it all moves, and nothing is short."""
+    positions = (Position("ETH", D(10), D(3000), D(3000), location="H!A2"),
+                 Position("USDC", D(7500), D(1), D(1), "stable", location="H!A3"))
+    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0),
+                                  rebalance_band=D(1))
+    plan = make_plan(PlanInputs(positions=positions, settings=settings, as_of=AS_OF))
+    assert [t.notional for t in plan.trades if t.step == "transfer"] == [D(7500)]
+    assert plan.warnings == ()
+
+
+def test_a_surplus_of_exactly_min_trade_value_is_brought_back():
+    """ETH 30,000, USDC 30,000, 15,012.50 free: T = 75,012.50, F* = 15,002.50 (S* =
+    30,005: no sale): 10.00 over the goal, Min Trade Value itself, comes back."""
+    positions = (Position("ETH", D(10), D(3000), D(3000), location="H!A2"),
+                 Position("USDC", D(30000), D(1), D(1), "stable", location="H!A3"))
+    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0),
+                                  futures_free_collateral=D("15012.5"))
+    plan = make_plan(PlanInputs(positions=positions, settings=settings, as_of=AS_OF))
+    assert [(t.instrument, t.notional) for t in plan.trades] == [
+        ("futures wallet → USDC", D(10))]
+
+
+def test_rungs_stop_at_the_min_keep():
+    """DOT 100 at cost with a min keep of 50 %; tiers at 2×, 3× and 4×, 20 % each: rungs of
+    20 and 20, then only the 10 left above the floor of 50."""
+    plan = _ladder_of(Position("DOT", D(100), D(10), D(10), min_keep=D("0.5"),
+                               location="H!A2"),
+                      tiers=tuple(Tier(D(k), D("0.2")) for k in (2, 3, 4)))
+    assert [(r.limit_price, r.quantity) for r in plan.ladder] == \
+        [(D(20), D(20)), (D(30), D(20)), (D(40), D(10))]
+
+
+def test_a_rung_under_one_lot_step_rests_nowhere_even_without_a_minimum():
+    """DOT 1 at cost with a Lot Step of 1: the 25 % rung (0.25) rounds down to 0, and a rung
+    of nothing is no rung, Min Trade Value 0 or not."""
+    positions = (Position("DOT", D(1), D(10), D(10), lot_step=D(1), location="H!A2"),
+                 Position("USDC", D(1000), D(1), D(1), "stable", location="H!A3"))
+    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0),
+                                  min_trade_value=D(0))
+    plan = make_plan(PlanInputs(positions=positions, settings=settings, as_of=AS_OF,
+                                tiers=(Tier(D(2), D("0.25")),)))
+    assert plan.ladder == ()
+
+
+def test_a_rung_worth_exactly_min_trade_value_rests_on_its_venue():
+    """ALT 20 @ 1 at cost on Kraken, a 25 % tier at 2×: 5 at 2 = 10, Min Trade Value itself."""
+    plan = _ladder_of(Position("ALT", D(20), D(1), D(1), venue="Kraken", location="H!A2"),
+                      tiers=(Tier(D(2), D("0.25")),))
+    assert [(r.asset, r.venue, r.trigger_multiple, r.limit_price, r.quantity, r.notional)
+            for r in plan.ladder] == [("ALT", "Kraken", D(2), D(2), D(5), D(10))]
+
+
+def test_a_rung_too_small_to_rest_leaves_its_share_to_the_next():
+    """ALT 100 @ 1 at cost; tiers 1 % at 2× (1 at 2 = 2 < Min Trade Value 10: left out) and
+    50 % at 4×: due 51 % at 4×, none laddered before: 51 at 4."""
+    plan = _ladder_of(Position("ALT", D(100), D(1), D(1), location="H!A2"),
+                      tiers=(Tier(D(2), D("0.01")), Tier(D(4), D("0.5"))))
+    assert [(r.limit_price, r.quantity) for r in plan.ladder] == [(D(4), D(51))]
+
+
+def test_rungs_count_nothing_sold_when_more_is_held_than_the_original():
+    """SOL 10 held, Original Quantity 8 (bought since): nothing was sold; the 25 % tier at 2×
+    rests for 25 % of the original, 2."""
+    plan = _ladder_of(Position("SOL", D(10), D(100), D(100), original_quantity=D(8),
+                               location="H!A2"), tiers=(Tier(D(2), D("0.25")),))
+    assert [(r.limit_price, r.quantity) for r in plan.ladder] == [(D(200), D(2))]
+
+
+def test_the_ladder_works_out_the_multiples_itself_when_not_given_them():
+    from derisk_xl.core.ladder import ladder
+
+    rows = (Position("DOT", D(100), D(10), D(10), location="H!A2"),)
+    rungs = ladder(rows, [D(0)], Settings.for_model(), (Tier(D(2), D("0.2")),))
+    assert [(r.limit_price, r.quantity) for r in rungs] == [(D(20), D(20))]
+
+
+def test_a_short_whose_liquidation_a_shock_reaches_exactly_liquidates():
+    """X short 1 at 100 on a margin of 20.6 (4.85×, under Aggressive Hold's 5×: kept),
+    maintenance 0.5 % (binance): liquidation at (100 + 20.6) / 1.005 = 120, exactly the +20 %
+    shock: the short loses its equity, 20.6, before and after the plan."""
+    f = FuturesPosition("XUSDT-PERP", "X", "short", D(1), D(100), D(100), D("20.6"),
+                        underlying_price=D(100), location="Futures!A2")
+    settings = Settings.for_model("Aggressive Hold", fee_bps=D(0))
+    plan = make_plan(PlanInputs(
+        positions=(Position("USDC", D(1000), D(1), D(1), "stable", location="H!A2"),),
+        settings=settings, as_of=AS_OF, futures=(f,)))
+    assert plan.futures[0].liquidation_before == D(120)
+    row = next(r for r in plan.stress if r.shock == D("0.20"))
+    assert (row.liquidated_before, row.liquidated_after, row.pnl_before, row.pnl_after) == \
+        (("XUSDT-PERP",), ("XUSDT-PERP",), D("-20.6"), D("-20.6"))
