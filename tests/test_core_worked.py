@@ -1083,3 +1083,55 @@ def test_a_short_whose_liquidation_a_shock_reaches_exactly_liquidates():
     row = next(r for r in plan.stress if r.shock == D("0.20"))
     assert (row.liquidated_before, row.liquidated_after, row.pnl_before, row.pnl_after) == \
         (("XUSDT-PERP",), ("XUSDT-PERP",), D("-20.6"), D("-20.6"))
+
+
+def test_an_excess_of_exactly_the_band_is_not_sold():
+    """ETH 10 @ 4,100 at cost and USDC 59,000: T = 100,000, S* = 40,000, band 1 % = 1,000:
+    the excess is the band itself, within it: nothing is sold."""
+    positions = (Position("ETH", D(10), D(4100), D(4100), location="H!A2"),
+                 Position("USDC", D(59000), D(1), D(1), "stable", location="H!A3"))
+    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0))
+    plan = make_plan(PlanInputs(positions=positions, settings=settings, as_of=AS_OF))
+    assert [t for t in plan.trades if t.step == "allocation"] == []
+
+
+def test_an_excess_of_one_cent_is_still_sold():
+    """Custom 50/50/0 without a band or Min Trade Value: ETH 51 @ 2 at cost (102) and USDC
+    101.98: T = 203.98, S* = 101.99, the excess is 0.01, a cent: 0.005 ETH is sold."""
+    positions = (Position("ETH", D(51), D(2), D(2), location="H!A2"),
+                 Position("USDC", D("101.98"), D(1), D(1), "stable", location="H!A3"))
+    settings = Settings.for_model("Custom", spot_target=D("0.5"), stable_target=D("0.5"),
+                                  futures_sleeve=D(0), rebalance_band=D(0), fee_bps=D(0),
+                                  hedge_ratio=D(0), min_trade_value=D(0))
+    plan = make_plan(PlanInputs(positions=positions, settings=settings, as_of=AS_OF))
+    assert [(t.step, t.quantity) for t in plan.trades] == [("allocation", D("0.005"))]
+
+
+def test_tiers_go_on_past_a_position_with_nothing_due():
+    """Universal tiers 25 % at 2× and 25 % at 4×. ETH at 4× (cost 750) held 10 of an original
+    20: due 10, already sold 10, nothing more. SOL at 2× (200 over 100) held 10 of an original
+    8 (bought since: nothing sold): due 25 % of 8 = 2. ADA at 2×, 100 held: 25. Tiers for
+    ETH alone: SOL and ADA are due nothing, ETH (at 2× of 1,500) 25 % of 10 = 2.5."""
+    rows = (Position("ETH", D(10), D(3000), D(750), original_quantity=D(20), location="H!A2"),
+            Position("SOL", D(10), D(200), D(100), original_quantity=D(8), location="H!A3"),
+            Position("ADA", D(100), D(2), D(1), location="H!A4"))
+    plan = _ladder_of(*rows, tiers=(Tier(D(2), D("0.25")), Tier(D(4), D("0.25"))))
+    sold = [(t.instrument, t.quantity, t.reason) for t in plan.trades if t.step == "tier"]
+    assert sold == [
+        ("SOL", D(2), "SOL trades at 2× its cost: tiers due 25 % of the original 8; already "
+                      "sold 0."),
+        ("ADA", D(25), "ADA trades at 2× its cost: tiers due 25 % of the original 100; already "
+                       "sold 0.")]
+    eth = Position("ETH", D(10), D(3000), D(1500), location="H!A4")
+    plan = _ladder_of(rows[1], rows[2], eth, tiers=(Tier(D(2), D("0.25"), "ETH"),))
+    assert [(t.instrument, t.quantity) for t in plan.trades if t.step == "tier"] == \
+        [("ETH", D("2.5"))]
+
+
+def test_a_tier_sale_says_what_was_sold_before():
+    """ETH at 4× (cost 750), 10 held of an original 16: due 50 % of 16 = 8, 6 sold before:
+    2 now."""
+    eth = Position("ETH", D(10), D(3000), D(750), original_quantity=D(16), location="H!A2")
+    plan = _ladder_of(eth, tiers=(Tier(D(2), D("0.25")), Tier(D(4), D("0.25"))))
+    assert [(t.quantity, t.reason) for t in plan.trades if t.step == "tier"] == [
+        (D(2), "ETH trades at 4× its cost: tiers due 50 % of the original 16; already sold 6.")]
