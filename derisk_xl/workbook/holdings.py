@@ -190,25 +190,27 @@ def _positions(p: CellReader, table: HoldingsTable, money: Money
             if price is None:
                 continue
 
-        def optional(f, title, read, **kw):
-            return read(region, r, row, f, title, **kw) if f in cols else None
-
-        avg = _in_base(money, table, r, "avg_cost",
-                       optional("avg_cost", "Avg Cost", p.number, minimum=ZERO), quantity)
-        basis = _in_base(money, table, r, "cost_basis",
-                         optional("cost_basis", "Cost Basis", p.number, minimum=ZERO), quantity)
-        category = None if labels else optional("category", "Category", p.choice,
-                                                options=CATEGORIES)
-        protect = optional("protect", "Protect", p.choice, options=PROTECT,
-                           expected="yes or no")
-        min_keep = optional("min_keep", "Min Keep %", p.percent)
-        q0 = optional("original_quantity", "Original Quantity", p.number, minimum=ZERO)
-        beta = optional("beta", "Beta", p.number)
-        venue = optional("venue", "Venue", p.text)
+        avg = _in_base(money, table, r, "avg_cost", p.number(
+            region, r, row, "avg_cost", "Avg Cost", minimum=ZERO) if "avg_cost" in cols
+            else None, quantity)
+        basis = _in_base(money, table, r, "cost_basis", p.number(
+            region, r, row, "cost_basis", "Cost Basis", minimum=ZERO) if "cost_basis" in cols
+            else None, quantity)
+        category = p.choice(region, r, row, "category", "Category", CATEGORIES) \
+            if "category" in cols and not labels else None
+        protect = p.choice(region, r, row, "protect", "Protect", PROTECT, "yes or no") \
+            if "protect" in cols else None
+        min_keep = p.percent(region, r, row, "min_keep", "Min Keep %") \
+            if "min_keep" in cols else None
+        q0 = p.number(region, r, row, "original_quantity", "Original Quantity", minimum=ZERO) \
+            if "original_quantity" in cols else None
+        beta = p.number(region, r, row, "beta", "Beta") if "beta" in cols else None
+        venue = p.text(region, r, row, "venue", "Venue") if "venue" in cols else None
         if venue is None and table.label_col is not None:
             label = sheet.value(r, table.label_col)
             venue = label.strip() if isinstance(label, str) and label.strip() else None
-        lot_step = optional("lot_step", "Lot Step", p.number, positive=True)
+        lot_step = p.number(region, r, row, "lot_step", "Lot Step", positive=True) \
+            if "lot_step" in cols else None
         if any(x is BAD for x in (asset, quantity, price, avg, basis, category, protect,
                                   min_keep, q0, beta, venue, lot_step)):
             continue
