@@ -159,14 +159,52 @@ def run(work: Path, log: Path, mutants: list[str]) -> int:
                                env=env)
 
 
-def codes_of(work: Path) -> dict[str, dict[str, int | None]]:
-    """mutmut's verdicts of a run: {source path: {mutant: exit code, None when not run}}."""
-    out = {}
+def _metas(work: Path):
     for meta in sorted((work / "mutants").rglob("*.py.meta")):
         path = str(meta.relative_to(work / "mutants"))[:-len(".meta")]
-        codes = json.loads(meta.read_text(encoding="utf-8")).get("exit_code_by_key", {})
-        if codes:
-            out[path] = codes
+        yield path, json.loads(meta.read_text(encoding="utf-8"))
+
+
+def codes_of(work: Path) -> dict[str, dict[str, int | None]]:
+    """mutmut's verdicts of a run: {source path: {mutant: exit code, None when not run}}."""
+    return {path: meta["exit_code_by_key"] for path, meta in _metas(work)
+            if meta.get("exit_code_by_key")}
+
+
+def hashes_of(work: Path) -> dict[str, str]:
+    """The hash mutmut took of each mutated function's code in a run (of its AST: comments do
+    not count), by mutant prefix: {``derisk_xl.core.hedge.x_open_hedge``: hash}."""
+    return {_qualified(path, func): h for path, meta in _metas(work)
+            for func, h in meta.get("hash_by_function_name", {}).items()}
+
+
+def _qualified(path: str, func: str) -> str:
+    """``derisk_xl/core/plan.py``, ``xǁ_LotBookǁsell`` → ``derisk_xl.core.plan.xǁ_LotBookǁsell``
+    (mutmut's own naming, as in its mutant names)."""
+    return f"{path[:-len('.py')].replace(os.sep, '.')}.{func}".replace(".__init__.", ".")
+
+
+def prefix_of(mutant: str) -> str:
+    """``derisk_xl.core.hedge.x_open_hedge__mutmut_12`` → ``derisk_xl.core.hedge.x_open_hedge``."""
+    return mutant.rpartition("__mutmut_")[0]
+
+
+def changed_since(earlier: Path, names: list[str], work: Path) -> list[str]:
+    """mutmut patterns for every mutant of the functions of the snapshot in ``work`` whose code
+    differs from the run in ``earlier`` (or that it did not have): mutant numbers count within a
+    function, so a changed function's earlier verdicts are another code's and must be run
+    again, all of them."""
+    from mutmut.mutation.file_mutation import compute_function_hashes
+
+    before = hashes_of(earlier)
+    out = []
+    for path in sorted({p for n in names for f in MODULES[n].files for p in work.glob(f)}):
+        if path.suffix != ".py":
+            continue
+        rel = str(path.relative_to(work))
+        for func, h in compute_function_hashes(path.read_text(encoding="utf-8")).items():
+            if before.get(_qualified(rel, func)) != h:
+                out.append(f"{_qualified(rel, func)}__mutmut_*")
     return out
 
 
@@ -181,13 +219,17 @@ def baseline_of(work: Path) -> Path | None:
 def verdicts(work: Path) -> dict[str, dict[str, int | None]]:
     """:func:`codes_of`, where a mutant this run did not try keeps its verdict from the run it
     retried (and so on back): a kill stands while tests are only ever added, and a survivor
-    judged equivalent is not tried again."""
+    judged equivalent is not tried again. Only while its function's code is the same: the
+    verdicts of a function changed since (:func:`changed_since`) belong to other mutants."""
     codes = codes_of(work)
     earlier = baseline_of(work)
     if earlier is None:
         return codes
     before = {m: c for cs in verdicts(earlier).values() for m, c in cs.items()}
-    return {path: {m: (before.get(m) if c is None else c) for m, c in cs.items()}
+    now, then = hashes_of(work), hashes_of(earlier)
+    same = {f for f, h in now.items() if then.get(f) == h}
+    return {path: {m: (before.get(m) if c is None and prefix_of(m) in same else c)
+                   for m, c in cs.items()}
             for path, cs in codes.items()}
 
 
@@ -212,9 +254,14 @@ def equivalent(work: Path, mutant: str, known: list[tuple[str, str, str]]) -> st
     if not any(f == func for f, _, _ in known):
         return None
     lines = added_lines(diff_of(work, mutant))
-    number = mutant.rsplit("__mutmut_", 1)[-1]
-    return next((w for f, line, w in known if f == func and
-                 (line in lines or line == f"mutant {number}")), None)
+    why = next((w for f, line, w in known if f == func and line in lines), None)
+    if why is None and any(f == func and line.startswith("mutant ") for f, line, _ in known):
+        # "mutant N of HASH": mutant N of the function while its code hashes to HASH (a number
+        # names another mutant once the function changes)
+        number = mutant.rsplit("__mutmut_", 1)[-1]
+        named = f"mutant {number} of {hashes_of(work).get(prefix_of(mutant))}"
+        why = next((w for f, line, w in known if f == func and line == named), None)
+    return why
 
 
 def not_run(work: Path, count: int) -> list[str]:
@@ -336,7 +383,12 @@ def main(argv: list[str]) -> int:
     if not args.show:
         if not (args.resume and (work / "mutants").is_dir()):
             prepare(names, work, args.at)
-        mutants = not_killed(baseline) + not_run(baseline, args.sample) if baseline else []
+        mutants = []
+        if baseline:
+            changed = changed_since(baseline, names, work)
+            stale = {c[:-len("__mutmut_*")] for c in changed}
+            mutants = changed + [m for m in not_killed(baseline) + not_run(baseline, args.sample)
+                                 if prefix_of(m) not in stale]
         if baseline and not mutants:
             print(f"{baseline}: no mutant left to retry")
             return 0

@@ -94,3 +94,27 @@ def test_bad_spot_or_horizon_is_refused():
     with pytest.raises(ValueError, match="horizon"):
         carry(futures_price=D(1), spot_price=D(1), notional=D(1), expiry=None, as_of=AS_OF,
               funding_rate_8h=D(0), horizon_days=-1)
+
+
+def test_a_horizon_of_no_days_carries_nothing():
+    """h = 0 is allowed (only a negative horizon is refused): perpetual 0.0001·3·0·10,000 = 0,
+    still annualized 0.0001·3·365 = 10.95 %; dated, 10 days out, min(0, 10) = 0 days held of
+    a 1 % basis: 0, annualized 1 %·365/10 = 36.5 %."""
+    c = carry(futures_price=D(101), spot_price=D(100), notional=D(10000), expiry=None,
+              as_of=AS_OF, funding_rate_8h=D("0.0001"), horizon_days=0)
+    assert (c.amount, c.annualized, c.horizon_days) == (0, D("0.1095"), 0)
+    c = carry(futures_price=D(101), spot_price=D(100), notional=D(10000),
+              expiry=AS_OF + dt.timedelta(days=10), as_of=AS_OF, funding_rate_8h=D(0),
+              horizon_days=0)
+    assert (c.amount, c.annualized, c.horizon_days, c.days_to_expiry) == \
+        (0, D("0.365"), 0, 10)
+
+
+def test_a_contract_expiring_tomorrow_still_converges_over_its_last_day():
+    """1 day to expiry, F 101 vs S 100 (1 %), 30-day horizon on 5,000: min(30, 1)/1 = 1, the
+    whole 1 % = 50; annualized 1 %·365/1 = 365 %."""
+    c = carry(futures_price=D(101), spot_price=D(100), notional=D(5000),
+              expiry=AS_OF + dt.timedelta(days=1), as_of=AS_OF, funding_rate_8h=D(0),
+              horizon_days=30)
+    assert (c.amount, c.annualized, c.horizon_days, c.days_to_expiry) == \
+        (D(50), D("3.65"), 1, 1)

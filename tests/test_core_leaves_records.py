@@ -85,6 +85,21 @@ def test_warnings_of_one_kind_are_said_once_from_three():
     assert grouped(as_errors) == tuple(as_errors)        # errors are never grouped
 
 
+def test_grouping_keeps_every_other_issue_in_place_and_counts_no_error():
+    """Four warnings of one kind are said once, at the first; around them a warning before
+    (its place kept), three warnings of no kind (never a group: they share no sentence) and
+    an error of the same kind (an error is never counted nor grouped) stay as they are."""
+    kind = "have no average cost: no tier sales."
+    many = [Issue(f"H!B{r}", f"X{r} has no average cost.", "warning", kind) for r in (2, 3, 4, 5)]
+    before = Issue("Settings", "Hedge Price is not set.", "warning")
+    error = Issue("H!B9", "X9 has no average cost.", "error", kind)
+    plain = [Issue(f"Settings!B{r}", f"Setting {r} is odd.", "warning") for r in (2, 3, 4)]
+    out = grouped([before, error, many[0], many[1], *plain, many[2], many[3]])
+    assert out == (before, error,
+                   Issue("H!B2", "4 positions have no average cost (first: H!B2, H!B3, H!B4 …):"
+                                 " no tier sales.", "warning", kind), *plain)
+
+
 def test_the_read_line_names_range_count_columns_and_what_was_left():
     assert mapping_words([("Asset", "Token"), ("Quantity", "Amount")]) == \
         "Asset ← Token, Quantity ← Amount"

@@ -481,6 +481,10 @@ def test_min_variance_warns_of_kept_assets_without_prices():
         hedge_price=d(40000), hedge_underlying_price=d(40000))
     # ETH's returns are exactly 1.5× BTC's: ρ = 1, σ_S/σ_F = 1.5 → h* = 1.5
     assert abs(p.hedge.h_star - 1.5) < 1e-9 and p.hedge.sizing == "min-variance"
+    # T = 24,000, S* = 9,600: nothing sold; X = 3,000 + 1,000 = 4,000, H = 50 % · 1.5 · 4,000
+    hedge = next(t for t in p.trades if t.step == "hedge")
+    assert hedge.reason.startswith("Hedge 50 % of the kept risk spot × h* 1.5000 4,000.00: "
+                                   "H = 3,000.00; margin ")
     assert warned(p, "Prices", "SOL", "left out", "h*")
     assert not any("ETH" in w.message for w in p.warnings if w.location == "Prices")
 

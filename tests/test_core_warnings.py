@@ -196,6 +196,35 @@ def test_a_hedge_under_min_trade_value_or_under_one_lot_is_not_opened():
     assert said(plan) == [("Settings", "The hedge wanted 6,000.00 rounds down to 0 contracts "
                                        "at Hedge Lot Step 1: not opened.")]
     assert plan.hedge.quantity == 0
+    # a hedge not opened has no liquidation price and no carry
+    assert plan.hedge.liquidation_price is None and plan.hedge.carry is None
+
+
+def test_a_hedge_of_under_one_unit_that_rounds_to_nothing_is_said():
+    """X 2.5 @ 1 kept: H = 20 % · 2.5 = 0.50 at 100 is 0.005 contracts, 0 at a Hedge Lot Step
+    of 1 (a band of 100 %: nothing is sold; the sleeve's 20.50 moves from USDC)."""
+    x = Position("X", D("2.5"), D(1), D(1), location="Holdings!A2")
+    plan = plan_of(x, Position("USDC", D(100), D(1), D(1), "stable", location="Holdings!A3"),
+                   hedge_underlying="X", hedge_price=D(100), hedge_lot_step=D(1),
+                   rebalance_band=D(1))
+    assert said(plan) == [("Settings", "The hedge wanted 0.50 rounds down to 0 contracts at "
+                                       "Hedge Lot Step 1: not opened.")]
+
+
+def test_a_hedge_of_no_contracts_needs_no_margin_from_an_empty_wallet():
+    """Closing a future past liquidation can leave the wallet's free collateral below 0. A
+    hedge that rounds down to 0 contracts needs no margin: it is not 'cut to fit', it is said
+    to round down."""
+    from derisk_xl.core.hedge import HedgeTarget, Sized, open_hedge
+
+    t = HedgeTarget(Sized("notional", D(250), None), target=D(50), existing=D(0),
+                    wanted=D(50), price=D(100), spot_price=D(100), leverage=D(3),
+                    quantity=D(0))
+    s = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_lot_step=D(1))
+    opened = open_hedge(t, D(-10), s, AS_OF)
+    assert [(i.location, i.message) for i in opened.issues] == [("Settings", (
+        "The hedge wanted 50.00 rounds down to 0 contracts at Hedge Lot Step 1: not opened."))]
+    assert (opened.position, opened.trade, opened.margin_and_fee) == (None, None, 0)
 
 
 def test_a_hedge_expiring_on_the_as_of_date_is_warned():

@@ -96,8 +96,9 @@ def test_shorts_beyond_the_target_are_an_over_hedge_not_a_trade():
     assert plan.hedge.quantity == 0 and plan.hedge.notional == 0
     assert not [t for t in plan.trades if t.step == "hedge"]
     assert [f.size for f in plan.futures_after] == [D("0.2")]
-    assert any("over-hedged" in w.message and "by 1,200.00" in w.message
-               for w in plan.warnings)
+    assert [(w.location, w.message) for w in plan.warnings] == [("Settings", (
+        "Existing shorts on BTC (8,000.00) exceed the hedge target H 6,800.00 by 1,200.00: "
+        "over-hedged; the plan opens no new short and does not buy any back."))]
 
 
 def test_the_sample_workbook_holds_no_short_on_btc_so_its_hedge_is_all_new():
@@ -299,6 +300,9 @@ def test_what_is_left_to_sell_is_counted_above_each_min_keep():
                               "their min keep.")
     assert _signal(plan, "momentum exhaustion").reason == (
         "no price history for BTC with ≥ 30 daily returns up to 2026-11-28.")
+    # reached: risk 45,500 ≤ S*; stable 100,000 − 29,100 moved to the sleeve (F* = 20 %)
+    # = 70,900 ≥ C* 58,200. Each signal's on is a bool.
+    assert [s.on for s in plan.signals] == [True, False, False, False]
 
 
 def test_a_book_kept_whole_by_its_min_keep_is_complete():
@@ -336,7 +340,8 @@ def test_a_shock_that_lands_on_the_liquidation_price_liquidates():
 
 def test_a_wallet_with_no_equity_has_no_leverage():
     """A long 1 from 100 marked 80 with margin 20 has equity 0, and no free collateral: the
-    wallet before the plan holds 80 of notional on nothing, a leverage no figure describes."""
+    wallet before the plan holds 80 of notional on nothing, a leverage no figure describes.
+    Equity 0 is past liquidation: the plan closes it whole, with a warning."""
     f = FuturesPosition("XUSDT-PERP", "X", "long", D(1), D(100), D(80), D(20),
                         underlying_price=D(80), location="Futures!A2")
     settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0))
@@ -345,6 +350,12 @@ def test_a_wallet_with_no_equity_has_no_leverage():
         settings=settings, as_of=AS_OF, futures=(f,)))
     assert plan.exposure_before.wallet_leverage is None
     assert plan.exposure_before.gross == D(80)
+    assert (plan.futures[0].action, plan.futures[0].size_after) == ("close", 0)
+    assert [(t.step, t.quantity, t.reason) for t in plan.trades if t.step != "transfer"] == [
+        ("reduce-leverage", D(1), "XUSDT-PERP has no equity left: close it entirely.")]
+    assert [(w.location, w.message) for w in plan.warnings] == [("Futures!A2", (
+        "XUSDT-PERP has equity 0.00 (margin 20.00, uPnL -20.00): it is past liquidation; "
+        "the plan closes it."))]
 
 
 def test_a_hedge_of_less_than_one_unit_of_money_is_still_sized():
@@ -392,6 +403,9 @@ def test_the_target_needs_both_risk_within_s_star_and_stable_up_to_c_star():
     plan = _below_target_but_short_of_stable()
     assert plan.bucket("spot").after == D(3000) and plan.bucket("stable").after == D(1000)
     assert not _signal(plan, "target reached").on
+    assert _signal(plan, "target reached").reason == (
+        "risk spot after 3,000.00 vs target 9,600.00 (band 240.00); stable after 1,000.00 vs "
+        "target 9,600.00.")
     assert plan.status == "continue"
 
 
@@ -641,8 +655,10 @@ def test_the_plan_carries_the_source_it_was_read_from():
     from derisk_xl.core.model import HoldingsSource
 
     source = HoldingsSource("Holdings!A1:D4", 3)
-    plan = make_plan(replace(hedged_book(()), source=source))
+    book = replace(hedged_book(()), source=source)
+    plan = make_plan(book)
     assert plan.source is source
+    assert plan.settings is book.settings
 
 
 def test_margin_in_use_is_never_brought_back_even_without_a_minimum():
@@ -693,3 +709,429 @@ def test_protected_worth_exactly_s_star_is_not_warned():
     assert plan.warnings == ()
     assert [(t.instrument, t.quantity) for t in plan.trades if t.step == "allocation"] == \
         [("ETH", D(10))]
+
+
+def test_unknown_costs_sell_the_larger_value_first_not_the_more_units():
+    """Neither has a cost: ZZZ 1 @ 100 (worth 100) and AAA 50 @ 1 (worth 50). Risk 150 over
+    S* 90: the excess 60 comes from ZZZ, the larger value (0.6 of it), though AAA holds more
+    units and is first by name."""
+    from derisk_xl.core import allocation as alloc
+
+    rows = (Position("ZZZ", D(1), D(100), None), Position("AAA", D(50), D(1), None))
+    s = Settings.for_model(min_trade_value=D(0))
+    sales, _ = alloc.allocation_sales(rows, [p.quantity for p in rows], s, D(90), D(0))
+    assert [(x.index, x.quantity) for x in sales] == [(0, D("0.6"))]
+
+
+def test_two_runs_of_equal_multiples_each_break_their_tie_by_value():
+    """ADA and ALGO 10 @ 50 at 5× (500 each), then BCH 10 @ 40 (400) and BNB 20 @ 40 (800)
+    at 4×: risk 2,200 over S* 1,000. The 5× pair goes first (ADA, then ALGO by name: 1,000),
+    then the 4× pair by value: BNB, the larger, sells the last 200 (5 of it); BCH nothing."""
+    from derisk_xl.core import allocation as alloc
+
+    rows = (Position("ADA", D(10), D(50), D(10)), Position("ALGO", D(10), D(50), D(10)),
+            Position("BCH", D(10), D(40), D(10)), Position("BNB", D(20), D(40), D(10)))
+    s = Settings.for_model(min_trade_value=D(0))
+    sales, _ = alloc.allocation_sales(rows, [p.quantity for p in rows], s, D(1000), D(0))
+    assert [(x.index, x.quantity) for x in sales] == [(0, D(10)), (1, D(10)), (3, D(5))]
+
+
+def test_a_future_is_closed_on_its_own_venue_at_its_mark():
+    """ETH long 10 on Kraken from 2,000 marked 3,000 (margin 10,000): Balanced closes 50 %,
+    5 at the mark 3,000, on Kraken."""
+    f = FuturesPosition("ETHUSDT-PERP", "ETH", "long", D(10), D(2000), D(3000), D(10000),
+                        venue="Kraken", location="Futures!A2")
+    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0))
+    plan = make_plan(PlanInputs(
+        positions=(Position("USDC", D(100000), D(1), D(1), "stable", location="H!A2"),),
+        settings=settings, as_of=AS_OF, futures=(f,)))
+    close = next(t for t in plan.trades if t.step == "close-long")
+    assert (close.venue, close.instrument, close.quantity, close.price) == \
+        ("Kraken", "ETHUSDT-PERP", D(5), D(3000))
+    assert close.reason == ("ETHUSDT-PERP long is in profit by 10,000.00: close 50 % and bank "
+                            "5,000.00 to the wallet.")
+    a = plan.futures[0]
+    assert (a.venue, a.size_before, a.size_after, a.margin_before, a.margin_after) == \
+        ("Kraken", D(10), D(5), D(10000), D(5000))
+
+
+def test_a_future_with_half_a_unit_of_equity_is_cut_to_max_leverage():
+    """X short 1 at 100 (marked 100) on a margin of 0.5: equity 0.5, leverage 100 / 0.5 =
+    200 > 3×. Without fees the cut closes c = 100 − 3 · 0.5 = 98.5 of notional: 0.015 left,
+    at 1.5 / 0.5 = 3×."""
+    f = FuturesPosition("XUSDT-PERP", "X", "short", D(1), D(100), D(100), D("0.5"),
+                        location="Futures!A2")
+    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0))
+    plan = make_plan(PlanInputs(
+        positions=(Position("USDC", D(1000), D(1), D(1), "stable", location="H!A2"),),
+        settings=settings, as_of=AS_OF, futures=(f,)))
+    a = plan.futures[0]
+    assert (a.action, a.leverage_before, a.size_after, a.leverage_after) == \
+        ("reduce", D(200), D("0.015"), D(3))
+
+
+def test_every_realized_line_names_its_asset_venue_quantity_and_proceeds():
+    """A 2× tier sells half of each, no fees: ETH 10 @ 3,000 (cost 1,000) on Kraken, lots 4
+    (2024-01-02) and 6 (2025-01-02), FIFO: 5 sold = 4 from the first lot, 1 from the second,
+    3,000 each. ALT 100 @ 10 (cost 5), one lot of 100: 50 sold from it for 500. SOL 10 @ 100
+    (cost 50), no lots: its own lot, 5 sold for 500. S* = 40 % of 132,000 is above the risk
+    left: nothing else is sold."""
+    from derisk_xl.core.model import Lot
+
+    positions = (
+        Position("ETH", D(10), D(3000), D(1000), venue="Kraken", location="Holdings!A2"),
+        Position("ALT", D(100), D(10), D(5), location="Holdings!A3"),
+        Position("SOL", D(10), D(100), D(50), location="Holdings!A4"),
+        Position("USDC", D(100000), D(1), D(1), "stable", location="Holdings!A5"),
+    )
+    lots = (Lot("ETH", D(4), D(1000), dt.date(2024, 1, 2), "Lots!A2"),
+            Lot("ETH", D(6), D(1000), dt.date(2025, 1, 2), "Lots!A3"),
+            Lot("ALT", D(100), D(5), dt.date(2025, 6, 1), "Lots!A4"))
+    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0))
+    plan = make_plan(PlanInputs(positions=positions, settings=settings, as_of=AS_OF,
+                                tiers=(Tier(D(2), D("0.5")),), lots=lots))
+    assert [(r.asset, r.venue, r.acquired, r.quantity, r.proceeds, r.cost, r.gain)
+            for r in plan.realized] == [
+        ("ETH", "Kraken", dt.date(2024, 1, 2), D(4), D(12000), D(4000), D(8000)),
+        ("ETH", "Kraken", dt.date(2025, 1, 2), D(1), D(3000), D(1000), D(2000)),
+        ("ALT", "", dt.date(2025, 6, 1), D(50), D(500), D(250), D(250)),
+        ("SOL", "", None, D(5), D(500), D(250), D(250))]
+
+
+def test_a_stable_row_or_a_position_under_its_lot_step_does_not_stop_the_count():
+    """USDC first, then DOT 0.5 @ 100 with a Lot Step of 1 (worth 50 but less than one lot),
+    SOL 0.1 @ 100 (worth 10 = Min Trade Value) and ETH 1 @ 3,000, all at cost: T = 103,060,
+    S* = 41,224, nothing is sold. Still sellable: SOL and ETH, 3,010."""
+    positions = (
+        Position("USDC", D(100000), D(1), D(1), "stable", location="Holdings!A2"),
+        Position("DOT", D("0.5"), D(100), D(100), lot_step=D(1), location="Holdings!A3"),
+        Position("SOL", D("0.1"), D(100), D(100), location="Holdings!A4"),
+        Position("ETH", D(1), D(3000), D(3000), location="Holdings!A5"),
+    )
+    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0))
+    plan = make_plan(PlanInputs(positions=positions, settings=settings, as_of=AS_OF))
+    assert [t for t in plan.trades if t.step in ("tier", "allocation")] == []
+    assert _signal(plan, "nothing left to sell").reason == (
+        "2 unprotected position(s) could still sell 3,010.00 above their min keep.")
+
+
+def test_a_future_at_max_leverage_exactly_is_kept():
+    """X short 3 at 100 on a margin of 100: 300 / 100 = 3×, Max Leverage itself: no trade."""
+    f = FuturesPosition("XUSDT-PERP", "X", "short", D(3), D(100), D(100), D(100),
+                        location="Futures!A2")
+    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0))
+    plan = make_plan(PlanInputs(
+        positions=(Position("USDC", D(1000), D(1), D(1), "stable", location="H!A2"),),
+        settings=settings, as_of=AS_OF, futures=(f,)))
+    assert (plan.futures[0].action, plan.futures[0].leverage_before) == ("keep", D(3))
+    assert [t for t in plan.trades if t.step != "transfer"] == []
+
+
+def test_a_long_closed_in_part_and_still_above_max_leverage_is_also_cut():
+    """ETH long 10 from 2,900 marked 3,000 on a margin of 1,000: uPnL 1,000, equity 2,000,
+    notional 30,000: 15×. Balanced closes half (5, banking 500); the rest is still at 15×,
+    so c = 15,000 − 3 · 1,000 = 12,000 is cut (0.8 of it): 1 ETH left, at 3×."""
+    f = FuturesPosition("ETHUSDT-PERP", "ETH", "long", D(10), D(2900), D(3000), D(1000),
+                        location="Futures!A2")
+    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0))
+    plan = make_plan(PlanInputs(
+        positions=(Position("USDC", D(100000), D(1), D(1), "stable", location="H!A2"),),
+        settings=settings, as_of=AS_OF, futures=(f,)))
+    a = plan.futures[0]
+    assert (a.action, a.size_after, a.leverage_after) == ("close+reduce", D(1), D(3))
+    assert [(t.step, t.quantity) for t in plan.trades if t.step != "transfer"] == \
+        [("close-long", D(5)), ("reduce-leverage", D(4))]
+
+
+def test_the_new_short_carries_the_hedge_settings():
+    """The hedged book without futures: X = 34,000, H = 6,800 → 0.17 BTC, margin 6,800 / 3,
+    under Bybit's model at a maintenance rate of 1 %: maintenance 40,000 · 0.17 · 1 % = 68,
+    liquidation 40,000 + (2,266.67 − 68) / 0.17 = 52,933.33 (Binance's would be
+    (6,800 + 2,266.67) / (0.17 · 1.01) = 52,805.27)."""
+    from dataclasses import replace
+
+    book = hedged_book(())
+    plan = make_plan(replace(book, settings=replace(
+        book.settings, liquidation_model="bybit", maint_margin_rate=D("0.01"))))
+    h = plan.hedge
+    assert (h.instrument, h.underlying, h.quantity, h.maint_rate, h.liquidation_model) == \
+        ("BTCUSDT-PERP", "BTC", D("0.17"), D("0.01"), "bybit")
+    assert abs(h.liquidation_price - D("52933.333333333")) < D("0.000001")
+    short = plan.futures_after[-1]
+    assert (short.symbol, short.underlying, short.side, short.maint_rate,
+            short.liquidation_model) == ("BTCUSDT-PERP", "BTC", "short", D("0.01"), "bybit")
+    trade = next(t for t in plan.trades if t.step == "hedge")
+    assert (trade.venue, trade.instrument, trade.side) == ("", "BTCUSDT-PERP", "short")
+
+
+def test_a_hedge_worth_exactly_min_trade_value_is_opened():
+    """X 50 @ 1 kept: H = 20 % · 50 = 10 at a hedge price of 100: 0.1 contracts worth 10,
+    Min Trade Value itself."""
+    positions = (Position("X", D(50), D(1), D(1), location="Holdings!A2"),
+                 Position("USDC", D(100), D(1), D(1), "stable", location="Holdings!A3"))
+    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_underlying="X",
+                                  hedge_price=D(100), rebalance_band=D(1))
+    plan = make_plan(PlanInputs(positions=positions, settings=settings, as_of=AS_OF))
+    assert (plan.hedge.quantity, plan.hedge.notional) == (D("0.1"), D(10))
+    assert [t.notional for t in plan.trades if t.step == "hedge"] == [D(10)]
+
+
+def test_betas_given_on_every_row_weigh_the_stress():
+    """ETH 10 @ 3,000 with β 2 and USDC with β 1 (a Beta column filled on every row), no
+    Prices: T = 80,000, S* = 32,000, nothing sold. A −20 % shock moves ETH by 2 · −20 % ·
+    30,000 = −12,000; stable does not move."""
+    positions = (Position("ETH", D(10), D(3000), D(3000), beta=2.0, location="Holdings!A2"),
+                 Position("USDC", D(50000), D(1), D(1), "stable", beta=1.0,
+                          location="Holdings!A3"))
+    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0))
+    plan = make_plan(PlanInputs(positions=positions, settings=settings, as_of=AS_OF))
+    row = next(r for r in plan.stress if r.shock == D("-0.20"))
+    assert (row.pnl_before, row.pnl_after) == (D(-12000), D(-12000))
+
+
+def test_the_plan_leaves_the_garbage_collector_as_it_found_it():
+    """make_plan pauses the cyclic collector while it builds, and turns it back on only if it
+    was on."""
+    import gc
+
+    assert gc.isenabled()
+    make_plan(hedged_book(()))
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        make_plan(hedged_book(()))
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_the_sleeve_draws_on_the_larger_stable_by_value_not_by_units():
+    """USDC (the Stable Asset) 100, EURC 1,000 @ 1.08 (1,080) and USDT 1,050 @ 1, ETH 10 @
+    3,000 at cost: T = 32,230, Aggressive Hold's F* = 9,669 (a band of 100 %: no sale) is more
+    than the 2,230 of stable, all moved: USDC first, then EURC, worth more though fewer."""
+    positions = (
+        Position("ETH", D(10), D(3000), D(3000), location="Holdings!A2"),
+        Position("USDC", D(100), D(1), D(1), "stable", location="Holdings!A3"),
+        Position("USDT", D(1050), D(1), D(1), "stable", location="Holdings!A4"),
+        Position("EURC", D(1000), D("1.08"), D("1.08"), "stable", location="Holdings!A5"),
+    )
+    settings = Settings.for_model("Aggressive Hold", fee_bps=D(0), rebalance_band=D(1))
+    plan = make_plan(PlanInputs(positions=positions, settings=settings, as_of=AS_OF))
+    assert [(t.instrument, t.notional) for t in plan.trades if t.step == "transfer"] == [
+        ("USDC → futures wallet", D(100)), ("EURC → futures wallet", D(1080)),
+        ("USDT → futures wallet", D(1050))]
+
+
+def test_two_rows_of_one_stable_worth_the_same_are_drawn_in_row_order():
+    """USDC 100 (the Stable Asset), USDT 500 on Binance and USDT 500 on Kraken, ETH 30,000:
+    T = 31,100, F* = 9,330 takes all 1,100: USDC, then the two USDT rows (same asset, same
+    value) in row order, each on its venue."""
+    positions = (
+        Position("ETH", D(10), D(3000), D(3000), location="Holdings!A2"),
+        Position("USDC", D(100), D(1), D(1), "stable", location="Holdings!A3"),
+        Position("USDT", D(500), D(1), D(1), "stable", venue="Binance", location="Holdings!A4"),
+        Position("USDT", D(500), D(1), D(1), "stable", venue="Kraken", location="Holdings!A5"),
+    )
+    settings = Settings.for_model("Aggressive Hold", fee_bps=D(0), rebalance_band=D(1))
+    plan = make_plan(PlanInputs(positions=positions, settings=settings, as_of=AS_OF))
+    assert [(t.venue, t.instrument, t.notional) for t in plan.trades if t.step == "transfer"] \
+        == [("", "USDC → futures wallet", D(100)), ("Binance", "USDT → futures wallet", D(500)),
+            ("Kraken", "USDT → futures wallet", D(500))]
+
+
+def test_the_wallet_s_surplus_over_its_goal_is_brought_back():
+    """ETH 30,000, USDC 30,000 and 40,000 free in the futures wallet: T = 100,000, F* =
+    20,000 (no sale: S* = 40,000). Nothing is in use: 20,000 comes back to USDC."""
+    positions = (Position("ETH", D(10), D(3000), D(3000), location="H!A2"),
+                 Position("USDC", D(30000), D(1), D(1), "stable", location="H!A3"))
+    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0),
+                                  futures_free_collateral=D(40000))
+    plan = make_plan(PlanInputs(positions=positions, settings=settings, as_of=AS_OF))
+    assert [(t.instrument, t.side, t.quantity, t.price, t.notional, t.fee, t.reason)
+            for t in plan.trades] == [
+        ("futures wallet → USDC", "transfer", D(20000), D(1), D(20000), D(0),
+         "Sleeve funding (target): bring back the surplus over the futures wallet's goal "
+         "20,000.00 (wallet equity 40,000.00).")]
+    assert plan.positions_after[1].quantity == D(50000)
+
+
+def test_a_row_of_no_quantity_without_cost_is_not_warned():
+    """ZZZ 0 @ 10 without cost (a row sold out): nothing to sell, nothing to say about its
+    cost. ETH 30,000 and USDC 50,000: T = 80,000, S* = 32,000, nothing sold."""
+    positions = (Position("ZZZ", D(0), D(10), None, location="Holdings!A2"),
+                 Position("ETH", D(10), D(3000), D(3000), location="Holdings!A3"),
+                 Position("USDC", D(50000), D(1), D(1), "stable", location="Holdings!A4"))
+    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0))
+    plan = make_plan(PlanInputs(positions=positions, settings=settings, as_of=AS_OF))
+    assert plan.warnings == ()
+    assert [t for t in plan.trades if t.step in ("tier", "allocation")] == []
+
+
+def test_shorts_equal_to_the_target_are_not_an_over_hedge():
+    """A BTC short of 0.17 (6,800, margin 2,400: 2.83×) against the hedged book: T = 86,400,
+    S* = 34,560, nothing sold; H = 20 % · 34,000 = 6,800, exactly what is short: no new
+    short and nothing to warn of."""
+    plan = make_plan(hedged_book([future("BTCUSDT-Q", "BTC", "short", "0.17", 40000, 2400,
+                                         2)]))
+    assert plan.hedge.existing_short_notional == D(6800) == plan.hedge.target_notional
+    assert plan.hedge.quantity == 0
+    assert plan.warnings == ()
+    assert [t.step for t in plan.trades] == ["transfer"]
+
+
+def test_a_wallet_short_by_half_a_unit_is_topped_up_without_a_minimum():
+    """ETH 30,000, USDC 50,000, 19,999.375 free in the wallet: T = 99,999.375, F* =
+    19,999.875: the wallet needs 0.50, moved with no Min Trade Value."""
+    positions = (Position("ETH", D(10), D(3000), D(3000), location="H!A2"),
+                 Position("USDC", D(50000), D(1), D(1), "stable", location="H!A3"))
+    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0),
+                                  min_trade_value=D(0),
+                                  futures_free_collateral=D("19999.375"))
+    plan = make_plan(PlanInputs(positions=positions, settings=settings, as_of=AS_OF))
+    assert [t.notional for t in plan.trades if t.step == "transfer"] == [D("0.50")]
+
+
+def test_stable_worth_exactly_what_the_wallet_needs_moves_without_a_warning():
+    """ETH 30,000 and USDC 7,500 (a band of 100 %: nothing is sold): T = 37,500, F* = 7,500,
+    all the stable there is: it all moves, and nothing is short."""
+    positions = (Position("ETH", D(10), D(3000), D(3000), location="H!A2"),
+                 Position("USDC", D(7500), D(1), D(1), "stable", location="H!A3"))
+    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0),
+                                  rebalance_band=D(1))
+    plan = make_plan(PlanInputs(positions=positions, settings=settings, as_of=AS_OF))
+    assert [t.notional for t in plan.trades if t.step == "transfer"] == [D(7500)]
+    assert plan.warnings == ()
+
+
+def test_a_surplus_of_exactly_min_trade_value_is_brought_back():
+    """ETH 30,000, USDC 30,000, 15,012.50 free: T = 75,012.50, F* = 15,002.50 (S* =
+    30,005: no sale): 10.00 over the goal, Min Trade Value itself, comes back."""
+    positions = (Position("ETH", D(10), D(3000), D(3000), location="H!A2"),
+                 Position("USDC", D(30000), D(1), D(1), "stable", location="H!A3"))
+    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0),
+                                  futures_free_collateral=D("15012.5"))
+    plan = make_plan(PlanInputs(positions=positions, settings=settings, as_of=AS_OF))
+    assert [(t.instrument, t.notional) for t in plan.trades] == [
+        ("futures wallet → USDC", D(10))]
+
+
+def test_rungs_stop_at_the_min_keep():
+    """DOT 100 at cost with a min keep of 50 %; tiers at 2×, 3× and 4×, 20 % each: rungs of
+    20 and 20, then only the 10 left above the floor of 50."""
+    plan = _ladder_of(Position("DOT", D(100), D(10), D(10), min_keep=D("0.5"),
+                               location="H!A2"),
+                      tiers=tuple(Tier(D(k), D("0.2")) for k in (2, 3, 4)))
+    assert [(r.limit_price, r.quantity) for r in plan.ladder] == \
+        [(D(20), D(20)), (D(30), D(20)), (D(40), D(10))]
+
+
+def test_a_rung_under_one_lot_step_rests_nowhere_even_without_a_minimum():
+    """DOT 1 at cost with a Lot Step of 1: the 25 % rung (0.25) rounds down to 0, and a rung
+    of nothing is no rung, Min Trade Value 0 or not."""
+    positions = (Position("DOT", D(1), D(10), D(10), lot_step=D(1), location="H!A2"),
+                 Position("USDC", D(1000), D(1), D(1), "stable", location="H!A3"))
+    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0),
+                                  min_trade_value=D(0))
+    plan = make_plan(PlanInputs(positions=positions, settings=settings, as_of=AS_OF,
+                                tiers=(Tier(D(2), D("0.25")),)))
+    assert plan.ladder == ()
+
+
+def test_a_rung_worth_exactly_min_trade_value_rests_on_its_venue():
+    """ALT 20 @ 1 at cost on Kraken, a 25 % tier at 2×: 5 at 2 = 10, Min Trade Value itself."""
+    plan = _ladder_of(Position("ALT", D(20), D(1), D(1), venue="Kraken", location="H!A2"),
+                      tiers=(Tier(D(2), D("0.25")),))
+    assert [(r.asset, r.venue, r.trigger_multiple, r.limit_price, r.quantity, r.notional)
+            for r in plan.ladder] == [("ALT", "Kraken", D(2), D(2), D(5), D(10))]
+
+
+def test_a_rung_too_small_to_rest_leaves_its_share_to_the_next():
+    """ALT 100 @ 1 at cost; tiers 1 % at 2× (1 at 2 = 2 < Min Trade Value 10: left out) and
+    50 % at 4×: due 51 % at 4×, none laddered before: 51 at 4."""
+    plan = _ladder_of(Position("ALT", D(100), D(1), D(1), location="H!A2"),
+                      tiers=(Tier(D(2), D("0.01")), Tier(D(4), D("0.5"))))
+    assert [(r.limit_price, r.quantity) for r in plan.ladder] == [(D(4), D(51))]
+
+
+def test_rungs_count_nothing_sold_when_more_is_held_than_the_original():
+    """SOL 10 held, Original Quantity 8 (bought since): nothing was sold; the 25 % tier at 2×
+    rests for 25 % of the original, 2."""
+    plan = _ladder_of(Position("SOL", D(10), D(100), D(100), original_quantity=D(8),
+                               location="H!A2"), tiers=(Tier(D(2), D("0.25")),))
+    assert [(r.limit_price, r.quantity) for r in plan.ladder] == [(D(200), D(2))]
+
+
+def test_the_ladder_works_out_the_multiples_itself_when_not_given_them():
+    from derisk_xl.core.ladder import ladder
+
+    rows = (Position("DOT", D(100), D(10), D(10), location="H!A2"),)
+    rungs = ladder(rows, [D(0)], Settings.for_model(), (Tier(D(2), D("0.2")),))
+    assert [(r.limit_price, r.quantity) for r in rungs] == [(D(20), D(20))]
+
+
+def test_a_short_whose_liquidation_a_shock_reaches_exactly_liquidates():
+    """X short 1 at 100 on a margin of 20.6 (4.85×, under Aggressive Hold's 5×: kept),
+    maintenance 0.5 % (binance): liquidation at (100 + 20.6) / 1.005 = 120, exactly the +20 %
+    shock: the short loses its equity, 20.6, before and after the plan."""
+    f = FuturesPosition("XUSDT-PERP", "X", "short", D(1), D(100), D(100), D("20.6"),
+                        underlying_price=D(100), location="Futures!A2")
+    settings = Settings.for_model("Aggressive Hold", fee_bps=D(0))
+    plan = make_plan(PlanInputs(
+        positions=(Position("USDC", D(1000), D(1), D(1), "stable", location="H!A2"),),
+        settings=settings, as_of=AS_OF, futures=(f,)))
+    assert plan.futures[0].liquidation_before == D(120)
+    row = next(r for r in plan.stress if r.shock == D("0.20"))
+    assert (row.liquidated_before, row.liquidated_after, row.pnl_before, row.pnl_after) == \
+        (("XUSDT-PERP",), ("XUSDT-PERP",), D("-20.6"), D("-20.6"))
+
+
+def test_an_excess_of_exactly_the_band_is_not_sold():
+    """ETH 10 @ 4,100 at cost and USDC 59,000: T = 100,000, S* = 40,000, band 1 % = 1,000:
+    the excess is the band itself, within it: nothing is sold."""
+    positions = (Position("ETH", D(10), D(4100), D(4100), location="H!A2"),
+                 Position("USDC", D(59000), D(1), D(1), "stable", location="H!A3"))
+    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0))
+    plan = make_plan(PlanInputs(positions=positions, settings=settings, as_of=AS_OF))
+    assert [t for t in plan.trades if t.step == "allocation"] == []
+
+
+def test_an_excess_of_one_cent_is_still_sold():
+    """Custom 50/50/0 without a band or Min Trade Value: ETH 51 @ 2 at cost (102) and USDC
+    101.98: T = 203.98, S* = 101.99, the excess is 0.01, a cent: 0.005 ETH is sold."""
+    positions = (Position("ETH", D(51), D(2), D(2), location="H!A2"),
+                 Position("USDC", D("101.98"), D(1), D(1), "stable", location="H!A3"))
+    settings = Settings.for_model("Custom", spot_target=D("0.5"), stable_target=D("0.5"),
+                                  futures_sleeve=D(0), rebalance_band=D(0), fee_bps=D(0),
+                                  hedge_ratio=D(0), min_trade_value=D(0))
+    plan = make_plan(PlanInputs(positions=positions, settings=settings, as_of=AS_OF))
+    assert [(t.step, t.quantity) for t in plan.trades] == [("allocation", D("0.005"))]
+
+
+def test_tiers_go_on_past_a_position_with_nothing_due():
+    """Universal tiers 25 % at 2× and 25 % at 4×. ETH at 4× (cost 750) held 10 of an original
+    20: due 10, already sold 10, nothing more. SOL at 2× (200 over 100) held 10 of an original
+    8 (bought since: nothing sold): due 25 % of 8 = 2. ADA at 2×, 100 held: 25. Tiers for
+    ETH alone: SOL and ADA are due nothing, ETH (at 2× of 1,500) 25 % of 10 = 2.5."""
+    rows = (Position("ETH", D(10), D(3000), D(750), original_quantity=D(20), location="H!A2"),
+            Position("SOL", D(10), D(200), D(100), original_quantity=D(8), location="H!A3"),
+            Position("ADA", D(100), D(2), D(1), location="H!A4"))
+    plan = _ladder_of(*rows, tiers=(Tier(D(2), D("0.25")), Tier(D(4), D("0.25"))))
+    sold = [(t.instrument, t.quantity, t.reason) for t in plan.trades if t.step == "tier"]
+    assert sold == [
+        ("SOL", D(2), "SOL trades at 2× its cost: tiers due 25 % of the original 8; already "
+                      "sold 0."),
+        ("ADA", D(25), "ADA trades at 2× its cost: tiers due 25 % of the original 100; already "
+                       "sold 0.")]
+    eth = Position("ETH", D(10), D(3000), D(1500), location="H!A4")
+    plan = _ladder_of(rows[1], rows[2], eth, tiers=(Tier(D(2), D("0.25"), "ETH"),))
+    assert [(t.instrument, t.quantity) for t in plan.trades if t.step == "tier"] == \
+        [("ETH", D("2.5"))]
+
+
+def test_a_tier_sale_says_what_was_sold_before():
+    """ETH at 4× (cost 750), 10 held of an original 16: due 50 % of 16 = 8, 6 sold before:
+    2 now."""
+    eth = Position("ETH", D(10), D(3000), D(750), original_quantity=D(16), location="H!A2")
+    plan = _ladder_of(eth, tiers=(Tier(D(2), D("0.25")), Tier(D(4), D("0.25"))))
+    assert [(t.quantity, t.reason) for t in plan.trades if t.step == "tier"] == [
+        (D(2), "ETH trades at 4× its cost: tiers due 50 % of the original 16; already sold 6.")]
