@@ -181,21 +181,42 @@ def baseline_of(work: Path) -> Path | None:
 
 
 def verdicts(work: Path) -> dict[str, dict[str, int | None]]:
-    """:func:`codes_of`, where a mutant this run did not try takes the kill of the run it
-    retried (and so on back): a kill stands while tests are only ever added."""
+    """:func:`codes_of`, where a mutant this run did not try keeps its verdict from the run it
+    retried (and so on back): a kill stands while tests are only ever added, and a survivor
+    judged equivalent is not tried again."""
     codes = codes_of(work)
     earlier = baseline_of(work)
     if earlier is None:
         return codes
     before = {m: c for cs in verdicts(earlier).values() for m, c in cs.items()}
-    return {path: {m: (before.get(m) if c is None and before.get(m) in KILLED else c)
-                   for m, c in cs.items()} for path, cs in codes.items()}
+    return {path: {m: (before.get(m) if c is None else c) for m, c in cs.items()}
+            for path, cs in codes.items()}
 
 
 def not_killed(work: Path) -> list[str]:
-    """The mutants a run judged and did not kill (survived, no tests, suspicious)."""
-    return sorted(m for codes in verdicts(work).values() for m, code in codes.items()
-                  if code is not None and code not in KILLED)
+    """The mutants a run judged and did not kill (survived, no tests, suspicious), less the
+    survivors judged equivalent."""
+    known = equivalents()
+    out = []
+    for codes in verdicts(work).values():
+        for m, code in codes.items():
+            if code is None or code in KILLED:
+                continue
+            if code in SURVIVED and equivalent(work, m, known):
+                continue
+            out.append(m)
+    return sorted(out)
+
+
+def equivalent(work: Path, mutant: str, known: list[tuple[str, str, str]]) -> str | None:
+    """Why ``mutant`` is judged equivalent (mutation-equivalent.txt), or None."""
+    func = function_of(mutant)
+    if not any(f == func for f, _, _ in known):
+        return None
+    lines = added_lines(diff_of(work, mutant))
+    number = mutant.rsplit("__mutmut_", 1)[-1]
+    return next((w for f, line, w in known if f == func and
+                 (line in lines or line == f"mutant {number}")), None)
 
 
 def not_run(work: Path, count: int) -> list[str]:
@@ -267,18 +288,13 @@ def report(names: list[str], work: Path, baseline: Path | None = None) -> tuple[
             if code in NO_TESTS:
                 count["no tests"] += 1
                 continue
-            diff = diff_of(work, mutant)
-            func = function_of(mutant)
-            lines = added_lines(diff)
-            number = mutant.rsplit("__mutmut_", 1)[-1]
-            why = next((w for f, line, w in known if f == func and
-                        (line in lines or line == f"mutant {number}")), None)
-            if code in SURVIVED and why is not None:
+            why = equivalent(work, mutant, known) if code in SURVIVED else None
+            if why is not None:
                 count["equivalent"] += 1
                 continue
             count["survived" if code in SURVIVED else "other"] += 1
             details.append(f"### {mutant} ({'survived' if code in SURVIVED else code})\n"
-                           f"```diff\n{diff.strip()}\n```\n")
+                           f"```diff\n{diff_of(work, mutant).strip()}\n```\n")
         rows.append(_row(path, count))
         total.update(count)
     if len(rows) > 3:

@@ -509,7 +509,10 @@ def stress(shock: F, values: list[tuple[F, F]], futures: list[OFuture], weights)
 
 def plan(inputs, h_star: float | None = None) -> OPlan:
     """SPEC 4 on ``inputs``. ``h_star``: the minimum-variance ratio to use instead of the
-    oracle's own estimate (a float statistic, compared apart to a float tolerance)."""
+    oracle's own estimate (a float statistic, compared apart to a float tolerance).
+
+    Long on purpose: it reads top to bottom as SPEC 4 does, step by step, each step's state
+    in plain local variables, so a reader can check it against the SPEC in one pass."""
     s = inputs.settings
     min_variance = h_star
     out = OPlan()

@@ -77,6 +77,10 @@ def test_warnings_of_one_kind_are_said_once_from_three():
     assert [i.message for i in three] == [
         "3 positions have no average cost (first: H!B2, H!B3, H!B4): no tier sales."]
     assert grouped(many[:2]) == tuple(many[:2])          # two are said one by one
+    two = "had a price: 0 at close: so no sale."        # split at the first colon
+    said = grouped([Issue(f"H!B{r}", "x", "warning", two) for r in (2, 3, 4)])
+    assert [i.message for i in said] == [
+        "3 positions had a price (first: H!B2, H!B3, H!B4): 0 at close: so no sale."]
     as_errors = [dataclasses.replace(i, severity="error") for i in many]
     assert grouped(as_errors) == tuple(as_errors)        # errors are never grouped
 
@@ -100,6 +104,7 @@ def test_the_fingerprint_is_the_digest_of_the_canonical_text():
     assert "\nas_of:datetime.date(2026, 11, 28)\n" in text
     assert "('ALT', Decimal('1000'), Decimal('12'), Decimal('3')," in text
     assert "\nlots:Lot('asset', 'quantity'," in text
+    assert "\nfutures:FuturesPosition('symbol', " in text and "\ntiers:Tier(" in text
     assert text.endswith("prices:None\n")
     assert inputs_fingerprint(inputs) == hashlib.sha256(text.encode("utf-8")).hexdigest()
 

@@ -208,6 +208,7 @@ def test_a_hedge_expiring_on_the_as_of_date_is_warned():
     c = plan.hedge.carry
     assert (c.kind, c.basis, c.basis_pct, c.annualized, c.amount, c.days_to_expiry) == \
         ("basis", D(200), D("0.005"), 0, 0, 0)
+    assert plan.futures_after[-1].expiry == AS_OF          # the new short is that contract
 
 
 # -------------------------------------------------------------------------------------------
@@ -248,6 +249,7 @@ def test_proceeds_into_a_stable_asset_not_held():
     added = plan.positions_after[-1]
     assert (added.asset, added.quantity, added.category, added.location, added.venue) == \
         ("USDC", D(600), "stable", "Settings", "")
+    assert (added.price, added.avg_cost) == (1, 1)
     # proceeds of less than one unit are proceeds too
     dust = Position("ALT", D(1), D("0.5"), D("0.1"), location="Holdings!A2")
     plan = plan_of(dust, usdt, hedge_ratio=D(0), futures_sleeve=D(0), spot_target=D("0.5"),
@@ -331,3 +333,20 @@ def test_stable_short_of_the_sleeve_is_valued_at_its_price():
     assert said(plan) == [("Settings", "The futures wallet needs 6,199.80 to reach its goal "
                                        "6,199.80 but stable holds only 999.00: all of it is "
                                        "moved.")]
+
+
+def test_positions_without_cost_are_said_once_from_three_and_sold_last_by_name():
+    """AAA, BBB, CCC without cost (100 each), ETH at cost: one grouped warning; the excess
+    is sold from the unknown costs, named in the reason."""
+    rows = [Position(a, D(10), D(10), None, location=f"Holdings!A{n}")
+            for n, a in ((3, "AAA"), (4, "BBB"), (5, "CCC"))]
+    plan = plan_of(*rows, Position("USDC", D(100), D(1), D(1), "stable", location="H!A9"),
+                   hedge_ratio=D(0))
+    assert said(plan) == [("Holdings!A3", "3 positions have no average cost (first: "
+                                          "Holdings!A3, Holdings!A4, Holdings!A5): their "
+                                          "multiples are unknown, so no tier sales; the "
+                                          "allocation sells them last and their gains are not "
+                                          "estimated.")]
+    sale = next(t for t in plan.trades if t.step == "allocation")
+    assert sale.instrument == "AAA" and sale.reason.endswith(
+        "sold from AAA (unknown cost), highest multiple first.")

@@ -70,6 +70,9 @@ def test_only_shorts_on_the_hedge_underlying_count_toward_the_hedge():
     assert (hedge.symbol, hedge.side, hedge.entry_price, hedge.underlying_price, hedge.expiry) \
         == ("BTCUSDT-PERP", "short", D(40000), D(40000), None)
     assert h.liquidation_model == "binance" and plan.as_of == AS_OF and hedge.leverage == 3
+    assert (hedge.funding_rate_8h, hedge.location, h.hedge_ratio) == (D(0), "Settings",
+                                                                      D("0.2"))
+    assert plan.trades[1].notional == D(4800) and plan.trades[0].side == "transfer"
     assert [t.number for t in plan.trades] == [1, 2]
     e = plan.exposure_before
     assert (e.gross, e.gross_pct) == (D(47000), D(47000) / D(90500))
@@ -183,6 +186,8 @@ def test_closing_a_long_sells_and_cutting_a_short_buys():
                      ("reduce-leverage", "BTCUSDT-PERP", "buy", D("0.4"), D(16000), D(0))]
     assert [f.size for f in plan.futures_after] == [D(5), D("0.6")]
     assert [a.leverage_after for a in plan.futures] == [D("1.5"), D(3)]
+    assert [(a.symbol, a.side, a.action) for a in plan.futures] == [
+        ("ETHUSDT-PERP", "long", "close"), ("BTCUSDT-PERP", "short", "reduce")]
     assert [t.number for t in plan.trades] == list(range(1, len(plan.trades) + 1))
 
 
@@ -244,6 +249,7 @@ def test_a_sale_from_one_lot_realizes_exactly_what_it_nets():
         [t.notional - t.fee - t.quantity * c for t, c in zip(sales, (1200, 3, 3))]
     assert [r.cost for r in plan.realized] == \
         [t.quantity * c for t, c in zip(sales, (1200, 3, 3))]
+    assert {r.venue for r in plan.realized} == {""}
     assert [(r.acquired, r.term) for r in plan.realized] == \
         [(dt.date(2024, 1, 2), "long"), (dt.date(2025, 1, 2), "long"),
          (dt.date(2025, 1, 2), "long")]
@@ -368,7 +374,7 @@ def test_each_model_has_the_spec_s_defaults():
     assert Settings.for_model("Aggressive Hold", hedge_ratio=D("0.1")).hedge_ratio == D("0.1")
 
 
-def _below_target_but_short_of_stable(fgi=None):
+def _below_target_but_short_of_stable(fgi=None, min_trade_value=D(10)):
     """ETH 1 @ 3,000 at cost, 1,000 USDC, a BTC long whose 20,000 margin is in use: T =
     24,000, S* = C* = 9,600. Risk spot 3,000 is within S*, but stable (1,000) is far below
     C*: the target is not reached; ETH can still sell."""
@@ -377,7 +383,7 @@ def _below_target_but_short_of_stable(fgi=None):
     positions = (Position("ETH", D(1), D(3000), D(3000), location="Holdings!A2"),
                  Position("USDC", D(1000), D(1), D(1), "stable", location="Holdings!A3"))
     settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0),
-                                  fear_greed_index=fgi)
+                                  fear_greed_index=fgi, min_trade_value=min_trade_value)
     return make_plan(PlanInputs(positions=positions, settings=settings, as_of=AS_OF,
                                 futures=(f,)))
 
@@ -409,9 +415,9 @@ def test_resting_sells_for_three_tiers_ahead_add_up():
     settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0))
     plan = make_plan(PlanInputs(positions=positions, settings=settings, as_of=AS_OF,
                                 tiers=tiers))
-    assert [(r.limit_price, r.quantity, r.location) for r in plan.ladder] == \
-        [(D(20), D(20), "Holdings!A2"), (D(30), D(20), "Holdings!A2"),
-         (D(40), D(20), "Holdings!A2")]
+    assert [(r.limit_price, r.quantity, r.notional, r.location) for r in plan.ladder] == \
+        [(D(20), D(20), D(400), "Holdings!A2"), (D(30), D(20), D(600), "Holdings!A2"),
+         (D(40), D(20), D(800), "Holdings!A2")]
 
 
 def _ladder_of(*positions, tiers):
@@ -543,7 +549,8 @@ def test_a_sale_beyond_the_lots_of_a_position_without_cost_has_no_gain():
                                 lots=(Lot("ALT", D(40), D(2), None, "Lots!A2"),)))
     sale = next(t for t in plan.trades if t.step == "allocation")
     assert sale.quantity == D(50) and sale.realized_gain is None
-    assert [(r.quantity, r.cost) for r in plan.realized] == [(D(40), D(80))]
+    assert [(r.quantity, r.proceeds, r.cost) for r in plan.realized] == \
+        [(D(40), D(480), D(80))]                     # 40 of the 50 sold for 600
 
 
 def test_momentum_exhaustion_says_why_with_its_numbers():
@@ -577,3 +584,112 @@ def test_a_wallet_with_half_a_unit_of_equity_has_a_leverage():
         positions=(Position("USDC", D(1000), D(1), D(1), "stable", location="H!A2"),),
         settings=settings, as_of=AS_OF, futures=(f,)))
     assert plan.exposure_before.wallet_leverage == D(199)
+
+
+def test_a_sale_worth_exactly_min_trade_value_is_made():
+    """ALT 20 @ 2, cost 1 (2×): the first tier sells 25 % = 5, worth 10 = Min Trade Value."""
+    plan = _ladder_of(Position("ALT", D(20), D(2), D(1), venue="Kraken", location="H!A2"),
+                      tiers=(Tier(D(2), D("0.25")), Tier(D(4), D("0.25"))))
+    assert [(t.quantity, t.notional) for t in plan.trades if t.step == "tier"] == \
+        [(D(5), D(10))]
+    assert plan.positions_after[0].venue == "Kraken"
+
+
+def test_unknown_costs_of_equal_value_sell_in_asset_name_order():
+    """ZZZ and AAA, no cost, 100 each: the allocation takes AAA first (name), then ZZZ."""
+    from derisk_xl.core import allocation as alloc
+
+    rows = (Position("ZZZ", D(10), D(10), None), Position("AAA", D(10), D(10), None))
+    s = Settings.for_model(min_trade_value=D(0))
+    sales, _ = alloc.allocation_sales(rows, [p.quantity for p in rows], s, D(50), D(0))
+    assert [(x.index, x.quantity) for x in sales] == [(1, D(10)), (0, D(5))]
+
+
+def test_a_long_in_profit_by_half_a_unit_is_closed():
+    f = FuturesPosition("ETHUSDT-PERP", "ETH", "long", D(1), D(100), D("100.5"), D(100),
+                        location="Futures!A2")
+    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0))
+    plan = make_plan(PlanInputs(
+        positions=(Position("USDC", D(1000), D(1), D(1), "stable", location="H!A2"),),
+        settings=settings, as_of=AS_OF, futures=(f,)))
+    assert [(t.step, t.quantity, t.realized_gain) for t in plan.trades
+            if t.step == "close-long"] == [("close-long", D("0.5"), D("0.25"))]
+
+
+def test_a_position_under_one_unit_gets_its_rungs():
+    plan = _ladder_of(Position("ETH", D("0.5"), D(3000), D(3000), location="H!A2"),
+                      tiers=(Tier(D(2), D("0.5")),))
+    assert [(r.limit_price, r.quantity) for r in plan.ladder] == [(D(6000), D("0.25"))]
+
+
+def test_the_target_is_reached_at_its_bounds_exactly():
+    """Custom 50/50/0 without a band: ETH 30,000 and USDC 30,000, T = 60,000: risk spot =
+    S* and stable = C* exactly, so the target is reached and the plan complete."""
+    positions = (Position("ETH", D(10), D(3000), D(3000), location="H!A2"),
+                 Position("USDC", D(30000), D(1), D(1), "stable", location="H!A3"))
+    settings = Settings.for_model("Custom", spot_target=D("0.5"), stable_target=D("0.5"),
+                                  futures_sleeve=D(0), rebalance_band=D(0), fee_bps=D(0),
+                                  hedge_ratio=D(0))
+    plan = make_plan(PlanInputs(positions=positions, settings=settings, as_of=AS_OF))
+    assert _signal(plan, "target reached").on and plan.status == "complete"
+    assert _signal(plan, "extreme greed").reason == "no Fear Greed Index given."
+
+
+def test_the_plan_carries_the_source_it_was_read_from():
+    from dataclasses import replace
+
+    from derisk_xl.core.model import HoldingsSource
+
+    source = HoldingsSource("Holdings!A1:D4", 3)
+    plan = make_plan(replace(hedged_book(()), source=source))
+    assert plan.source is source
+
+
+def test_margin_in_use_is_never_brought_back_even_without_a_minimum():
+    """The wallet's 20,000 is all margin in use (F* = 4,800): no transfer back, not even one
+    of 0 with no Min Trade Value."""
+    plan = _below_target_but_short_of_stable(min_trade_value=D(0))
+    assert [t for t in plan.trades if t.step == "transfer"] == []
+
+
+def test_a_transfer_of_exactly_min_trade_value_is_made():
+    """ETH 30,000, USDC 49,990, 19,985 free in the wallet: T = 99,975, F* = 19,995: the
+    wallet needs 10.00, exactly Min Trade Value."""
+    positions = (Position("ETH", D(10), D(3000), D(3000), location="H!A2"),
+                 Position("USDC", D(49990), D(1), D(1), "stable", location="H!A3"))
+    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0),
+                                  futures_free_collateral=D(19985))
+    plan = make_plan(PlanInputs(positions=positions, settings=settings, as_of=AS_OF))
+    assert [t.notional for t in plan.trades if t.step == "transfer"] == [D(10)]
+
+
+def test_every_short_on_the_hedge_underlying_counts():
+    """Two BTC shorts, 0.05 and 0.025 (2,000 + 1,000): A = 6,800 − 3,000 = 3,800 → 0.095."""
+    plan = make_plan(hedged_book([
+        future("BTCUSDT-Q", "BTC", "short", "0.05", 40000, 1000, 2),
+        future("BTCUSDT-M", "BTC", "short", "0.025", 40000, 500, 3),
+    ]))
+    assert plan.hedge.existing_short_notional == D(3000)
+    assert plan.hedge.quantity == D("0.095")
+
+
+def test_a_tier_reached_exactly_is_sold_not_laddered():
+    """ETH at exactly 2× with an ETH tier at 2× (25 %) and an alt tier at 4× (25 %): the
+    first is sold now (2.5), only the second rests, at 4,000 for 2.5."""
+    plan = _ladder_of(Position("ETH", D(10), D(2000), D(1000), location="H!A2"),
+                      tiers=(Tier(D(2), D("0.25"), "ETH"), Tier(D(4), D("0.25"), "alt")))
+    assert [t.quantity for t in plan.trades if t.step == "tier"] == [D("2.5")]
+    assert [(r.limit_price, r.quantity) for r in plan.ladder] == [(D(4000), D("2.5"))]
+
+
+def test_protected_worth_exactly_s_star_is_not_warned():
+    """BTC 0.4 @ 40,000 = 16,000 protected; ETH 10,000; USDC 14,000: T = 40,000, S* =
+    16,000 = the protected value: the target can still be met (ETH is sold), no warning."""
+    positions = (Position("BTC", D("0.4"), D(40000), D(40000), location="H!A2"),
+                 Position("ETH", D(10), D(1000), D(1000), location="H!A3"),
+                 Position("USDC", D(14000), D(1), D(1), "stable", location="H!A4"))
+    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0))
+    plan = make_plan(PlanInputs(positions=positions, settings=settings, as_of=AS_OF))
+    assert plan.warnings == ()
+    assert [(t.instrument, t.quantity) for t in plan.trades if t.step == "allocation"] == \
+        [("ETH", D(10))]

@@ -11,22 +11,20 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import math
 import re
 from decimal import Decimal
 
 from ..core.model import STABLE_NAMES, HoldingsSource, Position, Settings, mapping_words
 from ..core.money import ZERO
 from .grid import column_letter, coordinate, sheet_ref
-from .blocks import total_word
 from .headers import blank
+from .book_total import check_book_total
 from .currency import Money, money_of, no_rate, rates_used, single, to_base, unsure
 from .fx import merge_rates, read_rates
-from .identity import number_of
 from .mapping import HAND_KEYS, HandMapping
 from .tables import Choice, HoldingsTable, find_holdings, refusal, taken_warnings
 from .typed import BAD, CATEGORIES, PROTECT, CellReader, Region
-from .vocabulary import CURRENCY_CODES, FIELD_TITLES, USD_FAMILY, norm, read_header
+from .vocabulary import CURRENCY_CODES, FIELD_TITLES, USD_FAMILY, norm
 
 _PAIR = re.compile(r"^([A-Z0-9.]{2,})[-/_:]([A-Z]{3,5})$")
 _MONEY_FIELDS = ("price", "value", "avg_cost", "cost_basis")
@@ -101,40 +99,81 @@ def _read_table(p: CellReader, table: HoldingsTable, settings: Settings,
     """The positions of one table, and why it is set aside when it gives none (None: it stands,
     with its errors)."""
     h = table.header
-    sheet = table.sheet
-    if hand:
-        _, missing = hand.columns(sheet, h.row, h.first_col, h.last_col)
-        for f, text, origin in missing:
-            said = "--column" if origin == "--column" else f"Settings {HAND_KEYS[f]}"
-            p.error(origin if origin != "--column" else table.where, (
-                f"{said} is {text!r}, but the holdings header {table.where} has no such column "
-                f"(its headers: {', '.join(h.texts[c] for c in sorted(h.texts))}); give one "
-                "of them, or a column letter."))
-        if missing:
-            return None, settings, None, None
+    if hand and _hand_missing(p, table, hand):
+        return None, settings, None, None
     for note in h.notes:
         p.warn(table.where, f"{note}.")
     _check_merged(p, table)
-    asset_col = h.columns["asset"]
-    raw = [v.strip().upper() for v in (sheet.value(r, asset_col) for r in table.rows)
-           if isinstance(v, str) and v.strip()]
+    raw = [v.strip().upper() for v in (table.sheet.value(r, h.columns["asset"])
+                                       for r in table.rows) if isinstance(v, str) and v.strip()]
     before = len(p.issues)
     money, settings = _base_currency(p, table, settings, raw)
+    _doubles(p, table, money.columns)
+    out, renamed = _positions(p, table, money)
+    refused = unsure(money, table) or no_rate(money, table)
+    if refused is not None:
+        p.issues.append(refused)
+        return None, settings, None, None
+    if table.lots:
+        out = _added_up(out)
+    _headings(p, table)
+    _hidden(p, table)
+    if not out:
+        return None, settings, None, _no_positions(p, table, before)
+    if renamed:
+        shown = ", ".join(renamed[:4]) + (" …" if len(renamed) > 4 else "")
+        p.warn(out[0].location, f"{len(renamed)} pair ticker(s) read as their base asset (the "
+                                f"quote is the base currency {money.base}): {shown}.")
+    check_book_total(p, table, out)
     cols = money.columns
+    source = HoldingsSource(
+        where=table.where, positions=len(out), mapping=_mapping(table, cols),
+        ignored=tuple(t for c, t in sorted(h.texts.items())
+                      if c not in cols.values() and c != table.label_col),
+        base_currency=money.base, chosen_by=table.how, evidence=h.evidence,
+        rates=rates_used(money))
+    return tuple(out), settings, source, None
+
+
+def _hand_missing(p: CellReader, table: HoldingsTable, hand: HandMapping) -> bool:
+    """A column mapped by hand that the table's header lacks: an error at the setting."""
+    h = table.header
+    _, missing = hand.columns(table.sheet, h.row, h.first_col, h.last_col)
+    for f, text, origin in missing:
+        said = "--column" if origin == "--column" else f"Settings {HAND_KEYS[f]}"
+        p.error(origin if origin != "--column" else table.where, (
+            f"{said} is {text!r}, but the holdings header {table.where} has no such column "
+            f"(its headers: {', '.join(h.texts[c] for c in sorted(h.texts))}); give one "
+            "of them, or a column letter."))
+    return bool(missing)
+
+
+def _doubles(p: CellReader, table: HoldingsTable, cols: dict[str, int]) -> None:
+    """Two columns of one rank for one field: the first is read (or the one named in the base
+    currency, SPEC 3.10), and a warning names both."""
+    h = table.header
     for f, kept, other in h.doubles:
-        if cols.get(f) == other:  # the one named in the base currency is read (SPEC 3.10)
+        if cols.get(f) == other:
             kept, other = other, kept
-        p.warn(sheet_ref(sheet.name, coordinate(h.row, other)),
+        p.warn(sheet_ref(table.sheet.name, coordinate(h.row, other)),
                f"{h.texts[kept]!r} and {h.texts[other]!r} both mean {FIELD_TITLES[f]}; "
                f"{h.texts[kept]!r} ({coordinate(h.row, kept)}) is read, {h.texts[other]!r} "
                "is not.")
-    base = money.base
-    quotes = {base} | (USD_FAMILY if base == "USD" else set())
-    renamed: list[str] = []
-    asset_cell = sheet_ref(sheet.name, column_letter(asset_col))  # + row number, per position
+
+
+def _positions(p: CellReader, table: HoldingsTable, money: Money
+               ) -> tuple[list[Position], list[str]]:
+    """Every row's position (rows with a problem are reported and left out), and the pair
+    tickers read as their base asset."""
+    h = table.header
+    sheet = table.sheet
+    cols = money.columns
+    quotes = {money.base} | (USD_FAMILY if money.base == "USD" else set())
+    asset_cell = sheet_ref(sheet.name, column_letter(h.columns["asset"]))  # + the row's number
     region = Region("Holdings", sheet, h.row, h.first_col, h.last_col, table.last_row, cols)
     labels = _category_labels(p, table)
     out: list[Position] = []
+    renamed: list[str] = []
     empty_value: list[str] = []
     for r in table.rows:
         row = sheet.rows[r] if r < len(sheet.rows) else ()
@@ -150,12 +189,13 @@ def _read_table(p: CellReader, table: HoldingsTable, settings: Settings,
             price = _price_from_value(p, table, r, quantity, value, empty_value)
             if price is None:
                 continue
-        avg = p.number(region, r, row, "avg_cost", "Avg Cost", minimum=ZERO) \
-            if "avg_cost" in cols else None
-        avg = _in_base(money, table, r, "avg_cost", avg, quantity)
-        basis = p.number(region, r, row, "cost_basis", "Cost Basis", minimum=ZERO) \
-            if "cost_basis" in cols else None
-        basis = _in_base(money, table, r, "cost_basis", basis, quantity)
+
+        avg = _in_base(money, table, r, "avg_cost", p.number(
+            region, r, row, "avg_cost", "Avg Cost", minimum=ZERO) if "avg_cost" in cols
+            else None, quantity)
+        basis = _in_base(money, table, r, "cost_basis", p.number(
+            region, r, row, "cost_basis", "Cost Basis", minimum=ZERO) if "cost_basis" in cols
+            else None, quantity)
         category = p.choice(region, r, row, "category", "Category", CATEGORIES) \
             if "category" in cols and not labels else None
         protect = p.choice(region, r, row, "protect", "Protect", PROTECT, "yes or no") \
@@ -171,9 +211,8 @@ def _read_table(p: CellReader, table: HoldingsTable, settings: Settings,
             venue = label.strip() if isinstance(label, str) and label.strip() else None
         lot_step = p.number(region, r, row, "lot_step", "Lot Step", positive=True) \
             if "lot_step" in cols else None
-        values = (asset, quantity, price, avg, basis, category, protect, min_keep, q0, beta,
-                  venue, lot_step)
-        if any(x is BAD for x in values):
+        if any(x is BAD for x in (asset, quantity, price, avg, basis, category, protect,
+                                  min_keep, q0, beta, venue, lot_step)):
             continue
         if avg is None and basis is not None and quantity:
             avg = basis / quantity
@@ -190,48 +229,38 @@ def _read_table(p: CellReader, table: HoldingsTable, settings: Settings,
             beta=float(beta) if beta is not None else None, venue=venue or "",
             lot_step=lot_step, location=f"{asset_cell}{r + 1}",
         ))
-    refused = unsure(money, table) or no_rate(money, table)
-    if refused is not None:
-        p.issues.append(refused)
-        return None, settings, None, None
-    if table.lots:
-        out = _added_up(out)
-    if table.headings:
-        names = [str(sheet.value(r, c)).strip() for r in table.headings
-                 for c in range(h.first_col, h.last_col + 1) if not blank(sheet.value(r, c))]
-        shown = ", ".join(names[:4]) + (" …" if len(names) > 4 else "")
-        p.warn(sheet_ref(sheet.name, coordinate(table.headings[0], h.first_col)),
-               f"{len(names)} section heading row(s) between the positions ({shown}) are read "
-               "as headings, not positions.")
-    _hidden(p, table)
     if empty_value:
         p.warn(empty_value[0], f"{len(empty_value)} row(s) hold a quantity of 0 and no price "
                                f"(first: {', '.join(empty_value[:3])}); they are not planned.")
-    if not out:
-        failed = [i for i in p.issues[before:] if i.severity == "error"]
-        if failed:
-            why = (f"has {len(table.rows)} row(s) and every one fails (first: {failed[0]})")
-            return None, settings, None, why
-        why = (f"has a holdings header ({mapping_words(_mapping(table))}) but no positions "
-               "under it")
-        if table.how == "the sheet named Holdings":
-            p.error(sheet.name, "Holdings has no positions; expected at least one row below "
-                                "the header.")
-        else:
-            p.error(table.where, f"{table.where} ({table.how}) {why}; fill in at least one row.")
-        return None, settings, None, why
-    if renamed:
-        shown = ", ".join(renamed[:4]) + (" …" if len(renamed) > 4 else "")
-        p.warn(out[0].location, f"{len(renamed)} pair ticker(s) read as their base asset (the "
-                                f"quote is the base currency {base}): {shown}.")
-    _check_book_total(p, table, out)
-    source = HoldingsSource(
-        where=table.where, positions=len(out), mapping=_mapping(table, cols),
-        ignored=tuple(t for c, t in sorted(h.texts.items())
-                      if c not in cols.values() and c != table.label_col),
-        base_currency=base, chosen_by=table.how, evidence=h.evidence,
-        rates=rates_used(money))
-    return tuple(out), settings, source, None
+    return out, renamed
+
+
+def _headings(p: CellReader, table: HoldingsTable) -> None:
+    if not table.headings:
+        return
+    h, sheet = table.header, table.sheet
+    names = [str(sheet.value(r, c)).strip() for r in table.headings
+             for c in range(h.first_col, h.last_col + 1) if not blank(sheet.value(r, c))]
+    shown = ", ".join(names[:4]) + (" …" if len(names) > 4 else "")
+    p.warn(sheet_ref(sheet.name, coordinate(table.headings[0], h.first_col)),
+           f"{len(names)} section heading row(s) between the positions ({shown}) are read as "
+           "headings, not positions.")
+
+
+def _no_positions(p: CellReader, table: HoldingsTable, before: int) -> str:
+    """Why a table gave no position: its rows all failed, or it has none (then an error too,
+    which stands when the table was chosen or named)."""
+    failed = [i for i in p.issues[before:] if i.severity == "error"]
+    if failed:
+        return f"has {len(table.rows)} row(s) and every one fails (first: {failed[0]})"
+    why = (f"has a holdings header ({mapping_words(_mapping(table))}) but no positions "
+           "under it")
+    if table.how == "the sheet named Holdings":
+        p.error(table.sheet.name, "Holdings has no positions; expected at least one row below "
+                                  "the header.")
+    else:
+        p.error(table.where, f"{table.where} ({table.how}) {why}; fill in at least one row.")
+    return why
 
 
 def _added_up(positions: list[Position]) -> list[Position]:
@@ -249,87 +278,6 @@ def _added_up(positions: list[Position]) -> list[Position]:
             sum((x.quantity * x.avg_cost for x in lots), ZERO) / quantity
         out.append(dataclasses.replace(first, quantity=quantity, avg_cost=avg))
     return out
-
-
-def _book_total(table: HoldingsTable) -> tuple[float, str] | None:
-    """The book's own total of its value column, and its cell: its totals row (the last when
-    it sums the subtotals above it, else the subtotals' sum), else a cell labelled as a total
-    beside or under a label just above or below the table (a KPI block)."""
-    c = table.header.columns.get("value")
-    if c is None:
-        return None
-    sheet = table.sheet
-    found = [(r, number_of(sheet.value(r, c))) for r in table.totals]
-    found = [(r, x) for r, x in found if x is not None]
-    if found:
-        last_r, last = found[-1]
-        rest = sum(x for _, x in found[:-1])
-        if len(found) > 1 and not math.isclose(last, rest, rel_tol=1e-6, abs_tol=0.01):
-            return rest + last, ", ".join(sheet_ref(sheet.name, coordinate(r, c))
-                                          for r, _ in found)
-        return last, sheet_ref(sheet.name, coordinate(last_r, c))
-    h = table.header
-    near = [*range(max(0, h.row - TOTAL_LOOK_ROWS), h.row),
-            *range(table.last_row + 1, min(len(sheet.rows), table.last_row + 1 +
-                                           TOTAL_LOOK_ROWS))]
-    for r in near:
-        row = sheet.rows[r]
-        for k, v in enumerate(row):
-            if type(v) is not str or len(v) > 40 or not _total_label(v):
-                continue
-            for rr, cc in ((r, k + 1), (r, k + 2), (r + 1, k)):
-                x = number_of(sheet.value(rr, cc))
-                if x is not None:
-                    return x, sheet_ref(sheet.name, coordinate(rr, cc))
-    return None
-
-
-#: How far above and below a table a labelled total is looked for.
-TOTAL_LOOK_ROWS = 6
-
-
-def _total_label(text: str) -> bool:
-    """A label of the book's total value: a totals word alone (``Total``, ``Net Worth``) or a
-    header that means the value (``Total Portfolio Value``); not a total of costs, gains or
-    returns (``Total Invested``, ``Total ROI``)."""
-    if total_word(text) and read_header(text.strip()).field is None and not \
-            read_header(text.strip()).other and len(text.split()) <= 2:
-        return True
-    return read_header(text.strip()).field == "value"
-
-
-def _check_book_total(p: CellReader, table: HoldingsTable, positions: list[Position]) -> None:
-    """A book's own total checks the plan (SPEC 3.9 item 13): when the positions read do not
-    add up to it, beyond its rounding, the run says so with both figures and cells."""
-    found = _book_total(table)
-    if found is None or not positions:
-        return
-    total, cell = found
-    read = sum((pos.quantity * pos.price for pos in positions), ZERO)
-    shown = max((_decimals(table.sheet.value(r, table.header.columns["value"]))
-                 for r in table.rows), default=2)
-    slack = max(0.0005 * abs(total), 0.5 * 10.0 ** -min(shown, 8) * (len(positions) + 1))
-    if abs(float(read) - total) <= slack:
-        return
-    p.warn(cell, f"the positions read from {table.where} are worth {_figure(read)} in all "
-                 f"(Quantity × Price), but the book's own total at {cell} is "
-                 f"{_figure(Decimal(repr(total)))}; the plan is made from the positions read, so "
-                 "check that every row was read and each column mapped as meant (the "
-                 '"Holdings read from" line says how).')
-
-
-def _decimals(v: object) -> int:
-    x = number_of(v)
-    if x is None:
-        return 0
-    text = repr(x)
-    if "e" in text:
-        return 8
-    return len(text.partition(".")[2].rstrip("0"))
-
-
-def _figure(x: Decimal) -> str:
-    return f"{x:,.2f}" if abs(x) >= 1 else f"{x.normalize():f}"
 
 
 def _mapping(table: HoldingsTable, columns: dict[str, int] | None = None
