@@ -44,12 +44,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "build" / "mutation"
 EQUIVALENT = ROOT / "benchmarks" / "mutation-equivalent.txt"
+#: mutmut run by this interpreter as a module: a venv made with --system-site-packages sees
+#: the package but has no ``mutmut`` script of its own.
+MUTMUT = (sys.executable, "-m", "mutmut")
 
 _READER_TESTS = ("tests/test_reader.py", "tests/test_reader_ranges.py", "tests/test_tables.py",
                  "tests/test_reader_properties.py", "tests/test_realbooks.py",
                  "tests/test_reader_gaps.py", "tests/test_reader_numbers.py",
                  "tests/test_reader_currencies.py", "tests/test_vocabulary.py",
-                 "tests/test_trackers.py")
+                 "tests/test_reader_mutants.py", "tests/test_trackers.py")
 
 
 @dataclass(frozen=True)
@@ -151,10 +154,9 @@ def prepare(names: list[str], work: Path, at: str | None = None) -> None:
 
 def run(work: Path, log: Path, mutants: list[str]) -> int:
     """``mutmut run`` with one worker under nice; only ``mutants`` when given."""
-    mutmut = Path(sys.executable).with_name("mutmut")
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
     with log.open("w", encoding="utf-8") as out:
-        return subprocess.call(["nice", "-n", "10", str(mutmut), "run", "--max-children", "1",
+        return subprocess.call(["nice", "-n", "10", *MUTMUT, "run", "--max-children", "1",
                                 *mutants], cwd=work, stdout=out, stderr=subprocess.STDOUT,
                                env=env)
 
@@ -285,8 +287,7 @@ def equivalents() -> list[tuple[str, str, str]]:
 
 
 def diff_of(work: Path, mutant: str) -> str:
-    mutmut = Path(sys.executable).with_name("mutmut")
-    done = subprocess.run([str(mutmut), "show", mutant], cwd=work, capture_output=True,
+    done = subprocess.run([*MUTMUT, "show", mutant], cwd=work, capture_output=True,
                           text=True)
     return done.stdout
 
