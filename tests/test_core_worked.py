@@ -24,6 +24,16 @@ def future(symbol, underlying, side, size, price, margin, row):
                            location=f"Futures!A{row}")
 
 
+def plan_of_future(f: FuturesPosition, settings: Settings | None = None):
+    """The plan of one futures row beside 1,000 USDC of spot: no fees and no hedge by default,
+    so what is asserted is the future's own arithmetic."""
+    settings = settings or Settings.for_model("Balanced De-Risk", fee_bps=D(0),
+                                              hedge_ratio=D(0))
+    return make_plan(PlanInputs(
+        positions=(Position("USDC", D(1000), D(1), D(1), "stable", location="H!A2"),),
+        settings=settings, as_of=AS_OF, futures=(f,)))
+
+
 def hedged_book(futures) -> PlanInputs:
     """BTC 0.1 @ 40,000 (core asset, kept), ETH 10 @ 3,000 at cost (multiple 1: no tier),
     USDC 50,000; Balanced De-Risk without fees or futures closes; hedge at 40,000."""
@@ -327,10 +337,7 @@ def test_a_shock_that_lands_on_the_liquidation_price_liquidates():
     20.4, not the 20 its price move alone would cost."""
     f = FuturesPosition("XUSDT-PERP", "X", "long", D(1), D(100), D(100), D("20.4"),
                         underlying_price=D(100), location="Futures!A2")
-    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0))
-    plan = make_plan(PlanInputs(
-        positions=(Position("USDC", D(1000), D(1), D(1), "stable", location="H!A2"),),
-        settings=settings, as_of=AS_OF, futures=(f,)))
+    plan = plan_of_future(f)
     assert plan.futures[0].liquidation_before == D(80)
     row = next(r for r in plan.stress if r.shock == D("-0.20"))
     assert row.liquidated_before == ("XUSDT-PERP",) and row.pnl_before == D("-20.4")
@@ -344,10 +351,7 @@ def test_a_wallet_with_no_equity_has_no_leverage():
     Equity 0 is past liquidation: the plan closes it whole, with a warning."""
     f = FuturesPosition("XUSDT-PERP", "X", "long", D(1), D(100), D(80), D(20),
                         underlying_price=D(80), location="Futures!A2")
-    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0))
-    plan = make_plan(PlanInputs(
-        positions=(Position("USDC", D(1000), D(1), D(1), "stable", location="H!A2"),),
-        settings=settings, as_of=AS_OF, futures=(f,)))
+    plan = plan_of_future(f)
     assert plan.exposure_before.wallet_leverage is None
     assert plan.exposure_before.gross == D(80)
     assert (plan.futures[0].action, plan.futures[0].size_after) == ("close", 0)
@@ -517,10 +521,7 @@ def test_a_close_worth_exactly_min_trade_value_is_made():
     Trade Value 10: made."""
     f = FuturesPosition("ETHUSDT-PERP", "ETH", "long", D(1), D(10), D(20), D(20),
                         location="Futures!A2")
-    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0))
-    plan = make_plan(PlanInputs(
-        positions=(Position("USDC", D(1000), D(1), D(1), "stable", location="H!A2"),),
-        settings=settings, as_of=AS_OF, futures=(f,)))
+    plan = plan_of_future(f)
     assert [(t.step, t.notional) for t in plan.trades if t.step == "close-long"] == \
         [("close-long", D(10))]
 
@@ -531,10 +532,7 @@ def test_an_inverse_future_s_liquidation_uses_its_contract_value():
     f = FuturesPosition("BTCUSD-PERP", "BTC", "long", D(100), D(50000), D(50000), D(250),
                         contract_type="inverse", contract_value=D(10),
                         underlying_price=D(50000), location="Futures!A2")
-    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0))
-    plan = make_plan(PlanInputs(
-        positions=(Position("USDC", D(1000), D(1), D(1), "stable", location="H!A2"),),
-        settings=settings, as_of=AS_OF, futures=(f,)))
+    plan = plan_of_future(f)
     assert plan.futures[0].liquidation_before == D(40200)
 
 
@@ -593,10 +591,7 @@ def test_a_wallet_with_half_a_unit_of_equity_has_a_leverage():
     """A long 1 from 100 marked 99.5 with margin 1: equity 0.5, wallet leverage 99.5 / 0.5."""
     f = FuturesPosition("XUSDT-PERP", "X", "long", D(1), D(100), D("99.5"), D(1),
                         underlying_price=D("99.5"), location="Futures!A2")
-    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0))
-    plan = make_plan(PlanInputs(
-        positions=(Position("USDC", D(1000), D(1), D(1), "stable", location="H!A2"),),
-        settings=settings, as_of=AS_OF, futures=(f,)))
+    plan = plan_of_future(f)
     assert plan.exposure_before.wallet_leverage == D(199)
 
 
@@ -622,10 +617,7 @@ def test_unknown_costs_of_equal_value_sell_in_asset_name_order():
 def test_a_long_in_profit_by_half_a_unit_is_closed():
     f = FuturesPosition("ETHUSDT-PERP", "ETH", "long", D(1), D(100), D("100.5"), D(100),
                         location="Futures!A2")
-    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0))
-    plan = make_plan(PlanInputs(
-        positions=(Position("USDC", D(1000), D(1), D(1), "stable", location="H!A2"),),
-        settings=settings, as_of=AS_OF, futures=(f,)))
+    plan = plan_of_future(f)
     assert [(t.step, t.quantity, t.realized_gain) for t in plan.trades
             if t.step == "close-long"] == [("close-long", D("0.5"), D("0.25"))]
 
@@ -761,10 +753,7 @@ def test_a_future_with_half_a_unit_of_equity_is_cut_to_max_leverage():
     at 1.5 / 0.5 = 3×."""
     f = FuturesPosition("XUSDT-PERP", "X", "short", D(1), D(100), D(100), D("0.5"),
                         location="Futures!A2")
-    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0))
-    plan = make_plan(PlanInputs(
-        positions=(Position("USDC", D(1000), D(1), D(1), "stable", location="H!A2"),),
-        settings=settings, as_of=AS_OF, futures=(f,)))
+    plan = plan_of_future(f)
     a = plan.futures[0]
     assert (a.action, a.leverage_before, a.size_after, a.leverage_after) == \
         ("reduce", D(200), D("0.015"), D(3))
@@ -819,10 +808,7 @@ def test_a_future_at_max_leverage_exactly_is_kept():
     """X short 3 at 100 on a margin of 100: 300 / 100 = 3×, Max Leverage itself: no trade."""
     f = FuturesPosition("XUSDT-PERP", "X", "short", D(3), D(100), D(100), D(100),
                         location="Futures!A2")
-    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0))
-    plan = make_plan(PlanInputs(
-        positions=(Position("USDC", D(1000), D(1), D(1), "stable", location="H!A2"),),
-        settings=settings, as_of=AS_OF, futures=(f,)))
+    plan = plan_of_future(f)
     assert (plan.futures[0].action, plan.futures[0].leverage_before) == ("keep", D(3))
     assert [t for t in plan.trades if t.step != "transfer"] == []
 
@@ -1075,10 +1061,7 @@ def test_a_short_whose_liquidation_a_shock_reaches_exactly_liquidates():
     shock: the short loses its equity, 20.6, before and after the plan."""
     f = FuturesPosition("XUSDT-PERP", "X", "short", D(1), D(100), D(100), D("20.6"),
                         underlying_price=D(100), location="Futures!A2")
-    settings = Settings.for_model("Aggressive Hold", fee_bps=D(0))
-    plan = make_plan(PlanInputs(
-        positions=(Position("USDC", D(1000), D(1), D(1), "stable", location="H!A2"),),
-        settings=settings, as_of=AS_OF, futures=(f,)))
+    plan = plan_of_future(f, Settings.for_model("Aggressive Hold", fee_bps=D(0)))
     assert plan.futures[0].liquidation_before == D(120)
     row = next(r for r in plan.stress if r.shock == D("0.20"))
     assert (row.liquidated_before, row.liquidated_after, row.pnl_before, row.pnl_after) == \
