@@ -210,3 +210,23 @@ def test_a_ticker_alone_on_a_short_row_from_the_excel_button_is_a_row():
                                  ["ETH", 2, 3000]]}, button=True)
     assert result.inputs is None
     assert sorted(errs(result)) == ["Positions!B3", "Positions!C3"]
+
+
+def test_a_row_holding_only_its_asset_in_a_column_mapped_by_letter_is_a_row():
+    """An unheaded ticker column right of the header, mapped by its letter (SPEC 3.9 item 12):
+    a row naming only its asset there is a position missing its numbers, an error at each —
+    not an empty row, though every cell under the header's words is empty."""
+    result = read({"Portfolio": [["Amount", "Price"], [1, 100, "BTC"], [2, 10, "ETH"],
+                                 [None, None, "SOL"]]}, columns=(("asset", "C"),))
+    assert result.inputs is None
+    assert sorted(errs(result)) == ["Portfolio!A4", "Portfolio!B4"]
+
+
+def test_a_totals_word_after_the_asset_leaves_the_row_a_position():
+    """A totals row has its totals word before the asset (blocks.py: the first text, after any
+    numbers, up to the asset). With the unheaded ticker column A left of the header, mapped by
+    its letter, a Note reading ``Total`` after the asset is a note: ETH is a position."""
+    result = read({"Portfolio": [[None, "Note", "Amount", "Price"],
+                                 ["BTC", "cold", 1, 60000], ["ETH", "Total", 2, 3000]]},
+                  columns=(("asset", "A"),))
+    assert held(result) == [("BTC", D(1), D(60000)), ("ETH", D(2), D(3000))]
