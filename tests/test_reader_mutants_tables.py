@@ -230,3 +230,99 @@ def test_a_totals_word_after_the_asset_leaves_the_row_a_position():
                                  ["BTC", "cold", 1, 60000], ["ETH", "Total", 2, 3000]]},
                   columns=(("asset", "A"),))
     assert held(result) == [("BTC", D(1), D(60000)), ("ETH", D(2), D(3000))]
+
+
+# -------------------------------------------------------------------------------------------
+# tables.py: the header searched for, what is left out, the candidates (SPEC 3.9 items 1–2)
+# -------------------------------------------------------------------------------------------
+
+
+def test_the_header_of_the_sheet_named_holdings_is_looked_for_in_its_first_30_rows():
+    """tables._header_in: the first 30 non-empty rows (HEADER_SEARCH_ROWS); a header on the
+    31st is not found, and the refusal says so."""
+    rows = [[f"note {i}"] for i in range(30)] + [["Asset", "Quantity", "Price"],
+                                                 ["BTC", 1, 60000]]
+    assert errors(read({"Holdings": rows})) == [
+        "Holdings: no header row found on Holdings (the sheet named Holdings); expected a row "
+        f"with {NEED}."]
+
+
+def test_of_two_partial_headers_alike_the_first_is_named():
+    """No header qualifies: the refusal names the partial header giving the most columns, the
+    first of equals (Asset over Price, one column each)."""
+    result = read({"Holdings": [["Asset", "Comment"], ["BTC", "cold"], ["Price", "Source"],
+                                [60000, "web"]]})
+    assert errors(result) == [
+        "Holdings!A1:B1: the Holdings header (Asset ← Asset) has no Quantity and no Price (or "
+        f"Value) column; it is required ({NEED}). Rename that column's header, or point "
+        "Settings Holdings Sheet at another table."]
+
+
+def test_the_tables_beside_the_one_taken_are_all_named_as_left_out():
+    """Three tables side by side on one header row, alike (score 11 each): the first is taken,
+    and the two beside it are named in one warning."""
+    head = ["Coin", "Amount", "Price", None] * 2 + ["Coin", "Amount", "Price"]
+    result = read({"Cold": [head, ["BTC", 1, 60000, None, "ETH", 2, 3000, None, "SOL", 10,
+                                   150]]})
+    assert assets(result) == ["BTC"]
+    assert not_planned(result) == [
+        "Cold: not planned: the table beside it (Cold!E1:G2, Cold!I1:K2) on Cold, which are "
+        "not rows of the holdings table Cold!A1:C2."]
+
+
+def test_a_found_table_says_it_was_found():
+    """HoldingsSource.chosen_by (--json chosen_by): ``found`` for a table found by its header."""
+    result = read({"Portfolio": [COINS, ["BTC", 1, 60000]]})
+    assert result.inputs.source.chosen_by == "found"
+
+
+def test_an_excel_table_over_one_block_of_stacked_wallets_is_no_second_candidate():
+    """SPEC 3.9 item 2: blocks of the same columns are one table. An Excel Table drawn over the
+    second block only is part of it, not a rival to be named (it would score 9 against 12)."""
+    result = read({"Crypto": [COINS, ["BTC", 1, 60000], ["Subtotal"], COINS,
+                              ["SOL", 100, 150]]},
+                  (TableRef("Hot", "Crypto", 3, 0, 4, 2),))
+    assert held(result) == [("BTC", D(1), D(60000)), ("SOL", D(100), D(150))]
+    assert warns(result) == []
+
+
+def test_an_excel_table_beside_a_trade_log_is_read_to_its_own_range():
+    """SPEC 3.9 item 2: a found Excel Table ends at its own range. Beside a trade log (a log:
+    not holdings, item 3) whose rows run past the Table's header, the Table is found by its
+    range, and read to its end, past the subtotal inside it."""
+    day = dt.datetime(2026, 1, 5)
+    log = [["Date", "Type", "Coin", "Amount", "Price"], [day, "Buy", "BTC", 1, 50000],
+           [day, "Buy", "ETH", 2, 2000], [day, "Sell", "BTC", 0.5, 55000],
+           [day, "Buy", "SOL", 10, 100], [day, "Buy", "SOL", 5, 120]]
+    table = [[], COINS, ["BTC", 1, 60000], ["ETH", 2, 3000], ["Subtotal"], ["SOL", 10, 150]]
+    rows = [a + [None] * (6 - len(a)) + b for a, b in zip(log, table)]
+    result = read({"Crypto": rows}, (TableRef("Coins", "Crypto", 1, 6, 5, 8),))
+    assert held(result) == [("BTC", D(1), D(60000)), ("ETH", D(2), D(3000)),
+                            ("SOL", D(10), D(150))]
+
+
+# -------------------------------------------------------------------------------------------
+# blocks.py: the sheet named Holdings read to its end; a heading after a gap
+# -------------------------------------------------------------------------------------------
+
+
+def test_on_the_sheet_named_holdings_the_row_after_a_subtotal_is_read():
+    """SPEC 3.9 item 2: the sheet named Holdings is read to its end; a totals row is
+    recognised and not planned, and the positions after it are read."""
+    result = read({"Holdings": [["Asset", "Quantity", "Price"], ["BTC", 1, 60000],
+                                ["Subtotal"], ["ETH", 2, 3000], ["SOL", 10, 150]]})
+    assert held(result) == [("BTC", D(1), D(60000)), ("ETH", D(2), D(3000)),
+                            ("SOL", D(10), D(150))]
+
+
+def test_a_gap_before_a_section_heading_is_named():
+    """An empty row, then a heading with positions under it: the gap is named (the rows after
+    it stay, SPEC 3.9 item 2) and the heading said to be one."""
+    result = read({"Positions": [["Asset", "Quantity", "Price"], ["BTC", 1, 60000], [],
+                                 ["Technology"], ["NVDA", 10, 900]]})
+    assert assets(result) == ["BTC", "NVDA"]
+    assert warns(result) == [
+        "Positions!A3:A3: empty row(s) 3–3 inside the holdings table; the rows after them "
+        "have the same columns and are read as positions.",
+        "Positions!A4: 1 section heading row(s) between the positions (Technology) are read as "
+        "headings, not positions."]
