@@ -326,3 +326,21 @@ def test_a_gap_before_a_section_heading_is_named():
         "have the same columns and are read as positions.",
         "Positions!A4: 1 section heading row(s) between the positions (Technology) are read as "
         "headings, not positions."]
+
+
+def test_an_excel_table_found_by_its_range_scores_by_its_rows():
+    """tables.score counts a found candidate's rows, an Excel Table's too: the Table of five
+    positions beside a trade log (9 + ⌊2·log2 6⌋ = 14) beats a table of one row on the next
+    sheet (9 + 2 = 11) by more than a tie, and is taken. (It scored 9, as if it had no rows,
+    when found by its range rather than by the header scan: the one-row table was planned.)"""
+    day = dt.datetime(2026, 1, 5)
+    log = [["Date", "Type", "Coin", "Amount", "Price"]] + [
+        [day, kind, coin, 1, 100] for kind, coin in
+        (("Buy", "BTC"), ("Buy", "ETH"), ("Sell", "BTC"), ("Buy", "SOL"), ("Buy", "ADA"),
+         ("Buy", "DOT"))]
+    table = [[], COINS, ["BTC", 1, 60000], ["ETH", 2, 3000], ["SOL", 10, 150],
+             ["ADA", 1000, 1], ["DOT", 10, 5]]
+    rows = [a + [None] * (6 - len(a)) + b for a, b in zip(log, table)]
+    result = read({"Crypto": rows, "Sheet2": [COINS, ["XRP", 100, 0.5]]},
+                  (TableRef("Coins", "Crypto", 1, 6, 6, 8),))
+    assert assets(result) == ["BTC", "ETH", "SOL", "ADA", "DOT"]
