@@ -344,3 +344,40 @@ def test_an_excel_table_found_by_its_range_scores_by_its_rows():
     result = read({"Crypto": rows, "Sheet2": [COINS, ["XRP", 100, 0.5]]},
                   (TableRef("Coins", "Crypto", 1, 6, 6, 8),))
     assert assets(result) == ["BTC", "ETH", "SOL", "ADA", "DOT"]
+
+
+def test_a_table_of_rows_without_a_quantity_is_no_rival_to_a_table_of_positions():
+    """tables.score counts the clean rows: a named asset with a number as its quantity. A
+    watchlist whose quantities are ``n/a`` (and whose one numbered row names a code, not an
+    asset) scores 9 and is passed over for the table of three positions (13), though first in
+    tab order; nothing is said of it."""
+    watch = [COINS, [7203, 100, 2500]] + [[c, "n/a", 10] for c in ("ETH", "SOL", "ADA", "DOT",
+                                                                  "XRP", "DOGE")]
+    result = read({"Watch": watch, "Main": [COINS, ["BTC", 1, 60000], ["ETH", 2, 3000],
+                                            ["SOL", 10, 150]]})
+    assert assets(result) == ["BTC", "ETH", "SOL"]
+    assert warns(result) == []
+
+
+def test_a_row_after_a_gap_counts_in_the_sums_a_totals_row_is_found_by():
+    """ETH, read after an empty row (and the gap named), is summed like any row: 3 = 1 + 2 is
+    the totals row, not a position missing its asset."""
+    result = read({"Positions": [["Asset", "Quantity", "Price"], ["BTC", 1, 60000], [],
+                                 ["ETH", 2, 3000], [None, 3, None]]})
+    assert assets(result) == ["BTC", "ETH"]
+    assert warns(result) == [
+        "Positions!A3:A3: empty row(s) 3–3 inside the holdings table; the rows after them "
+        "have the same columns and are read as positions."]
+
+
+def test_a_heading_then_another_tables_header_ends_the_table_after_the_heading():
+    """``Watchlist`` heads the row of words after the gap (Ticker, Price: another table's
+    header, SPEC 3.9 item 2): the table ends there, the heading its last row; the watchlist
+    below is left out with a word."""
+    result = read({"Positions": [["Asset", "Quantity", "Price"], ["BTC", 1, 60000],
+                                 ["Watchlist"], [], ["Ticker", 2026, "Price"],
+                                 ["NVDA", 900, 950]]})
+    assert assets(result) == ["BTC"]
+    assert not_planned(result) == [
+        "Positions: not planned: rows 5–6 below it on Positions, which are not rows of the "
+        "holdings table Positions!A1:C3."]
