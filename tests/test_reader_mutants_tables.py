@@ -278,7 +278,7 @@ def test_a_found_table_says_it_was_found():
 
 def test_an_excel_table_over_one_block_of_stacked_wallets_is_no_second_candidate():
     """SPEC 3.9 item 2: blocks of the same columns are one table. An Excel Table drawn over the
-    second block only is part of it, not a rival to be named (it would score 9 against 12)."""
+    second block only is part of it, not a rival to be named (it would score 11 against 12)."""
     result = read({"Crypto": [COINS, ["BTC", 1, 60000], ["Subtotal"], COINS,
                               ["SOL", 100, 150]]},
                   (TableRef("Hot", "Crypto", 3, 0, 4, 2),))
