@@ -381,3 +381,28 @@ def test_a_heading_then_another_tables_header_ends_the_table_after_the_heading()
     assert not_planned(result) == [
         "Positions: not planned: rows 5–6 below it on Positions, which are not rows of the "
         "holdings table Positions!A1:C3."]
+
+
+LABEL_40 = "Total of all my wallets and my exchanges"   # 40 characters: a label
+NAME_41 = "TotalEnergies SE, ordinary shares (Paris)"  # 41: a name
+
+
+def test_a_totals_label_of_40_characters_ends_the_table():
+    """blocks.total_word: a text of up to 40 characters beginning with Total is a totals
+    label; the table ends at it and the row after it is left out with a word."""
+    assert len(LABEL_40) == 40
+    result = read({"Positions": [["Asset", "Quantity", "Price"], ["BTC", 1, 60000],
+                                 ["ETH", 2, 3000], [LABEL_40], ["SOL", 10, 150]]})
+    assert assets(result) == ["BTC", "ETH"]
+    assert not_planned(result) == [
+        "Positions: not planned: row 5 below it on Positions, which are not rows of the "
+        "holdings table Positions!A1:C4."]
+
+
+def test_a_name_of_41_characters_beginning_with_total_is_a_position():
+    """Past 40 characters a text is a name, not a label: TotalEnergies, named in full, is a
+    position."""
+    assert len(NAME_41) == 41
+    result = read({"Positions": [["Asset", "Quantity", "Price"], ["BTC", 1, 60000],
+                                 [NAME_41, 10, 60], ["ETH", 2, 3000]]})
+    assert assets(result) == ["BTC", NAME_41.upper(), "ETH"]  # assets are read in capitals
