@@ -406,3 +406,24 @@ def test_a_name_of_41_characters_beginning_with_total_is_a_position():
     result = read({"Positions": [["Asset", "Quantity", "Price"], ["BTC", 1, 60000],
                                  [NAME_41, 10, 60], ["ETH", 2, 3000]]})
     assert assets(result) == ["BTC", NAME_41.upper(), "ETH"]  # assets are read in capitals
+
+
+def test_an_excel_table_past_the_sheets_cells_is_no_candidate():
+    """An Excel Table whose range lies past the sheet's last filled row (written by a program,
+    its header cells empty) names no header: the table above it is read, nothing said."""
+    result = read({"Portfolio": [COINS, ["BTC", 1, 60000], ["ETH", 2, 3000]]},
+                  (TableRef("Later", "Portfolio", 3, 0, 5, 2),))
+    assert held(result) == [("BTC", D(1), D(60000)), ("ETH", D(2), D(3000))]
+    assert warns(result) == []
+
+
+def test_a_quantity_mapped_by_hand_decides_which_factor_is_the_quantity():
+    """SPEC 3.9 items 8 and 12: A × B = Value on every row, and the words (``A``, ``B``) say
+    neither is the quantity; ``--column quantity=A`` says it, and the read line says so."""
+    result = read({"Portfolio": [["Coin", "A", "B", "Value"], ["BTC", 2, 30000, 60000],
+                                 ["ETH", 10, 3000, 30000], ["SOL", 100, 150, 15000]]},
+                  columns=(("quantity", "A"),))
+    assert held(result) == [("BTC", D(2), D(30000)), ("ETH", D(10), D(3000)),
+                            ("SOL", D(100), D(150))]
+    assert result.inputs.source.evidence == (
+        "Quantity × Price = Value on 3 of 3 rows (as mapped by hand)")
