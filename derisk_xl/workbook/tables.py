@@ -74,8 +74,10 @@ def _read(sheet: SheetGrid, header: Header, stop: int, *, to_end: bool, how: str
                       tuple(reading.notes), name=name, totals=tuple(reading.totals),
                       headings=tuple(reading.headings))
     t, log = judge_log(t, named=to_end)
-    clean = 0 if to_end else sum(1 for r in t.rows if rows.like_a_row(r) and isinstance(
-        sheet.value(r, header.columns["asset"]), str))  # a named table needs no score
+    # a table chosen or named needs no score; a found one is scored by its rows, an Excel
+    # Table read to its range too
+    clean = 0 if how != "found" else sum(1 for r in t.rows if rows.like_a_row(r) and isinstance(
+        sheet.value(r, header.columns["asset"]), str))
     return replace(t, score=score(header, clean, name), log=log)
 
 
