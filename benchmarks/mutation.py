@@ -54,7 +54,7 @@ _READER_TESTS = ("tests/test_reader.py", "tests/test_reader_ranges.py", "tests/t
                  "tests/test_reader_gaps.py", "tests/test_reader_numbers.py",
                  "tests/test_reader_currencies.py", "tests/test_vocabulary.py",
                  "tests/test_reader_mutants.py", "tests/test_trackers.py",
-                 "tests/test_vocabulary_index.py")
+                 "tests/test_vocabulary_index.py", "tests/test_contract_sheets.py")
 
 
 @dataclass(frozen=True)
