@@ -54,7 +54,8 @@ _READER_TESTS = ("tests/test_reader.py", "tests/test_reader_ranges.py", "tests/t
                  "tests/test_reader_gaps.py", "tests/test_reader_numbers.py",
                  "tests/test_reader_currencies.py", "tests/test_vocabulary.py",
                  "tests/test_reader_mutants.py", "tests/test_reader_mutants_tables.py",
-                 "tests/test_trackers.py")
+                 "tests/test_trackers.py", "tests/test_vocabulary_index.py",
+                 "tests/test_contract_sheets.py")
 
 
 @dataclass(frozen=True)
@@ -90,8 +91,13 @@ def _toml_list(items) -> str:
 #: Hypothesis shrinking (a kill is a kill; shrinking it costs seconds), no example database
 #: (so a kill comes from the suite, not from an example another mutant's failure saved), and
 #: the fastest tests first, so a mutant a unit test kills is not first run through properties.
+#: And the program's functools caches emptied as each run starts: mutmut runs the clean tests
+#: in its own process and forks every mutant from it, so a cache filled there (the vocabulary
+#: tables, each header already read) would answer for the mutated code, and no test would see
+#: a mutant behind one.
 SCRATCH_CONFTEST = """\
 import json
+import sys
 from pathlib import Path
 
 from hypothesis import Phase, settings
@@ -100,6 +106,14 @@ settings.register_profile("mutation", phases=(Phase.explicit, Phase.reuse, Phase
                           database=None, deadline=None)
 settings.load_profile("mutation")
 _STATS = Path(__file__).with_name("mutmut-stats.json")
+
+
+def pytest_sessionstart(session):
+    for name, module in list(sys.modules.items()):
+        if name.startswith("derisk_xl"):
+            for obj in list(vars(module).values()):
+                if callable(getattr(obj, "cache_clear", None)):
+                    obj.cache_clear()
 
 
 def pytest_collection_modifyitems(items):

@@ -225,6 +225,7 @@ def test_issue_17_headers(header, field, currency):
     ("Min Keep %", "min_keep", None),
     ("Current Asset", "asset", None),  # both words qualify: the one that names a field
     ("Bestand aktuell", "quantity", None),
+    ("Latest Holding Current", "quantity", None),  # between two: no form is the word alone
     ("Current Total", None, None),  # nothing but qualifiers
 ])
 def test_decoys(header, field, other):

@@ -16,7 +16,7 @@ import functools
 import json
 import re
 import unicodedata
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 
@@ -339,12 +339,14 @@ def _grammar_of(lists: Mapping[str, list]) -> _Grammar:
         frozenset(tuple(c) for c in lists["counts"]))
 
 
-def build_index() -> tuple[dict, tuple[tuple[str, tuple[str, ...]], ...]]:
-    """What :func:`read_header` needs, from every table: the words that take a header apart,
-    and each word by its key with its meaning (JSON-ready), and the keys two tables give
-    different meanings or ranks (a data error the tests refuse). tools/gen_vocab_index.py
-    writes it to vocab/index.json, which a run loads instead of parsing every table."""
-    vocabs = (*languages(), *brokers())
+def build_index(tables: Iterable[Vocabulary] | None = None
+                ) -> tuple[dict, tuple[tuple[str, tuple[str, ...]], ...]]:
+    """What :func:`read_header` needs, from every table (the shipped ones unless given, the
+    first table's meaning of a word winning): the words that take a header apart, and each word
+    by its key with its meaning (JSON-ready), and the keys two tables give different meanings
+    or ranks (a data error the tests refuse). tools/gen_vocab_index.py writes it to
+    vocab/index.json, which a run loads instead of parsing every table."""
+    vocabs = (*languages(), *brokers()) if tables is None else tuple(tables)
     joiners = sorted({w.casefold() for v in vocabs for w in v.joiners})
 
     def words(name: str) -> list[list[str]]:
