@@ -424,6 +424,12 @@ def main(argv: list[str]) -> int:
         if baseline:
             changed = changed_since(baseline, names, work)
             stale = {c[:-len("__mutmut_*")] for c in changed}
+            judged = {m: c for cs in codes_of(baseline).values() for m, c in cs.items()}
+            if None in judged.values():
+                # a sample (or a stopped run): a changed function's mutants it judged, again,
+                # not all of them, so the retry stays the sample it retries
+                changed = sorted(m for m, c in judged.items()
+                                 if c is not None and prefix_of(m) in stale)
             mutants = changed + [m for m in not_killed(baseline) + not_run(baseline, args.sample)
                                  if prefix_of(m) not in stale]
         elif args.sample:
