@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import subprocess
 import sys
-from dataclasses import fields, replace
+from dataclasses import replace
 from decimal import Decimal
 
-from derisk_xl.core.fingerprint import canonical_text, inputs_fingerprint
-from derisk_xl.core.model import Position, PriceHistory
+from derisk_xl.core.fingerprint import inputs_fingerprint
 from derisk_xl.core.plan import make_plan
 
 from conftest import ROOT, case_study_inputs
@@ -37,18 +35,3 @@ def test_any_change_changes_the_digest_and_the_plan_carries_it():
     assert inputs_fingerprint(moved) != inputs_fingerprint(base)
     assert make_plan(base).fingerprint == inputs_fingerprint(base)
     assert len(inputs_fingerprint(base)) == 64
-
-
-def test_the_canonical_text_is_one_line_per_record_and_prices_by_name():
-    """The module's canonical form: a header, then the ``repr`` of each record's field values,
-    one line each; Prices' columns in the order of their names as text, whatever their type
-    (a header read as the number 2024 sorts as '2024', before 'BTC')."""
-    inputs = case_study_inputs()
-    dates = (dt.date(2026, 1, 1), dt.date(2026, 1, 2))
-    inputs = replace(inputs, prices=PriceHistory(dates, {"BTC": (1.0, 2.0), 2024: (3.0, 4.0)}))
-    lines = canonical_text(inputs).split("\n")
-    head = lines.index(next(x for x in lines if x.startswith("positions:Position(")))
-    values = [repr(tuple(getattr(p, f.name) for f in fields(Position))) for p in inputs.positions]
-    assert lines[head + 1:head + 1 + len(values)] == values
-    assert lines[head + 1 + len(values)].startswith("settings:Settings(")
-    assert lines[-4:] == [f"prices:{dates!r}", "'2024':(3.0, 4.0)", "'BTC':(1.0, 2.0)", ""]

@@ -184,15 +184,3 @@ def test_an_empty_position_has_no_liquidation_price_under_either_model():
             assert liquidation_price(side="long", entry=D(100), size=D(0), margin=D(10),
                                      maint_rate=D("0.005"), model=model,
                                      contract_type=kind) is None, (model, kind)
-
-
-@pytest.mark.parametrize("value", [D(0), D(-100)])
-def test_an_inverse_contract_of_no_positive_value_has_no_liquidation_price(value):
-    """The docstring: an empty position (contract value not positive) has no liquidation price,
-    before anything else is looked at, even a model name no table holds. With a value of −100, a
-    maintenance rate of 200 % and a negative maintenance amount, Binance's inverse formula would
-    give (−100·(1 − 2)) / (−(1 − 10) − 100/100) = 100 / 8 = 12.5: it is never reached."""
-    for model in ("binance", "bybit", "no such model"):
-        assert liquidation_price(side="short", entry=D(100), size=D(1), margin=D(1),
-                                 maint_rate=D(2), maint_amount=D(-10), model=model,
-                                 contract_type="inverse", contract_value=value) is None
