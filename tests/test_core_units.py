@@ -15,7 +15,7 @@ import pytest
 from conftest import case_study_inputs
 from derisk_xl.core.fingerprint import canonical_text
 from derisk_xl.core.liquidation import liquidation_price
-from derisk_xl.core.model import PlanInputs, Position, Rate, Settings
+from derisk_xl.core.model import PlanInputs, Position, PriceHistory, Rate, Settings
 from derisk_xl.core.money import in_units
 from derisk_xl.core.plan import make_plan
 from derisk_xl.core.valuation import fmt_money
@@ -180,6 +180,17 @@ def test_an_inverse_contract_of_no_value_has_no_liquidation_price(side):
                                  contract_value=value) is None
 
 
+@pytest.mark.parametrize("value", [D(0), D(-100)])
+def test_no_positive_contract_value_is_looked_at_before_the_model(value):
+    """The guard comes first: even a model name no table holds gives None, and so do inputs
+    under which Binance's inverse formula would give a price for V = −100 (a maintenance rate of
+    200 % and amount −10: (−100·(1 − 2)) / (−(1 − 10) − 100/100) = 100 / 8 = 12.5)."""
+    for model in ("binance", "bybit", "no such model"):
+        assert liquidation_price(side="short", entry=D(100), size=D(1), margin=D(1),
+                                 maint_rate=D(2), maint_amount=D(-10), model=model,
+                                 contract_type="inverse", contract_value=value) is None
+
+
 def test_the_canonical_form_has_one_line_per_record():
     """fingerprint's documented form: a header naming the record kind, its fields and count,
     then one line per record, the repr of the tuple of its field values in field order."""
@@ -189,6 +200,16 @@ def test_the_canonical_form_has_one_line_per_record():
     at = lines.index(f"positions:Position{names!r}:{len(base.positions)}")
     assert lines[at + 1: at + 1 + len(base.positions)] == [repr(astuple(p)) for p in
                                                           base.positions]
+
+
+def test_the_canonical_form_takes_price_columns_by_name_as_text():
+    """Prices' columns in sorted order of their names as text (``str(asset)``), whatever their
+    type: a header read as the number 2024 is '2024', before 'BTC'."""
+    dates = (AS_OF, AS_OF)
+    inputs = replace(case_study_inputs(),
+                     prices=PriceHistory(dates, {"BTC": (1.0, 2.0), 2024: (3.0, 4.0)}))
+    assert canonical_text(inputs).splitlines()[-3:] == [
+        f"prices:{dates!r}", "'2024':(3.0, 4.0)", "'BTC':(1.0, 2.0)"]
 
 
 def test_a_rate_says_itself_with_where_it_came_from():
