@@ -145,8 +145,10 @@ def prepare(names: list[str], work: Path, at: str | None = None) -> None:
         shutil.rmtree(work)
     work.mkdir(parents=True)
     if at:
-        archive = subprocess.run(["git", "archive", at, *SNAPSHOT], cwd=ROOT, check=True,
-                                 capture_output=True).stdout
+        present = subprocess.run(["git", "ls-tree", "--name-only", at], cwd=ROOT, check=True,
+                                 capture_output=True, text=True).stdout.split()
+        archive = subprocess.run(["git", "archive", at, *(n for n in SNAPSHOT if n in present)],
+                                 cwd=ROOT, check=True, capture_output=True).stdout
         subprocess.run(["tar", "-x", "-C", str(work)], input=archive, check=True)
     else:
         for name in SNAPSHOT:
