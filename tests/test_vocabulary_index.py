@@ -217,3 +217,19 @@ def test_the_shipped_tables_read_afresh_key_to_the_shipped_index():
     assert conflicts == ()
     assert index == json.loads((SHIPPED / "index.json").read_text("utf-8")), \
         "run: python tools/gen_vocab_index.py"
+
+
+def test_a_word_that_is_only_a_currency_sign_keys_nothing_and_the_words_after_it_still_key(
+        read_tables):
+    """``$`` alone is a currency sign, no word (SPEC 3.9 item 9: a currency in a header is kept as
+    the column's currency): it keys nothing, and the table's next word for the field is still
+    keyed."""
+    tables = read_tables({"languages/en.toml": """\
+        code = "en"
+        name = "English"
+        [fields]
+        value = [["$", "Worth"]]
+    """})
+    index, conflicts = build_index(tables)
+    assert conflicts == ()
+    assert index["fields"] == {"worth": ["value", 0]}
