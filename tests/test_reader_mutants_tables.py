@@ -97,12 +97,15 @@ def test_a_rival_on_a_sheet_named_with_quotes_is_quoted_for_the_command_line():
 # -------------------------------------------------------------------------------------------
 
 
+#: The refusal of a Holdings sheet whose header (A1:B1) names only the asset.
+NO_QUANTITY_NO_PRICE = (
+    "Holdings!A1:B1: the Holdings header (Asset ← Asset) has no Quantity and no Price (or "
+    f"Value) column; it is required ({NEED}). Rename that column's header, or point "
+    "Settings Holdings Sheet at another table.")
+
 def test_the_sheet_named_holdings_missing_two_columns_names_both_and_what_is_needed():
     result = read({"Holdings": [["Asset", "Comment"], ["BTC", "cold wallet"]]})
-    assert errors(result) == [
-        "Holdings!A1:B1: the Holdings header (Asset ← Asset) has no Quantity and no Price (or "
-        f"Value) column; it is required ({NEED}). Rename that column's header, or point "
-        "Settings Holdings Sheet at another table."]
+    assert errors(result) == [NO_QUANTITY_NO_PRICE]
 
 
 def test_merged_header_cells_on_the_holdings_sheet_are_named():
@@ -252,10 +255,7 @@ def test_of_two_partial_headers_alike_the_first_is_named():
     first of equals (Asset over Price, one column each)."""
     result = read({"Holdings": [["Asset", "Comment"], ["BTC", "cold"], ["Price", "Source"],
                                 [60000, "web"]]})
-    assert errors(result) == [
-        "Holdings!A1:B1: the Holdings header (Asset ← Asset) has no Quantity and no Price (or "
-        f"Value) column; it is required ({NEED}). Rename that column's header, or point "
-        "Settings Holdings Sheet at another table."]
+    assert errors(result) == [NO_QUANTITY_NO_PRICE]
 
 
 def test_the_tables_beside_the_one_taken_are_all_named_as_left_out():
