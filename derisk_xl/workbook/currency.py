@@ -64,7 +64,9 @@ class Money:
     tied: list[str] = field(default_factory=list)  # currencies with as many rows each
     row_currencies: list[str] = field(default_factory=list)
     unsure: list[tuple[str, int, int]] = field(default_factory=list)  # (field, unnamed, named)
-    single: bool = False  # every money cell is in the base currency: nothing to convert
+    # every money cell in the base currency, nothing to convert: set by the caller once the base
+    # is final (it may still change after money_of: a tie broken by the rates, USDT as USD)
+    single: bool = False
     implied: dict[str, list[Decimal]] = field(default_factory=dict)
     implied_from: dict[str, str] = field(default_factory=dict)
     missing: dict[str, list[str]] = field(default_factory=dict)  # currency → first cells
@@ -115,7 +117,6 @@ def money_of(table: HoldingsTable, settings: Settings, given_base: bool,
     if given_base:
         money.why = "Settings Base Currency"
         _prefer_base_columns(table, money)
-        money.single = single(money)
         return money
     value = h.columns.get("value")
     at_one = _rated_at_one(money, table)
@@ -154,7 +155,6 @@ def money_of(table: HoldingsTable, settings: Settings, given_base: bool,
             money.base, money.why = "USD", ""
     money.base = counts_in(money.base)[0]
     _prefer_base_columns(table, money)
-    money.single = single(money)
     return money
 
 
@@ -341,5 +341,5 @@ def no_rate(money: Money, table: HoldingsTable) -> Issue | None:
         "if the book is in another currency."))
 
 
-__all__ = ["Money", "SUBUNITS", "single", "code_of", "counts_in", "money_of", "no_rate", "rates_used",
-           "to_base"]
+__all__ = ["Money", "SUBUNITS", "code_of", "counts_in", "money_of", "no_rate", "rates_used",
+           "single", "to_base"]

@@ -394,17 +394,19 @@ def resolve(sheet: SheetGrid, words: Mapping[int, HeaderWord], words_columns: di
     # double, named by the words' own rule)
     values.sort(key=lambda i: (-i.held, p_words not in (i.x, i.y), i.z, i.x))
     best = values[0]
-    every = [list(rows)]
+    seen, widened = list(rows), more is None
 
     def telling(i: Identity) -> tuple[int | None, str]:
+        """Which of i's factors is the quantity, on the sample rows, else on every row (a
+        stablecoin or a repeated asset may come late); the rows looked on stay for a rival."""
+        nonlocal seen, widened
         while True:
-            seen = every[0]
             assets = [sheet.value(r, asset_col) if asset_col is not None else None
                       for r in seen]
             q, told = _quantity_of(i, words, hand, costs, assets, sheet, seen)
-            if q is not None or more is None or len(every) > 1:
+            if q is not None or widened:
                 return q, told
-            every[:] = [list(more())] * 2  # a stablecoin or a repeated asset may come late
+            seen, widened = list(more()), True
 
     q, told = telling(best)
     rival = next((i for i in values[1:] if i.z != best.z and {i.x, i.y} != {best.x, best.y}),
