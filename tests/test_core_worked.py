@@ -24,6 +24,14 @@ def future(symbol, underlying, side, size, price, margin, row):
                            location=f"Futures!A{row}")
 
 
+def balanced_plan(positions, **settings):
+    """Balanced De-Risk with no fees and no hedge unless told: what is asserted is the step
+    under test, not the costs around it."""
+    settings = Settings.for_model("Balanced De-Risk", **{"fee_bps": D(0), "hedge_ratio": D(0),
+                                                         **settings})
+    return make_plan(PlanInputs(positions=positions, settings=settings, as_of=AS_OF))
+
+
 def plan_of_future(f: FuturesPosition, settings: Settings | None = None):
     """The plan of one futures row beside 1,000 USDC of spot: no fees and no hedge by default,
     so what is asserted is the future's own arithmetic."""
@@ -300,8 +308,7 @@ def test_what_is_left_to_sell_is_counted_above_each_min_keep():
         Position("XYZ", D("0.5"), D(1000), D(1000), location="Holdings!A4"),
         Position("USDC", D(100000), D(1), D(1), "stable", location="Holdings!A5"),
     )
-    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0))
-    plan = make_plan(PlanInputs(positions=positions, settings=settings, as_of=AS_OF))
+    plan = balanced_plan(positions)
     assert [s.name for s in plan.signals] == ["target reached", "nothing left to sell",
                                               "momentum exhaustion", "extreme greed"]
     nothing = _signal(plan, "nothing left to sell")
@@ -322,8 +329,7 @@ def test_a_book_kept_whole_by_its_min_keep_is_complete():
         Position("ETH", D(10), D(3000), D(3000), min_keep=D(1), location="Holdings!A2"),
         Position("USDC", D(10000), D(1), D(1), "stable", location="Holdings!A3"),
     )
-    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0))
-    plan = make_plan(PlanInputs(positions=positions, settings=settings, as_of=AS_OF))
+    plan = balanced_plan(positions)
     assert not _signal(plan, "target reached").on
     nothing = _signal(plan, "nothing left to sell")
     assert nothing.on and nothing.reason == ("every unprotected risk position is at its min "
@@ -665,9 +671,7 @@ def test_a_transfer_of_exactly_min_trade_value_is_made():
     wallet needs 10.00, exactly Min Trade Value."""
     positions = (Position("ETH", D(10), D(3000), D(3000), location="H!A2"),
                  Position("USDC", D(49990), D(1), D(1), "stable", location="H!A3"))
-    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0),
-                                  futures_free_collateral=D(19985))
-    plan = make_plan(PlanInputs(positions=positions, settings=settings, as_of=AS_OF))
+    plan = balanced_plan(positions, futures_free_collateral=D(19985))
     assert [t.notional for t in plan.trades if t.step == "transfer"] == [D(10)]
 
 
@@ -696,8 +700,7 @@ def test_protected_worth_exactly_s_star_is_not_warned():
     positions = (Position("BTC", D("0.4"), D(40000), D(40000), location="H!A2"),
                  Position("ETH", D(10), D(1000), D(1000), location="H!A3"),
                  Position("USDC", D(14000), D(1), D(1), "stable", location="H!A4"))
-    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0))
-    plan = make_plan(PlanInputs(positions=positions, settings=settings, as_of=AS_OF))
+    plan = balanced_plan(positions)
     assert plan.warnings == ()
     assert [(t.instrument, t.quantity) for t in plan.trades if t.step == "allocation"] == \
         [("ETH", D(10))]
@@ -797,8 +800,7 @@ def test_a_stable_row_or_a_position_under_its_lot_step_does_not_stop_the_count()
         Position("SOL", D("0.1"), D(100), D(100), location="Holdings!A4"),
         Position("ETH", D(1), D(3000), D(3000), location="Holdings!A5"),
     )
-    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0))
-    plan = make_plan(PlanInputs(positions=positions, settings=settings, as_of=AS_OF))
+    plan = balanced_plan(positions)
     assert [t for t in plan.trades if t.step in ("tier", "allocation")] == []
     assert _signal(plan, "nothing left to sell").reason == (
         "2 unprotected position(s) could still sell 3,010.00 above their min keep.")
@@ -869,8 +871,7 @@ def test_betas_given_on_every_row_weigh_the_stress():
     positions = (Position("ETH", D(10), D(3000), D(3000), beta=2.0, location="Holdings!A2"),
                  Position("USDC", D(50000), D(1), D(1), "stable", beta=1.0,
                           location="Holdings!A3"))
-    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0))
-    plan = make_plan(PlanInputs(positions=positions, settings=settings, as_of=AS_OF))
+    plan = balanced_plan(positions)
     row = next(r for r in plan.stress if r.shock == D("-0.20"))
     assert (row.pnl_before, row.pnl_after) == (D(-12000), D(-12000))
 
@@ -930,9 +931,7 @@ def test_the_wallet_s_surplus_over_its_goal_is_brought_back():
     20,000 (no sale: S* = 40,000). Nothing is in use: 20,000 comes back to USDC."""
     positions = (Position("ETH", D(10), D(3000), D(3000), location="H!A2"),
                  Position("USDC", D(30000), D(1), D(1), "stable", location="H!A3"))
-    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0),
-                                  futures_free_collateral=D(40000))
-    plan = make_plan(PlanInputs(positions=positions, settings=settings, as_of=AS_OF))
+    plan = balanced_plan(positions, futures_free_collateral=D(40000))
     assert [(t.instrument, t.side, t.quantity, t.price, t.notional, t.fee, t.reason)
             for t in plan.trades] == [
         ("futures wallet → USDC", "transfer", D(20000), D(1), D(20000), D(0),
@@ -947,8 +946,7 @@ def test_a_row_of_no_quantity_without_cost_is_not_warned():
     positions = (Position("ZZZ", D(0), D(10), None, location="Holdings!A2"),
                  Position("ETH", D(10), D(3000), D(3000), location="Holdings!A3"),
                  Position("USDC", D(50000), D(1), D(1), "stable", location="Holdings!A4"))
-    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0))
-    plan = make_plan(PlanInputs(positions=positions, settings=settings, as_of=AS_OF))
+    plan = balanced_plan(positions)
     assert plan.warnings == ()
     assert [t for t in plan.trades if t.step in ("tier", "allocation")] == []
 
@@ -970,10 +968,7 @@ def test_a_wallet_short_by_half_a_unit_is_topped_up_without_a_minimum():
     19,999.875: the wallet needs 0.50, moved with no Min Trade Value."""
     positions = (Position("ETH", D(10), D(3000), D(3000), location="H!A2"),
                  Position("USDC", D(50000), D(1), D(1), "stable", location="H!A3"))
-    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0),
-                                  min_trade_value=D(0),
-                                  futures_free_collateral=D("19999.375"))
-    plan = make_plan(PlanInputs(positions=positions, settings=settings, as_of=AS_OF))
+    plan = balanced_plan(positions, min_trade_value=D(0), futures_free_collateral=D("19999.375"))
     assert [t.notional for t in plan.trades if t.step == "transfer"] == [D("0.50")]
 
 
@@ -982,9 +977,7 @@ def test_stable_worth_exactly_what_the_wallet_needs_moves_without_a_warning():
     all the stable there is: it all moves, and nothing is short."""
     positions = (Position("ETH", D(10), D(3000), D(3000), location="H!A2"),
                  Position("USDC", D(7500), D(1), D(1), "stable", location="H!A3"))
-    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0),
-                                  rebalance_band=D(1))
-    plan = make_plan(PlanInputs(positions=positions, settings=settings, as_of=AS_OF))
+    plan = balanced_plan(positions, rebalance_band=D(1))
     assert [t.notional for t in plan.trades if t.step == "transfer"] == [D(7500)]
     assert plan.warnings == ()
 
@@ -994,9 +987,7 @@ def test_a_surplus_of_exactly_min_trade_value_is_brought_back():
     30,005: no sale): 10.00 over the goal, Min Trade Value itself, comes back."""
     positions = (Position("ETH", D(10), D(3000), D(3000), location="H!A2"),
                  Position("USDC", D(30000), D(1), D(1), "stable", location="H!A3"))
-    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0),
-                                  futures_free_collateral=D("15012.5"))
-    plan = make_plan(PlanInputs(positions=positions, settings=settings, as_of=AS_OF))
+    plan = balanced_plan(positions, futures_free_collateral=D("15012.5"))
     assert [(t.instrument, t.notional) for t in plan.trades] == [
         ("futures wallet → USDC", D(10))]
 
@@ -1073,8 +1064,7 @@ def test_an_excess_of_exactly_the_band_is_not_sold():
     the excess is the band itself, within it: nothing is sold."""
     positions = (Position("ETH", D(10), D(4100), D(4100), location="H!A2"),
                  Position("USDC", D(59000), D(1), D(1), "stable", location="H!A3"))
-    settings = Settings.for_model("Balanced De-Risk", fee_bps=D(0), hedge_ratio=D(0))
-    plan = make_plan(PlanInputs(positions=positions, settings=settings, as_of=AS_OF))
+    plan = balanced_plan(positions)
     assert [t for t in plan.trades if t.step == "allocation"] == []
 
 
