@@ -172,8 +172,9 @@ def test_money_in_words_is_in_dollars_unless_told_otherwise():
 
 @pytest.mark.parametrize("side", ["long", "short"])
 def test_an_inverse_contract_of_no_value_has_no_liquidation_price(side):
-    """An inverse contract whose Contract Value is 0 is an empty position: no liquidation
-    price (the docstring's rule), where 0 or a negative value would otherwise divide."""
+    """An inverse contract whose Contract Value is 0 or less is an empty position: no
+    liquidation price (the docstring's rule). With these everyday figures the formulas give
+    none either; the next test holds the guard itself."""
     for value in (D(0), D(-10)):
         assert liquidation_price(side=side, entry=D(50000), size=D(100), margin=D(250),
                                  maint_rate=D("0.005"), contract_type="inverse",
